@@ -1,0 +1,7 @@
+/**
+ * The command table. Each concept adds its commands here from its own module
+ * under src/cli/.
+ */
+import type { Command } from './command.js';
+
+export const commands: Command[] = [];
