@@ -7,3 +7,5 @@
  */
 export * from './status.js';
 export * from './separation.js';
+export * from './affine.js';
+export * from './columnKernels.js';
