@@ -59,18 +59,13 @@ export function statusField(name: string, what: string): Field {
 }
 
 /** Fields for `<name>_flux`, `_fluxErr`, `_mag`, `_magErr` (nJy and AB magnitudes). */
-export function fluxFields(name: string, withErrors: boolean): Field[] {
-  const out = [
-    float64Field(`${name}_flux`, 'nJy', 'phot.flux', `${name} calibrated flux`),
-    float64Field(`${name}_mag`, 'mag', 'phot.mag;em.opt', `${name} AB magnitude`),
-  ];
-  if (withErrors) {
-    out.push(
-      float64Field(`${name}_fluxErr`, 'nJy', 'stat.error;phot.flux', `${name} calibrated flux error`),
-      float64Field(`${name}_magErr`, 'mag', 'stat.error;phot.mag', `${name} AB magnitude error`),
-    );
-  }
-  return out;
+export function fluxFields(name: string): { flux: Field; fluxErr: Field; mag: Field; magErr: Field } {
+  return {
+    flux: float64Field(`${name}_flux`, 'nJy', 'phot.flux', `${name} calibrated flux`),
+    fluxErr: float64Field(`${name}_fluxErr`, 'nJy', 'stat.error;phot.flux', `${name} calibrated flux error`),
+    mag: float64Field(`${name}_mag`, 'mag', 'phot.mag', `${name} AB magnitude`),
+    magErr: float64Field(`${name}_magErr`, 'mag', 'stat.error;phot.mag', `${name} AB magnitude error`),
+  };
 }
 
 /** `<name>_instFlux` columns -> the names, with whether `<name>_instFluxErr` exists. */

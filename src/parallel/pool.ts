@@ -42,7 +42,8 @@ function checkJob(job: ColumnJob, rows: number): void {
     throw new SkycalError('USAGE', `kernel ${job.kernel} takes ${entry.inputs} inputs and ${entry.outputs} outputs`);
   }
   for (const a of [...job.inputs, ...job.outputs, job.status]) {
-    if (a.length < rows) throw new SkycalError('USAGE', `kernel ${job.kernel}: a column has ${a.length} rows, expected ${rows}`);
+    // An empty column means "absent" (an optional input such as instFluxErr).
+    if (a.length !== 0 && a.length < rows) throw new SkycalError('USAGE', `kernel ${job.kernel}: a column has ${a.length} rows, expected ${rows}`);
   }
 }
 
@@ -98,7 +99,7 @@ export class KernelPool {
       return bad;
     }
     for (const a of [...job.inputs, ...job.outputs, job.status]) {
-      if (!isShared(a)) throw new SkycalError('USAGE', `kernel ${job.kernel}: pool columns must be SharedArrayBuffer views`);
+      if (a.length !== 0 && !isShared(a)) throw new SkycalError('USAGE', `kernel ${job.kernel}: pool columns must be SharedArrayBuffer views`);
     }
     const chunk = Math.max(1, options.chunkRows ?? this.chunkRows ?? Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, Math.ceil(rows / (8 * this.workers)))));
     const piscina = this.ensurePiscina();
