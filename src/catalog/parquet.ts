@@ -98,9 +98,19 @@ export async function encodeParquet(
     return;
   }
   let pending: RecordBatch | undefined = first.value;
+  // transformParquetStream ends its output quietly when its input errors:
+  // keep the upstream error and rethrow it, so a partial file is never kept.
+  let failure: { error: unknown } | undefined;
   const input = new ReadableStream({
     async pull(controller) {
-      const batch = pending ?? (await iterator.next()).value;
+      let batch: RecordBatch | undefined;
+      try {
+        batch = pending ?? (await iterator.next()).value;
+      } catch (error) {
+        failure = { error };
+        controller.error(error);
+        return;
+      }
       pending = undefined;
       if (batch === undefined) {
         controller.close();
@@ -115,5 +125,9 @@ export async function encodeParquet(
     },
   });
   const output = (await pw.transformParquetStream(input, properties)) as ReadableStream<Uint8Array>;
-  for await (const piece of output as unknown as AsyncIterable<Uint8Array>) await sink(piece);
+  for await (const piece of output as unknown as AsyncIterable<Uint8Array>) {
+    if (failure) break;
+    await sink(piece);
+  }
+  if (failure) throw failure.error;
 }

@@ -15,7 +15,7 @@ import type { ViewOptions } from '../catalog/views.js';
 import { KernelPool, defaultWorkerCount } from '../parallel/pool.js';
 import { optionalString, parseIntegerOption } from './args.js';
 import type { CliContext, OptionSpec, ParsedValues } from './command.js';
-import { createProgress } from './progress.js';
+import { createProgress, type Progress } from './progress.js';
 
 /** Options every catalog command takes (merge into the command's own). */
 export const CATALOG_OPTIONS: OptionSpec = {
@@ -54,14 +54,16 @@ export async function runCatalogCommand(values: ParsedValues, ctx: CliContext, l
     void pool.destroy().finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
-  const source = await readCatalogBatches(inPath);
-  const progress = createProgress(ctx, label, source.numRows ?? 0);
+  let progress: Progress | undefined;
   try {
+    const source = await readCatalogBatches(inPath);
+    const bar = createProgress(ctx, label, source.numRows ?? 0);
+    progress = bar;
     const view = build(source, {
       pool,
       source: inPath === '-' ? 'stdin' : inPath,
       ...(centroid === undefined ? {} : { centroid }),
-      onProgress: (done) => progress.update(done),
+      onProgress: (done) => bar.update(done),
     });
     const { rows } = await writeCatalog(outPath, view.schema, view, { stdout: ctx.stdout });
     await pool.close();
@@ -72,7 +74,7 @@ export async function runCatalogCommand(values: ParsedValues, ctx: CliContext, l
     await pool.destroy();
     throw e;
   } finally {
-    progress.finish();
+    progress?.finish();
     process.removeListener('SIGINT', onSignal);
   }
 }
