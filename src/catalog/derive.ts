@@ -12,7 +12,7 @@
 import { Float64, RecordBatch, Schema, Struct, Table, makeData, type Data, type Field, type Vector } from 'apache-arrow';
 import { SkycalError } from '../errors.js';
 import { KernelPool } from '../parallel/pool.js';
-import { copyColumnInto, sharedFloat64, sharedUint8 } from '../parallel/shared.js';
+import { SharedScratch, copyColumnInto, sharedFloat64, sharedUint8 } from '../parallel/shared.js';
 import { requireColumns } from './columns.js';
 
 /** Anything with a packed kernel model: TanSipWcs and PhotoCalib both are. */
@@ -68,12 +68,18 @@ export function derivedSchema(input: Schema, derivations: readonly ColumnDerivat
 
 const floatData = (a: Float64Array): Data => makeData({ type: new Float64(), length: a.length, nullCount: 0, data: a });
 
-/** Run every derivation over one batch (or a whole table: any chunking) and return the output columns in schema order. */
+/**
+ * Run every derivation over one batch (or a whole table: any chunking).
+ * With a scratch, inputs and outputs live in reused shared buffers and the
+ * outputs are copied out (streams); without, fresh shared outputs are
+ * handed over as they are (one-shot tables).
+ */
 async function deriveColumns(
   columns: (name: string) => Vector,
   rows: number,
   derivations: readonly ColumnDerivation[],
   pool: KernelPool,
+  scratch?: SharedScratch,
 ): Promise<Map<string, Data>> {
   const out = new Map<string, Data>();
   const inputsByName = new Map<string, Float64Array>();
@@ -82,17 +88,18 @@ async function deriveColumns(
     let a = inputsByName.get(name);
     if (a === undefined) {
       // Copied once per batch, whichever derivations read it.
-      a = copyColumnInto(columns(name), sharedFloat64(rows));
+      a = copyColumnInto(columns(name), scratch ? scratch.float64(`in:${name}`, rows) : sharedFloat64(rows));
       inputsByName.set(name, a);
     }
     return a;
   };
   for (const d of derivations) {
-    const outputs = d.outputs.map((f) => (f === null ? new Float64Array(0) : sharedFloat64(rows)));
-    const status = sharedUint8(rows);
+    const outputs = d.outputs.map((f) => (f === null ? new Float64Array(0) : scratch ? scratch.float64(`out:${f.name}`, rows) : sharedFloat64(rows)));
+    const status = scratch ? scratch.uint8(`out:${d.status.name}`, rows) : sharedUint8(rows);
     await pool.run({ kernel: d.kernel, model: d.model, scalars: d.scalars ?? [], inputs: d.inputs.map(shared), outputs, status }, rows);
-    d.outputs.forEach((f, k) => f !== null && out.set(f.name, floatData(outputs[k]!)));
-    out.set(d.status.name, makeData({ type: d.status.type, length: rows, nullCount: 0, data: status }));
+    // slice() copies a reused shared view into a plain buffer the batch can own.
+    d.outputs.forEach((f, k) => f !== null && out.set(f.name, floatData(scratch ? outputs[k]!.slice() : outputs[k]!)));
+    out.set(d.status.name, makeData({ type: d.status.type, length: rows, nullCount: 0, data: scratch ? status.slice() : status }));
   }
   return out;
 }
@@ -143,6 +150,7 @@ export function deriveStream(source: BatchSource, derivations: readonly ColumnDe
 async function* run(source: BatchSource, schema: Schema, derivations: readonly ColumnDerivation[], options: DeriveOptions): AsyncGenerator<RecordBatch> {
   const pool = options.pool ?? new KernelPool(options.workers === undefined ? {} : { workers: options.workers });
   const iterator = source[Symbol.asyncIterator]();
+  const scratch = new SharedScratch();
   let rowsDone = 0;
   try {
     let next = iterator.next();
@@ -153,7 +161,7 @@ async function* run(source: BatchSource, schema: Schema, derivations: readonly C
       // Start reading (decoding) the next batch while the workers compute this one.
       next = iterator.next();
       next.catch(() => {});
-      const derived = await deriveColumns((n) => batch.getChild(n)!, batch.numRows, derivations, pool);
+      const derived = await deriveColumns((n) => batch.getChild(n)!, batch.numRows, derivations, pool, scratch);
       rowsDone += batch.numRows;
       options.onProgress?.(rowsDone);
       yield assemble(schema, batch.numRows, (n) => batch.getChild(n)!.data[0]!, derived);

@@ -42,3 +42,33 @@ export function copyColumnInto(column: Vector, target: Float64Array, offset = 0)
 export function sharedColumnFrom(column: Vector): Float64Array {
   return copyColumnInto(column, sharedFloat64(column.length));
 }
+
+/**
+ * Shared columns reused from batch to batch of a stream. Why: a worker keeps
+ * every SharedArrayBuffer it has seen alive until its own (rare) garbage
+ * collection, so fresh buffers per batch grow memory with the file size.
+ * Reused buffers keep a stream's memory bounded by its largest batch.
+ */
+export class SharedScratch {
+  private readonly float64s = new Map<string, Float64Array>();
+  private readonly uint8s = new Map<string, Uint8Array>();
+
+  /** A shared column named `key` with room for `rows` rows (a view of the first `rows`). */
+  float64(key: string, rows: number): Float64Array {
+    let a = this.float64s.get(key);
+    if (a === undefined || a.length < rows) {
+      a = sharedFloat64(rows);
+      this.float64s.set(key, a);
+    }
+    return a.subarray(0, rows);
+  }
+
+  uint8(key: string, rows: number): Uint8Array {
+    let a = this.uint8s.get(key);
+    if (a === undefined || a.length < rows) {
+      a = sharedUint8(rows);
+      this.uint8s.set(key, a);
+    }
+    return a.subarray(0, rows);
+  }
+}
