@@ -6,3 +6,4 @@
  * returning the number of bad points; a bad point gets NaN and a status bit.
  */
 export * from './status.js';
+export * from './tanSip.js';
