@@ -147,7 +147,11 @@ export function tanSipPixelToSkyDeg(
 function projectToUV(model: Float64Array, raDeg: number, decDeg: number, out: Float64Array): number {
   if (!(raDeg - raDeg === 0) || !(decDeg - decDeg === 0)) return STATUS_NONFINITE_INPUT;
   if (decDeg > 90 || decDeg < -90) return STATUS_OUTSIDE_DOMAIN;
-  const da = (raDeg - model[12]!) * D2R;
+  // Reduce RA - CRVAL1 in degrees (exact near 0/360) before radians: 2 pi - tiny loses 1e-13 deg.
+  let dad = raDeg - model[12]!;
+  if (dad > 180) dad -= 360;
+  else if (dad < -180) dad += 360;
+  const da = dad * D2R;
   const ddd = (decDeg - model[24]!) * D2R; // exact subtraction near CRVAL2
   const cd = Math.cos(decDeg * D2R);
   const sa = Math.sin(da);

@@ -47,7 +47,7 @@ export function makeSipPolynomial(m: SipInput, name: string): SipPolynomial {
       if (p + q > order && c !== 0) {
         throw new SkycalError('BAD_INPUT', `${name}[${p}][${q}]: term beyond order ${order} must be zero`);
       }
-      row.push(c);
+      row.push(c === 0 ? 0 : c); // -0 is written as no card, so it reads back as 0
     }
     rows.push(Object.freeze(row) as number[]);
   }
