@@ -7,3 +7,4 @@
  */
 export * from './status.js';
 export * from './tanSip.js';
+export * from './separation.js';
