@@ -7,3 +7,5 @@
  */
 export * from './status.js';
 export * from './separation.js';
+export * from './boundedField.js';
+export * from './photoCalib.js';
