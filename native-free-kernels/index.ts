@@ -6,6 +6,9 @@
  * returning the number of bad points; a bad point gets NaN and a status bit.
  */
 export * from './status.js';
+export * from './tanSip.js';
 export * from './separation.js';
+export * from './boundedField.js';
+export * from './photoCalib.js';
 export * from './affine.js';
 export * from './columnKernels.js';

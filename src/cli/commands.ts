@@ -3,5 +3,6 @@
  * under src/cli/.
  */
 import type { Command } from './command.js';
+import { photocalibCommands } from './photocalib.js';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [...photocalibCommands];
