@@ -54,7 +54,7 @@ for (const ext of ['parquet', 'arrow', 'arrows']) {
     try {
       const table = sampleTable();
       const path = join(dir.path, `cat.${ext}`);
-      const { rows } = await writeCatalog(path, table.schema, table.batches, { metadata: { 'skycal:wcs': 'run-42' } });
+      const { rows } = await writeCatalog(path, table.schema, table.batches, { metadata: { 'skycal.wcs': 'run-42' } });
       assert.equal(rows, table.numRows);
       const { schema, table: back } = await readAll(path);
       assert.equal(back.numRows, table.numRows);
@@ -63,7 +63,7 @@ for (const ext of ['parquet', 'arrow', 'arrows']) {
       assert.deepEqual(back.getChild('name')!.toArray(), table.getChild('name')!.toArray());
       assert.equal(schema.fields[2]!.metadata.get('unit'), 'deg');
       assert.equal(schema.fields[2]!.metadata.get('ucd'), 'pos.eq.ra;meta.main');
-      assert.equal(schema.metadata.get('skycal:wcs'), 'run-42');
+      assert.equal(schema.metadata.get('skycal.wcs'), 'run-42');
       assert.equal(schema.metadata.get('origin'), 'test');
       assert.deepEqual(readdirSync(dir.path), [`cat.${ext}`], 'no temporary file is left');
     } finally {
@@ -109,7 +109,7 @@ test('DuckDB reads a Parquet catalog written here: values, key/value metadata, a
   try {
     const table = sampleTable(2000, 4);
     const path = join(dir.path, 'cat.parquet');
-    await writeCatalog(path, table.schema, table.batches, { metadata: { 'skycal:wcs': 'run-7', 'skycal:photoCalib': 'run-8' } });
+    await writeCatalog(path, table.schema, table.batches, { metadata: { 'skycal.wcs': 'run-7', 'skycal.photoCalib': 'run-8' } });
     const c = await db.connect();
     const q = (sql: string) => c.runAndReadAll(sql).then((r) => r.getRowObjectsJS());
     const [agg] = await q(`select count(*) as n, sum(x) as sx, count(*) filter (where isnan(y)) as nans, max(coord_ra) as ra from '${path}'`);
@@ -122,8 +122,8 @@ test('DuckDB reads a Parquet catalog written here: values, key/value metadata, a
     const [row] = await q(`select name from '${path}' where x = 7`);
     assert.equal(row!['name'], 'src,"20"');
     const kv = new Map((await q(`select decode(key) as k, value from parquet_kv_metadata('${path}')`)).map((r) => [r['k'] as string, Buffer.from(r['value'] as Uint8Array)]));
-    assert.equal(kv.get('skycal:wcs')?.toString(), 'run-7');
-    assert.equal(kv.get('skycal:photoCalib')?.toString(), 'run-8');
+    assert.equal(kv.get('skycal.wcs')?.toString(), 'run-7');
+    assert.equal(kv.get('skycal.photoCalib')?.toString(), 'run-8');
     // Field metadata lives in the ARROW:schema entry (an IPC schema message, base64) that arrow readers decode.
     const message = Buffer.from(kv.get('ARROW:schema')!.toString(), 'base64');
     const eos = Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);

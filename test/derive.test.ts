@@ -74,10 +74,10 @@ test('NaN positions give NaN and a status bit; the rest of the batch is intact',
 
 test('a derived column replaces an input column of the same name', async () => {
   const t = new Table({ x: makeVector(new Float64Array([1, 2])), y: makeVector(new Float64Array([3, 4])), u: makeVector(new Float64Array([9, 9])) });
-  const out = await deriveTable(t, [AFFINE], { pool, metadata: { 'skycal:wcs': 'r1' } });
+  const out = await deriveTable(t, [AFFINE], { pool, metadata: { 'skycal.wcs': 'r1' } });
   assert.deepEqual(out.schema.fields.map((f) => f.name), ['x', 'y', 'u', 'v', 'status']);
   assert.equal(out.getChild('u')!.get(0), 100 + 1e-3 + 6e-4);
-  assert.equal(out.schema.metadata.get('skycal:wcs'), 'r1');
+  assert.equal(out.schema.metadata.get('skycal.wcs'), 'r1');
 });
 
 test('a catalog without centroid columns is refused, and the error names the columns looked for', () => {

@@ -63,8 +63,8 @@ export function fluxFields(name: string): { flux: Field; fluxErr: Field; mag: Fi
   return {
     flux: float64Field(`${name}_flux`, 'nJy', 'phot.flux', `${name} calibrated flux`),
     fluxErr: float64Field(`${name}_fluxErr`, 'nJy', 'stat.error;phot.flux', `${name} calibrated flux error`),
-    mag: float64Field(`${name}_mag`, 'mag', 'phot.mag', `${name} AB magnitude`),
-    magErr: float64Field(`${name}_magErr`, 'mag', 'stat.error;phot.mag', `${name} AB magnitude error`),
+    mag: float64Field(`${name}_mag`, 'mag(AB)', 'phot.mag', `${name} AB magnitude`),
+    magErr: float64Field(`${name}_magErr`, 'mag(AB)', 'stat.error;phot.mag', `${name} AB magnitude error`),
   };
 }
 

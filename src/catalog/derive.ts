@@ -28,8 +28,8 @@ export interface ColumnDerivation {
   readonly inputs: readonly string[];
   /** Float64 output fields, in the kernel's output order; null passes an empty (unwritten) output. */
   readonly outputs: readonly (Field | null)[];
-  /** The Uint8 status field this derivation writes. */
-  readonly status: Field;
+  /** The Uint8 status field this derivation writes; null: none. */
+  readonly status: Field | null;
 }
 
 /** A schema with a stream of batches: what readCatalogBatches returns. */
@@ -57,13 +57,18 @@ export interface DeriveOptions {
   onProgress?: (rowsDone: number) => void;
 }
 
-/** The output schema: input fields (a derived name replaces an input column of that name) then derived fields. */
+/** The output schema: a derived field replaces an input column of its name in place, others are appended. */
 export function derivedSchema(input: Schema, derivations: readonly ColumnDerivation[], metadata?: Readonly<Record<string, string>>): Schema {
-  const added = derivations.flatMap((d) => [...d.outputs.filter((f): f is Field => f !== null), d.status]);
-  const names = new Set(added.map((f) => f.name));
+  const fields = input.fields.slice();
+  for (const f of derivations.flatMap((d) => [...d.outputs, d.status])) {
+    if (f === null) continue;
+    const i = fields.findIndex((g) => g.name === f.name);
+    if (i >= 0) fields[i] = f;
+    else fields.push(f);
+  }
   const meta = new Map(input.metadata);
   for (const [k, v] of Object.entries(metadata ?? {})) meta.set(k, v);
-  return new Schema([...input.fields.filter((f) => !names.has(f.name)), ...added], meta);
+  return new Schema(fields, meta);
 }
 
 const floatData = (a: Float64Array): Data => makeData({ type: new Float64(), length: a.length, nullCount: 0, data: a });
@@ -95,11 +100,11 @@ async function deriveColumns(
   };
   for (const d of derivations) {
     const outputs = d.outputs.map((f) => (f === null ? new Float64Array(0) : scratch ? scratch.float64(`out:${f.name}`, rows) : sharedFloat64(rows)));
-    const status = scratch ? scratch.uint8(`out:${d.status.name}`, rows) : sharedUint8(rows);
+    const status = d.status === null ? new Uint8Array(0) : scratch ? scratch.uint8(`out:${d.status.name}`, rows) : sharedUint8(rows);
     await pool.run({ kernel: d.kernel, model: d.model, scalars: d.scalars ?? [], inputs: d.inputs.map(shared), outputs, status }, rows);
     // slice() copies a reused shared view into a plain buffer the batch can own.
     d.outputs.forEach((f, k) => f !== null && out.set(f.name, floatData(scratch ? outputs[k]!.slice() : outputs[k]!)));
-    out.set(d.status.name, makeData({ type: d.status.type, length: rows, nullCount: 0, data: scratch ? status.slice() : status }));
+    if (d.status !== null) out.set(d.status.name, makeData({ type: d.status.type, length: rows, nullCount: 0, data: scratch ? status.slice() : status }));
   }
   return out;
 }

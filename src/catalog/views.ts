@@ -6,7 +6,6 @@
  * records what it was derived from in the schema's key/value metadata.
  */
 import type { Schema, Table } from 'apache-arrow';
-import { SkycalError } from '../errors.js';
 import { decField, findCentroid, fluxFields, instFluxNames, pixelXField, pixelYField, raField, requireColumns, statusField } from './columns.js';
 import {
   deriveStream,
@@ -25,13 +24,13 @@ export const KERNEL_SKY_TO_PIXEL_APPROX = 'tanSipSkyToPixelApproxDeg';
 export const KERNEL_CALIBRATE = 'photoCalibCalibrate';
 
 /** File key/value metadata keys naming the versions a catalog was derived from. */
-export const META_WCS = 'skycal:wcs';
-export const META_PHOTOCALIB = 'skycal:photoCalib';
+export const META_WCS = 'skycal.wcs';
+export const META_PHOTOCALIB = 'skycal.photoCalib';
 
 export interface ViewOptions extends DeriveOptions {
-  /** What the WCS is (a run id, or a file and its checksum): stored as skycal:wcs. */
+  /** What the WCS is (a run id, or a file and its checksum): stored as skycal.wcs. */
   wcsVersion?: string;
-  /** Likewise for the calibration: stored as skycal:photoCalib. */
+  /** Likewise for the calibration: stored as skycal.photoCalib. */
   photoCalibVersion?: string;
   /** Pre-2025 afw calibration errors. */
   legacyErrors?: boolean;
@@ -39,6 +38,10 @@ export interface ViewOptions extends DeriveOptions {
   approx?: boolean;
   maxIter?: number;
   tolerancePx?: number;
+  /** Explicit centroid columns (over `centroid`). */
+  centroidColumns?: readonly [string, string];
+  /** Calibrate only these flux families (default: every `<name>_instFlux`). */
+  fluxFields?: readonly string[];
 }
 
 type Source = Table | BatchSource;
@@ -47,8 +50,16 @@ function isTable(x: Source): x is Table {
   return typeof (x as Table).getChild === 'function' && typeof (x as Table).numCols === 'number';
 }
 
+function centroidOf(schema: Schema, options: ViewOptions): [string, string] {
+  if (options.centroidColumns !== undefined) {
+    requireColumns(schema, options.centroidColumns, options.source);
+    return [options.centroidColumns[0], options.centroidColumns[1]];
+  }
+  return findCentroid(schema, options.centroid, options.source);
+}
+
 export function skyDerivation(schema: Schema, wcs: KernelModelSource, options: ViewOptions = {}): ColumnDerivation {
-  const [x, y] = findCentroid(schema, options.centroid, options.source);
+  const [x, y] = centroidOf(schema, options);
   return { kernel: KERNEL_PIXEL_TO_SKY, model: wcs.toKernelModel(), inputs: [x, y], outputs: [raField(), decField()], status: statusField('status', 'pixel -> sky') };
 }
 
@@ -65,12 +76,21 @@ export function pixelDerivation(schema: Schema, wcs: KernelModelSource, options:
   };
 }
 
-/** One derivation per `<name>_instFlux` column (with `_instFluxErr` when present). */
+/** Index of a packed PhotoCalib model's isConstant flag (native-free-kernels/photoCalib.ts). */
+const MODEL_IS_CONSTANT = 3;
+
+/**
+ * One derivation per flux family (`<name>_instFlux`, with `_instFluxErr`
+ * when present), as PhotoCalib#calibrateCatalog: no status column (a
+ * non-positive flux shows as a NaN magnitude). A constant calibration needs
+ * no centroid.
+ */
 export function calibrationDerivations(schema: Schema, photoCalib: KernelModelSource, options: ViewOptions = {}): ColumnDerivation[] {
-  const fluxes = instFluxNames(schema);
-  if (fluxes.length === 0) throw new SkycalError('BAD_INPUT', `${options.source ?? 'catalog'}: no <name>_instFlux columns to calibrate`);
-  const [x, y] = findCentroid(schema, options.centroid, options.source);
+  const names = new Set(schema.fields.map((f) => f.name));
+  const fluxes = options.fluxFields === undefined ? instFluxNames(schema) : options.fluxFields.map((name) => ({ name, hasErr: names.has(`${name}_instFluxErr`) }));
+  requireColumns(schema, fluxes.map((f) => `${f.name}_instFlux`), options.source);
   const model = photoCalib.toKernelModel();
+  const [x, y] = model[MODEL_IS_CONSTANT] === 1 && options.centroidColumns === undefined ? ['', ''] : centroidOf(schema, options);
   return fluxes.map(({ name, hasErr }) => {
     const f = fluxFields(name);
     return {
@@ -79,7 +99,7 @@ export function calibrationDerivations(schema: Schema, photoCalib: KernelModelSo
       scalars: [options.legacyErrors ? 1 : 0],
       inputs: [x, y, `${name}_instFlux`, hasErr ? `${name}_instFluxErr` : ''],
       outputs: [f.flux, hasErr ? f.fluxErr : null, f.mag, hasErr ? f.magErr : null],
-      status: statusField(`${name}_calibStatus`, `${name} calibration`),
+      status: null,
     };
   });
 }
