@@ -85,6 +85,17 @@ async function writeStdout(out: NodeJS.WritableStream, schema: Schema, batches: 
   return rows;
 }
 
+/** Fails early (IO) when `path`'s folder does not exist; returns the folder. */
+export async function checkOutputFolder(path: string): Promise<string> {
+  const folder = dirname(path);
+  try {
+    if (!(await stat(folder)).isDirectory()) throw new Error('not a folder');
+  } catch (e) {
+    throw new SkycalError('IO', `${path}: output folder ${folder} does not exist or is not a folder`, { cause: e });
+  }
+  return folder;
+}
+
 /**
  * Write `batches` (each with the columns of `schema`) to `path`. Returns the
  * number of rows written.
@@ -110,12 +121,7 @@ export async function writeCatalog(
     return { rows };
   }
 
-  const folder = dirname(path);
-  try {
-    if (!(await stat(folder)).isDirectory()) throw new Error('not a folder');
-  } catch (e) {
-    throw new SkycalError('IO', `${path}: output folder ${folder} does not exist or is not a folder`, { cause: e });
-  }
+  const folder = await checkOutputFolder(path);
   const tmp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   track(tmp);
   let handle;

@@ -2,14 +2,19 @@
  * What pix2sky, sky2pix and calibrate share: read --in (a catalog by
  * extension, or CSV on stdin), derive columns on the worker pool batch by
  * batch, write --out (temp file renamed on success, or CSV on stdout), with a
- * progress bar on a TTY. A command supplies only its derivation:
+ * progress bar on a TTY. A command supplies only its derivation, and prints
+ * its own summary from the result:
  *
- *   await runCatalogCommand(values, ctx, 'pix2sky', (source, options) =>
+ *   const r = await runCatalogCommand(values, ctx, 'pix2sky', (source, options) =>
  *     withSky(source, wcs, { ...options, wcsVersion }));
  */
-import { SkycalError } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Schema } from 'apache-arrow';
+import { SkycalError, errors } from '../errors.js';
 import { readCatalogBatches, type CatalogBatches } from '../catalog/read.js';
-import { writeCatalog } from '../catalog/write.js';
+import { checkOutputFolder, writeCatalog } from '../catalog/write.js';
 import type { DerivedBatches } from '../catalog/derive.js';
 import type { ViewOptions } from '../catalog/views.js';
 import { KernelPool, defaultWorkerCount } from '../parallel/pool.js';
@@ -36,7 +41,20 @@ export type BuildView = (source: CatalogBatches, options: ViewOptions) => Derive
 
 export interface CatalogCommandResult {
   rows: number;
+  /** The output path, or '-' for stdout. */
   out: string;
+  inputSchema: Schema;
+  outputSchema: Schema;
+}
+
+/** How a derived file names a model read from a file: its name and the start of its SHA-256. */
+export async function fileVersion(path: string): Promise<string> {
+  try {
+    const digest = createHash('sha256').update(await readFile(path)).digest('hex');
+    return `${basename(path)} sha256:${digest.slice(0, 16)}`;
+  } catch (e) {
+    throw errors.io(path, e);
+  }
 }
 
 /**
@@ -50,6 +68,7 @@ export async function runCatalogCommand(values: ParsedValues, ctx: CliContext, l
   const centroid = optionalString(values, 'centroid');
   if (ctx.json && outPath === '-') throw new SkycalError('USAGE', `${label}: --json needs --out (stdout carries the catalog)`);
   const pool = new KernelPool({ workers: workersOption(values) });
+  if (outPath !== '-') await checkOutputFolder(outPath);
   const onSignal = (): void => {
     void pool.destroy().finally(() => process.exit(130));
   };
@@ -67,9 +86,7 @@ export async function runCatalogCommand(values: ParsedValues, ctx: CliContext, l
     });
     const { rows } = await writeCatalog(outPath, view.schema, view, { stdout: ctx.stdout });
     await pool.close();
-    if (ctx.json) ctx.writeJson({ rows, out: outPath });
-    else if (outPath !== '-') ctx.log(`${label}: ${rows} rows -> ${outPath}`);
-    return { rows, out: outPath };
+    return { rows, out: outPath, inputSchema: source.schema, outputSchema: view.schema };
   } catch (e) {
     await pool.destroy();
     throw e;
