@@ -4,5 +4,6 @@
  */
 import type { Command } from './command.js';
 import { photocalibCommands } from './photocalib.js';
+import { catalogCommands } from './catalogCommands.js';
 
-export const commands: Command[] = [...photocalibCommands];
+export const commands: Command[] = [...photocalibCommands, ...catalogCommands];
