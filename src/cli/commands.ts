@@ -3,5 +3,7 @@
  * under src/cli/.
  */
 import type { Command } from './command.js';
+import { benchWcsCommand } from './benchWcs.js';
+import { pix2skyCommand, sky2pixCommand, wcsFitInverseCommand, wcsInfoCommand } from './wcs.js';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [pix2skyCommand, sky2pixCommand, wcsInfoCommand, wcsFitInverseCommand, benchWcsCommand];
