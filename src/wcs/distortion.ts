@@ -6,6 +6,7 @@
 import type { TanSipWcs } from './tanSipWcs.js';
 import type { PixelBox } from './params.js';
 import type { SipPolynomial } from './sip.js';
+import { pixelGrid } from './pixelGrid.js';
 
 function evaluateSip(poly: SipPolynomial | undefined, u: number, v: number): number {
   if (poly === undefined) return 0;
@@ -34,23 +35,14 @@ export interface DistortionGrid {
 /** The distortion on an nx x ny grid of cell centres covering `bbox`. */
 export function sipDistortionGrid(wcs: TanSipWcs, bbox: PixelBox, nx: number, ny: number): DistortionGrid {
   const n = nx * ny;
-  const out: DistortionGrid = { x: new Float64Array(n), y: new Float64Array(n), dx: new Float64Array(n), dy: new Float64Array(n), nx, ny, maxPx: 0 };
+  const out: DistortionGrid = { ...pixelGrid(bbox, nx, ny), dx: new Float64Array(n), dy: new Float64Array(n), nx, ny, maxPx: 0 };
   const { x: x0, y: y0 } = wcs.crpix;
-  const w = bbox.maxX - bbox.minX + 1;
-  const h = bbox.maxY - bbox.minY + 1;
-  for (let j = 0; j < ny; j++) {
-    for (let i = 0; i < nx; i++) {
-      const k = j * nx + i;
-      const x = bbox.minX - 0.5 + ((i + 0.5) * w) / nx;
-      const y = bbox.minY - 0.5 + ((j + 0.5) * h) / ny;
-      const dx = evaluateSip(wcs.sipA, x - x0, y - y0);
-      const dy = evaluateSip(wcs.sipB, x - x0, y - y0);
-      out.x[k] = x;
-      out.y[k] = y;
-      out.dx[k] = dx;
-      out.dy[k] = dy;
-      out.maxPx = Math.max(out.maxPx, Math.sqrt(dx * dx + dy * dy));
-    }
+  for (let k = 0; k < n; k++) {
+    const dx = evaluateSip(wcs.sipA, out.x[k]! - x0, out.y[k]! - y0);
+    const dy = evaluateSip(wcs.sipB, out.x[k]! - x0, out.y[k]! - y0);
+    out.dx[k] = dx;
+    out.dy[k] = dy;
+    out.maxPx = Math.max(out.maxPx, Math.sqrt(dx * dx + dy * dy));
   }
   return out;
 }
