@@ -8,3 +8,5 @@
 export * from './status.js';
 export * from './tanSip.js';
 export * from './separation.js';
+export * from './boundedField.js';
+export * from './photoCalib.js';

@@ -7,18 +7,8 @@ import { tmpdir } from 'node:os';
 const here = dirname(fileURLToPath(import.meta.url));
 /** The project root (tests run from dist/test). */
 export const repoRoot = resolve(here, '..', '..');
-/** shared/data beside the project (or beside a parent folder, for git worktrees in a subfolder). */
-export const sharedData = findSharedData(repoRoot);
-
-function findSharedData(start: string): string {
-  const env = process.env['SKYCAL_SHARED_DATA'];
-  if (env) return env;
-  for (let dir = resolve(start, '..'); ; dir = dirname(dir)) {
-    const candidate = join(dir, 'shared', 'data');
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) return resolve(start, '..', 'shared', 'data');
-  }
-}
+/** ../shared/data beside the project (or two levels up, from a git worktree under wt/). */
+export const sharedData = [resolve(repoRoot, '..', 'shared', 'data'), resolve(repoRoot, '..', '..', 'shared', 'data')].find((p) => existsSync(p)) ?? resolve(repoRoot, '..', 'shared', 'data');
 export const wcsHeaderDir = join(sharedData, 'wcs-headers');
 /** The compiled CLI entry point. */
 export const cliPath = join(repoRoot, 'dist', 'src', 'cli', 'main.js');

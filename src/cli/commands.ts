@@ -4,6 +4,14 @@
  */
 import type { Command } from './command.js';
 import { benchWcsCommand } from './benchWcs.js';
+import { photocalibCommands } from './photocalib.js';
 import { pix2skyCommand, sky2pixCommand, wcsFitInverseCommand, wcsInfoCommand } from './wcs.js';
 
-export const commands: Command[] = [pix2skyCommand, sky2pixCommand, wcsInfoCommand, wcsFitInverseCommand, benchWcsCommand];
+export const commands: Command[] = [
+  pix2skyCommand,
+  sky2pixCommand,
+  wcsInfoCommand,
+  wcsFitInverseCommand,
+  benchWcsCommand,
+  ...photocalibCommands,
+];
