@@ -3,7 +3,17 @@
  * under src/cli/.
  */
 import type { Command } from './command.js';
+import { benchWcsCommand } from './benchWcs.js';
 import { photocalibCommands } from './photocalib.js';
+import { pix2skyCommand, sky2pixCommand, wcsFitInverseCommand, wcsInfoCommand } from './wcs.js';
 import { catalogCommands } from './catalogCommands.js';
 
-export const commands: Command[] = [...photocalibCommands, ...catalogCommands];
+export const commands: Command[] = [
+  pix2skyCommand,
+  sky2pixCommand,
+  wcsInfoCommand,
+  wcsFitInverseCommand,
+  benchWcsCommand,
+  ...photocalibCommands,
+  ...catalogCommands,
+];
