@@ -53,8 +53,8 @@ export interface DeriveOptions {
   source?: string;
   /** File key/value metadata to add, e.g. {'skycal:wcs': runId}. */
   metadata?: Readonly<Record<string, string>>;
-  /** Rows done so far, after each batch. */
-  onProgress?: (rowsDone: number) => void;
+  /** After each batch: rows done so far, and bad points so far (non-zero status, summed over derivations). */
+  onProgress?: (rowsDone: number, badPoints: number) => void;
 }
 
 /** The output schema: a derived field replaces an input column of its name in place, others are appended. */
@@ -85,8 +85,9 @@ async function deriveColumns(
   derivations: readonly ColumnDerivation[],
   pool: KernelPool,
   scratch?: SharedScratch,
-): Promise<Map<string, Data>> {
+): Promise<{ columns: Map<string, Data>; bad: number }> {
   const out = new Map<string, Data>();
+  let bad = 0;
   const inputsByName = new Map<string, Float64Array>();
   const shared = (name: string): Float64Array => {
     if (name === '') return new Float64Array(0);
@@ -101,12 +102,12 @@ async function deriveColumns(
   for (const d of derivations) {
     const outputs = d.outputs.map((f) => (f === null ? new Float64Array(0) : scratch ? scratch.float64(`out:${f.name}`, rows) : sharedFloat64(rows)));
     const status = d.status === null ? new Uint8Array(0) : scratch ? scratch.uint8(`out:${d.status.name}`, rows) : sharedUint8(rows);
-    await pool.run({ kernel: d.kernel, model: d.model, scalars: d.scalars ?? [], inputs: d.inputs.map(shared), outputs, status }, rows);
+    bad += await pool.run({ kernel: d.kernel, model: d.model, scalars: d.scalars ?? [], inputs: d.inputs.map(shared), outputs, status }, rows);
     // slice() copies a reused shared view into a plain buffer the batch can own.
     d.outputs.forEach((f, k) => f !== null && out.set(f.name, floatData(scratch ? outputs[k]!.slice() : outputs[k]!)));
     if (d.status !== null) out.set(d.status.name, makeData({ type: d.status.type, length: rows, nullCount: 0, data: scratch ? status.slice() : status }));
   }
-  return out;
+  return { columns: out, bad };
 }
 
 function assemble(schema: Schema, rows: number, own: (name: string) => Data, derived: Map<string, Data>): RecordBatch {
@@ -133,8 +134,8 @@ export async function deriveTable(table: Table, derivations: readonly ColumnDeri
   checkInputs(table.schema, derivations, options.source ?? 'table');
   const schema = derivedSchema(table.schema, derivations, options.metadata);
   const rows = table.numRows;
-  const derived = await withPool(options, (pool) => deriveColumns((n) => table.getChild(n)!, rows, derivations, pool));
-  options.onProgress?.(rows);
+  const { columns: derived, bad } = await withPool(options, (pool) => deriveColumns((n) => table.getChild(n)!, rows, derivations, pool));
+  options.onProgress?.(rows, bad);
   // Keep the table's batching: each output batch takes a zero-copy slice of the derived columns.
   let offset = 0;
   const batches = table.batches.map((batch) => {
@@ -157,6 +158,7 @@ async function* run(source: BatchSource, schema: Schema, derivations: readonly C
   const iterator = source[Symbol.asyncIterator]();
   const scratch = new SharedScratch();
   let rowsDone = 0;
+  let badPoints = 0;
   try {
     let next = iterator.next();
     for (;;) {
@@ -166,9 +168,10 @@ async function* run(source: BatchSource, schema: Schema, derivations: readonly C
       // Start reading (decoding) the next batch while the workers compute this one.
       next = iterator.next();
       next.catch(() => {});
-      const derived = await deriveColumns((n) => batch.getChild(n)!, batch.numRows, derivations, pool, scratch);
+      const { columns: derived, bad } = await deriveColumns((n) => batch.getChild(n)!, batch.numRows, derivations, pool, scratch);
       rowsDone += batch.numRows;
-      options.onProgress?.(rowsDone);
+      badPoints += bad;
+      options.onProgress?.(rowsDone, badPoints);
       yield assemble(schema, batch.numRows, (n) => batch.getChild(n)!.data[0]!, derived);
     }
   } finally {

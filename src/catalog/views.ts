@@ -69,7 +69,8 @@ export function pixelDerivation(schema: Schema, wcs: KernelModelSource, options:
   return {
     kernel: approx ? KERNEL_SKY_TO_PIXEL_APPROX : KERNEL_SKY_TO_PIXEL,
     model: wcs.toKernelModel(),
-    scalars: approx ? [] : [options.maxIter ?? 20, options.tolerancePx ?? 1e-8],
+    // Defaults as TanSipWcs#skyToPixelArrays, so pool and library agree.
+    scalars: approx ? [] : [options.maxIter ?? 50, options.tolerancePx ?? 1e-10],
     inputs: ['coord_ra', 'coord_dec'],
     outputs: [pixelXField('x'), pixelYField('y')],
     status: statusField('status', approx ? 'sky -> pixel (AP/BP approximation)' : 'sky -> pixel'),

@@ -41,6 +41,8 @@ export type BuildView = (source: CatalogBatches, options: ViewOptions) => Derive
 
 export interface CatalogCommandResult {
   rows: number;
+  /** Points with a non-zero status (summed over derivations). */
+  bad: number;
   /** The output path, or '-' for stdout. */
   out: string;
   inputSchema: Schema;
@@ -49,6 +51,7 @@ export interface CatalogCommandResult {
 
 /** How a derived file names a model read from a file: its name and the start of its SHA-256. */
 export async function fileVersion(path: string): Promise<string> {
+  if (path.startsWith('builtin:')) return path;
   try {
     const digest = createHash('sha256').update(await readFile(path)).digest('hex');
     return `${basename(path)} sha256:${digest.slice(0, 16)}`;
@@ -74,6 +77,7 @@ export async function runCatalogCommand(values: ParsedValues, ctx: CliContext, l
   };
   process.once('SIGINT', onSignal);
   let progress: Progress | undefined;
+  let bad = 0;
   try {
     const source = await readCatalogBatches(inPath);
     const bar = createProgress(ctx, label, source.numRows ?? 0);
@@ -82,11 +86,14 @@ export async function runCatalogCommand(values: ParsedValues, ctx: CliContext, l
       pool,
       source: inPath === '-' ? 'stdin' : inPath,
       ...(centroid === undefined ? {} : { centroid }),
-      onProgress: (done) => bar.update(done),
+      onProgress: (done, badSoFar) => {
+        bad = badSoFar;
+        bar.update(done);
+      },
     });
     const { rows } = await writeCatalog(outPath, view.schema, view, { stdout: ctx.stdout });
     await pool.close();
-    return { rows, out: outPath, inputSchema: source.schema, outputSchema: view.schema };
+    return { rows, bad, out: outPath, inputSchema: source.schema, outputSchema: view.schema };
   } catch (e) {
     await pool.destroy();
     throw e;

@@ -3,28 +3,14 @@
  * and per worker count) and `bench catalog` (reading stored coordinates vs
  * deriving them on the fly from a Parquet catalog).
  */
-import { readFile } from 'node:fs/promises';
-import { SkycalError, errors } from '../errors.js';
-import { looksLikeFits } from '../fits/file.js';
-import { TanSipWcs } from '../wcs/tanSipWcs.js';
+import { SkycalError } from '../errors.js';
 import { benchPool } from '../parallel/benchPool.js';
 import { benchCatalog } from '../catalog/benchCatalog.js';
 import { defaultWorkerCount } from '../parallel/pool.js';
-import { optionalString, parseIntegerOption, parseNumberOption, requireString } from './args.js';
+import { optionalString, parseIntegerOption, parseNumberOption } from './args.js';
 import type { Command } from './command.js';
 import { workersOption } from './catalogCommand.js';
-
-/** A TAN-SIP WCS from a header text file or a FITS file (primary HDU). */
-async function readWcs(path: string): Promise<TanSipWcs> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw errors.notFound(path);
-    throw errors.io(path, e);
-  }
-  return looksLikeFits(bytes) ? TanSipWcs.fromFitsFile(bytes, 0, { source: path }) : TanSipWcs.fromFitsHeader(new TextDecoder().decode(bytes));
-}
+import { WCS_OPTIONS, wcsFromOptions } from './wcs.js';
 
 function rowsOption(text: string | undefined, fallback: number): number {
   const n = parseNumberOption(text, 'n', fallback);
@@ -42,10 +28,10 @@ const rate = (r: number): string => `${(r / 1e6).toFixed(2)} M/s`;
 const benchPoolCommand: Command = {
   name: 'bench pool',
   summary: 'pixel -> sky throughput in-thread and on pools of each worker count',
-  usage: '--wcs H.hdr|F.fits [--n N] [--workers 1,2,...] [--iterations K] [--json]',
-  options: { wcs: { type: 'string' }, n: { type: 'string' }, workers: { type: 'string' }, iterations: { type: 'string' } },
+  usage: '--wcs H.hdr|F.fits|builtin:hsc [--hdu N] [--n N] [--workers 1,2,...] [--iterations K] [--json]',
+  options: { ...WCS_OPTIONS, n: { type: 'string' }, workers: { type: 'string' }, iterations: { type: 'string' } },
   async run(values, _p, ctx) {
-    const wcs = await readWcs(requireString(values, 'wcs'));
+    const wcs = wcsFromOptions(values);
     const n = rowsOption(optionalString(values, 'n'), 10_000_000);
     const iterations = parseIntegerOption(optionalString(values, 'iterations'), 'iterations', 5, 1);
     const box = wcs.bbox;
@@ -68,10 +54,10 @@ const benchPoolCommand: Command = {
 const benchCatalogCommand: Command = {
   name: 'bench catalog',
   summary: 'reading stored coord_ra/coord_dec from Parquet vs reading x, y and deriving them on the pool',
-  usage: '--wcs H.hdr|F.fits [--n N] [--workers N] [--iterations K] [--json]',
-  options: { wcs: { type: 'string' }, n: { type: 'string' }, workers: { type: 'string' }, iterations: { type: 'string' } },
+  usage: '--wcs H.hdr|F.fits|builtin:hsc [--hdu N] [--n N] [--workers N] [--iterations K] [--json]',
+  options: { ...WCS_OPTIONS, n: { type: 'string' }, workers: { type: 'string' }, iterations: { type: 'string' } },
   async run(values, _p, ctx) {
-    const wcs = await readWcs(requireString(values, 'wcs'));
+    const wcs = wcsFromOptions(values);
     const n = rowsOption(optionalString(values, 'n'), 5_000_000);
     const iterations = parseIntegerOption(optionalString(values, 'iterations'), 'iterations', 3, 1);
     const r = await benchCatalog(wcs, n, { workers: workersOption(values), iterations });
