@@ -5,6 +5,7 @@
 import type { Command } from './command.js';
 import { benchWcsCommand } from './benchWcs.js';
 import { photocalibCommands } from './photocalib.js';
+import { plotDistortion } from './plot.js';
 import { pix2skyCommand, sky2pixCommand, wcsFitInverseCommand, wcsInfoCommand } from './wcs.js';
 
 export const commands: Command[] = [
@@ -14,4 +15,5 @@ export const commands: Command[] = [
   wcsFitInverseCommand,
   benchWcsCommand,
   ...photocalibCommands,
+  plotDistortion,
 ];
