@@ -84,12 +84,13 @@ export function quiverSvg(o: QuiverOptions): string {
   body.push(`<path d="${path.join('')}" fill="none" stroke="#1f4e9c" stroke-width="1.2"/>`);
   body.push('</g>');
   body.push(axesSvg(frame, o.xLabel, o.yLabel));
-  // Key arrow below the frame, left-aligned, clear of the centred axis label.
-  const keyPx = keyLength * pxPerUnit;
-  const ky = frame.top + frame.height + 44;
-  const kx0 = frame.left + 4, kx1 = kx0 + keyPx;
-  body.push(`<path d="M${kx0.toFixed(1)} ${ky}L${kx1.toFixed(1)} ${ky}M${(kx1 - 6).toFixed(1)} ${ky - 3}L${kx1.toFixed(1)} ${ky}L${(kx1 - 6).toFixed(1)} ${ky + 3}" stroke="#1f4e9c" stroke-width="1.5" fill="none"/>`);
-  body.push(`<text x="${(kx1 + 6).toFixed(1)}" y="${ky}" dy="0.35em" text-anchor="start" font-size="12">${escapeXml(`${keyLength} ${o.unit}`)}</text>`);
   // The canvas is wide enough for the title even when the frame is narrow (a tall CCD).
-  return svgDocument(Math.max(frame.left + plotWidth + 40, 520), frame.top + plotHeight + 62, body.join('\n'));
+  const canvasWidth = Math.max(frame.left + plotWidth + 40, 520);
+  // Key arrow at the top right, on the title's line, clear of the axes.
+  const keyPx = keyLength * pxPerUnit;
+  const ky = 24;
+  const kx1 = canvasWidth - 16, kx0 = kx1 - keyPx;
+  body.push(`<path d="M${kx0.toFixed(1)} ${ky}L${kx1.toFixed(1)} ${ky}M${(kx1 - 6).toFixed(1)} ${ky - 3}L${kx1.toFixed(1)} ${ky}L${(kx1 - 6).toFixed(1)} ${ky + 3}" stroke="#1f4e9c" stroke-width="1.5" fill="none"/>`);
+  body.push(`<text x="${(kx0 - 6).toFixed(1)}" y="${ky}" dy="0.35em" text-anchor="end" font-size="12">${escapeXml(`${keyLength} ${o.unit}`)}</text>`);
+  return svgDocument(canvasWidth, frame.top + plotHeight + 62, body.join('\n'));
 }
