@@ -1,0 +1,3 @@
+/** skycal's library entry point (package "main"). */
+export * from './errors.js';
+export * from './photocalib/index.js';
