@@ -3,6 +3,15 @@
  * under src/cli/.
  */
 import type { Command } from './command.js';
+import { benchWcsCommand } from './benchWcs.js';
 import { photocalibCommands } from './photocalib.js';
+import { pix2skyCommand, sky2pixCommand, wcsFitInverseCommand, wcsInfoCommand } from './wcs.js';
 
-export const commands: Command[] = [...photocalibCommands];
+export const commands: Command[] = [
+  pix2skyCommand,
+  sky2pixCommand,
+  wcsInfoCommand,
+  wcsFitInverseCommand,
+  benchWcsCommand,
+  ...photocalibCommands,
+];
