@@ -7,6 +7,7 @@ import { benchWcsCommand } from './benchWcs.js';
 import { photocalibCommands } from './photocalib.js';
 import { plotDistortion } from './plot.js';
 import { pix2skyCommand, sky2pixCommand, wcsFitInverseCommand, wcsInfoCommand } from './wcs.js';
+import { catalogCommands } from './catalogCommands.js';
 
 export const commands: Command[] = [
   pix2skyCommand,
@@ -16,4 +17,5 @@ export const commands: Command[] = [
   benchWcsCommand,
   ...photocalibCommands,
   plotDistortion,
+  ...catalogCommands,
 ];

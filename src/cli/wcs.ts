@@ -9,6 +9,8 @@ import { loadWcs, type TanSipWcs } from '../wcs/index.js';
 import { parseBBoxOption, parseIntegerOption, optionalString, requireString } from './args.js';
 import type { Command, OptionSpec, ParsedValues } from './command.js';
 import { readTextInput, writeTextOutput } from './io.js';
+import { CATALOG_OPTIONS, CATALOG_USAGE, fileVersion, runCatalogCommand, type CatalogCommandResult } from './catalogCommand.js';
+import { withPixels, withSky } from '../catalog/views.js';
 import { writeFileSync } from 'node:fs';
 
 export const WCS_OPTIONS: OptionSpec = {
@@ -61,15 +63,27 @@ async function transformCsv(
   else if (bad > 0) ctx.log(`${bad} of ${a.length} rows could not be transformed (NaN, see the status column)`);
 }
 
-const IO_OPTIONS: OptionSpec = { in: { type: 'string' }, out: { type: 'string' } };
+const IO_OPTIONS: OptionSpec = CATALOG_OPTIONS;
+
+/** Catalogs go through the pool (any format); `--json` without `--out` prints the columns as JSON instead. */
+function reportBad(r: CatalogCommandResult, ctx: Parameters<Command['run']>[2]): void {
+  if (ctx.json) ctx.writeJson({ rows: r.rows, bad: r.bad, out: r.out });
+  else if (r.bad > 0) ctx.log(`${r.bad} of ${r.rows} rows could not be transformed (NaN, see the status column)`);
+}
 
 export const pix2skyCommand: Command = {
   name: 'pix2sky',
   summary: 'x,y (0-based pixels) -> adds coord_ra, coord_dec (deg) and status, through a TAN-SIP WCS',
-  usage: '--wcs H.hdr|F.fits|builtin:ptf [--hdu N] [--parent] [--in F.csv] [--out F.csv]',
+  usage: `--wcs H.hdr|F.fits|builtin:ptf [--hdu N] [--parent] ${CATALOG_USAGE}`,
   options: { ...WCS_OPTIONS, ...IO_OPTIONS },
   async run(values, _p, ctx) {
     const wcs = wcsFromOptions(values);
+    if (!(ctx.json && optionalString(values, 'out') === undefined)) {
+      const wcsVersion = await fileVersion(requireString(values, 'wcs'));
+      const r = await runCatalogCommand(values, ctx, 'pix2sky', (source, options) => withSky(source, wcs, { ...options, wcsVersion }));
+      reportBad(r, ctx);
+      return;
+    }
     await transformCsv(values, ctx, ['x', 'y'], (x, y) => {
       const r = wcs.pixelToSkyArrays(x, y);
       return { cols: { coord_ra: r.ra, coord_dec: r.dec, status: r.status }, bad: r.bad };
@@ -80,10 +94,17 @@ export const pix2skyCommand: Command = {
 export const sky2pixCommand: Command = {
   name: 'sky2pix',
   summary: 'coord_ra,coord_dec (deg) -> adds x, y (0-based pixels) and status; exact unless --approx (AP/BP only)',
-  usage: '--wcs H.hdr|F.fits|builtin:ptf [--hdu N] [--parent] [--approx] [--in F.csv] [--out F.csv]',
+  usage: `--wcs H.hdr|F.fits|builtin:ptf [--hdu N] [--parent] [--approx] ${CATALOG_USAGE}`,
   options: { ...WCS_OPTIONS, ...IO_OPTIONS, approx: { type: 'boolean', default: false } },
   async run(values, _p, ctx) {
     const wcs = wcsFromOptions(values);
+    if (!(ctx.json && optionalString(values, 'out') === undefined)) {
+      const wcsVersion = await fileVersion(requireString(values, 'wcs'));
+      const approx = values['approx'] === true;
+      const r = await runCatalogCommand(values, ctx, 'sky2pix', (source, options) => withPixels(source, wcs, { ...options, wcsVersion, approx }));
+      reportBad(r, ctx);
+      return;
+    }
     await transformCsv(values, ctx, ['coord_ra', 'coord_dec'], (ra, dec) => {
       const r = wcs.skyToPixelArrays(ra, dec, { approx: values['approx'] === true });
       return { cols: { x: r.x, y: r.y, status: r.status }, bad: r.bad };
