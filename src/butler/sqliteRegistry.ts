@@ -318,9 +318,10 @@ export class SqliteRegistry implements Registry {
   }
 
   resolve(tip: string, type: string, dataId: string, options: ResolveOptions = {}): EntryRecord | undefined {
+    // CROSS JOIN fixes the loop order: the versions of this one dataset outside, the history probe inside.
     const row = this.stmt(`SELECT ${ENTRY_COLUMNS} FROM entry e
-      JOIN ancestry a ON a.descendant = @tip AND a.ancestor = e.run_id
-      JOIN run r ON r.id = e.run_id
+      CROSS JOIN ancestry a ON a.descendant = @tip AND a.ancestor = e.run_id
+      CROSS JOIN run r ON r.id = e.run_id
       WHERE e.type = @type AND e.data_id = @dataId
         AND (@stage IS NULL OR r.stage = @stage) AND (@asOf IS NULL OR r.committed_at <= @asOf)
       ORDER BY a.rank LIMIT 1`).get({ tip, type, dataId, stage: options.stage ?? null, asOf: options.asOf ?? null }) as EntryRow | undefined;

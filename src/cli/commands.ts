@@ -3,5 +3,6 @@
  * under src/cli/.
  */
 import type { Command } from './command.js';
+import { repoCommands } from './repo.js';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [...repoCommands];
