@@ -67,12 +67,14 @@ export function exportBundle(
   });
   const inBundle = new Set(runs.map((r) => r.id));
   for (const r of runs) r.inputs = r.inputs.filter((i) => inBundle.has(i.runId));
-  const ref = reg.ref(at);
-  const refs: Manifest['refs'] = ref === undefined ? [] : [{
-    name: ref.name, kind: ref.kind, runId: tip,
-    moves: reg.refMoves(ref.name).filter((m) => (asOf === undefined || m.at <= asOf) && (m.runId === null || inBundle.has(m.runId)))
-      .map((m) => ({ runId: m.runId, at: m.at, reason: m.reason })),
-  }];
+  // The ref named, and every tag that points into the exported history.
+  const named = reg.ref(at);
+  const refs: Manifest['refs'] = [...(named ? [named] : []), ...reg.refs().filter((r) => r.kind === 'tag' && r.name !== at && r.runId !== null && inBundle.has(r.runId))]
+    .map((ref) => ({
+      name: ref.name, kind: ref.kind, runId: ref.name === at ? tip : ref.runId!,
+      moves: reg.refMoves(ref.name).filter((m) => (asOf === undefined || m.at <= asOf) && (m.runId === null || inBundle.has(m.runId)))
+        .map((m) => ({ runId: m.runId, at: m.at, reason: m.reason })),
+    }));
   const manifest: Manifest = {
     bundleVersion: BUNDLE_VERSION, createdAt: new Date().toISOString(), source: { at, asOf: iso(asOf ?? null) },
     datasetTypes: reg.datasetTypes(), runs, refs,
@@ -223,11 +225,11 @@ export function importBundle(repo: Repository, path: string): { runs: number; sk
       const refs: string[] = [];
       for (const ref of m.refs) {
         const have = reg.ref(ref.name);
-        if (have === undefined) {
+        if (have === undefined || (have.runId === null && have.kind === 'branch' && ref.kind === 'branch')) {
           // Replay the ref's recorded moves so `--as-of` answers as it did where the bundle came from.
-          let current: string | null | undefined;
+          let current: string | null | undefined = have === undefined ? undefined : null;
           for (const mv of ref.moves) {
-            if (mv.reason === 'delete') continue;
+            if (mv.reason === 'delete' || (current !== undefined && mv.runId === current)) continue;
             if (!reg.moveRef(ref.name, ref.kind, current, mv.runId, mv.reason, mv.at)) throw errors.conflict(`ref ${ref.name} moved while importing`);
             current = mv.runId;
           }
