@@ -6,4 +6,7 @@
  * returning the number of bad points; a bad point gets NaN and a status bit.
  */
 export * from './status.js';
+export * from './tanSip.js';
 export * from './separation.js';
+export * from './boundedField.js';
+export * from './photoCalib.js';

@@ -10,10 +10,13 @@ export const STATUS_OUTSIDE_DOMAIN = 2;
 export const STATUS_NO_CONVERGENCE = 4;
 /** An iterative inverse diverged (the model is not invertible there). */
 export const STATUS_DIVERGED = 8;
+/** A calibrated flux was zero or negative, so it has no magnitude (mag NaN, as afw). */
+export const STATUS_NONPOSITIVE_FLUX = 16;
 
 export const STATUS_NAMES: readonly (readonly [number, string])[] = [
   [STATUS_NONFINITE_INPUT, 'nonFiniteInput'],
   [STATUS_OUTSIDE_DOMAIN, 'outsideDomain'],
   [STATUS_NO_CONVERGENCE, 'noConvergence'],
   [STATUS_DIVERGED, 'diverged'],
+  [STATUS_NONPOSITIVE_FLUX, 'nonPositiveFlux'],
 ];

@@ -6,6 +6,8 @@
  * skycal's own Repository is the first implementation.
  */
 import type { DataId } from './dataId.js';
+import type { TanSipWcs } from '../wcs/index.js';
+import type { PhotoCalib } from '../photocalib/index.js';
 
 /** Which version to read: a ref (branch, tag or run id; default `main`), optionally as it stood at a time, optionally only one stage's output. */
 export interface VersionSpec {
@@ -28,10 +30,10 @@ export interface Supplied {
 }
 
 export interface ButlerAdapter {
-  /** The TAN-SIP header text of a dataId's `wcs`. */
-  getWcs(dataId: DataId | string, at?: VersionSpec): { headerText: string; supplied: Supplied };
-  /** The PhotoCalib JSON document of a dataId's `photoCalib`. */
-  getPhotoCalib(dataId: DataId | string, at?: VersionSpec): { json: unknown; supplied: Supplied };
+  /** A dataId's `wcs`: the model and its stored header text. */
+  getWcs(dataId: DataId | string, at?: VersionSpec): { wcs: TanSipWcs; headerText: string; supplied: Supplied };
+  /** A dataId's `photoCalib`: the model and its JSON document. */
+  getPhotoCalib(dataId: DataId | string, at?: VersionSpec): { photoCalib: PhotoCalib; json: unknown; supplied: Supplied };
   /** Where a dataId's `src` catalog is (read it batch by batch), and its format. */
   getCatalog(dataId: DataId | string, at?: VersionSpec): { path: string; format: 'parquet' | 'arrow' | 'arrows'; supplied: Supplied };
   /** The dataIds of a type visible at a version that match `where` (every key equal), with the run each resolves to. */

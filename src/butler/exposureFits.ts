@@ -13,7 +13,8 @@
  * its header as BBMINX, BBMINY, BBMAXX, BBMAXY.
  */
 import { SkycalError } from '../errors.js';
-import { FitsHeader, formatCard, formatCommentary } from '../fits/header.js';
+import { formatCard, formatCommentary, splitCards } from '../fits/header.js';
+import { TanSipWcs } from '../wcs/index.js';
 import { readImage, writeImage } from '../fits/image.js';
 import { writeBinTable } from '../fits/bintable.js';
 import type { Supplied } from './adapter.js';
@@ -21,10 +22,9 @@ import type { Supplied } from './adapter.js';
 /** Header keys that describe the HDU structure, not the WCS: never copied from a stored WCS header. */
 const STRUCTURAL = /^(SIMPLE|BITPIX|NAXIS\d*|EXTEND|XTENSION|PCOUNT|GCOUNT|BSCALE|BZERO|BLANK|EXTNAME|END|CHECKSUM|DATASUM)$/;
 
-/** WCS cards from stored header text. (Switch to `TanSipWcs.fromFitsHeader(text).toFitsHeader()` when the WCS module lands.) */
+/** WCS cards for a FITS header, written by the WCS model itself (always -SIP and every A/B/AP/BP term). */
 export function wcsCards(headerText: string): string[] {
-  const h = FitsHeader.parse(headerText);
-  return h.cards.filter((c) => c.key !== '' && c.key !== 'COMMENT' && c.key !== 'HISTORY' && !STRUCTURAL.test(c.key)).map((c) => c.raw);
+  return splitCards(TanSipWcs.fromFitsHeader(headerText).toFitsHeader()).filter((c) => !/^END\s*$/.test(c) && !STRUCTURAL.test(c.slice(0, 8).trim()));
 }
 
 interface Field { type: string; value?: number; bbox?: { minX: number; minY: number; maxX: number; maxY: number }; coefficients?: number[][]; factors?: Field[] }

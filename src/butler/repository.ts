@@ -22,6 +22,8 @@ import { canonicalJson, sha256Hex } from './hash.js';
 import type { EntryRecord, ExpectedOutput, RunRecord } from './registry.js';
 import { SqliteRegistry } from './sqliteRegistry.js';
 import { COMPOSITE_COMPONENTS, arrowFormatOf, storageClass, type StorageClassName } from './storageClasses.js';
+import { TanSipWcs } from '../wcs/index.js';
+import { PhotoCalib } from '../photocalib/index.js';
 import { checkRefName, checkStageName, checkTypeName, parseTypeSpec } from './typeSpec.js';
 
 export const BUILTIN_TYPES: readonly { name: string; storageClass: StorageClassName }[] = [
@@ -478,12 +480,14 @@ export class Repository implements ButlerAdapter {
 
   getWcs(dataId: DataId | string, at: VersionSpec = {}) {
     const r = this.get('wcs', dataId, at);
-    return { headerText: new TextDecoder('latin1').decode(r.bytes), supplied: r.supplied };
+    const headerText = new TextDecoder('latin1').decode(r.bytes);
+    return { headerText, wcs: TanSipWcs.fromFitsHeader(headerText), supplied: r.supplied };
   }
 
   getPhotoCalib(dataId: DataId | string, at: VersionSpec = {}) {
     const r = this.get('photoCalib', dataId, at);
-    return { json: JSON.parse(new TextDecoder().decode(r.bytes)) as unknown, supplied: r.supplied };
+    const json = JSON.parse(new TextDecoder().decode(r.bytes)) as unknown;
+    return { json, photoCalib: PhotoCalib.fromJson(json), supplied: r.supplied };
   }
 
   getCatalog(dataId: DataId | string, at: VersionSpec = {}) {

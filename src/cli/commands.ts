@@ -3,6 +3,7 @@
  * under src/cli/.
  */
 import type { Command } from './command.js';
+import { photocalibCommands } from './photocalib.js';
 import { repoCommands } from './repo.js';
 
-export const commands: Command[] = [...repoCommands];
+export const commands: Command[] = [...photocalibCommands, ...repoCommands];

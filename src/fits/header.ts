@@ -199,6 +199,7 @@ export class FitsHeader {
 /** A real number as FITS text that reads back to the same double. */
 export function formatReal(v: number): string {
   if (!Number.isFinite(v)) throw new SkycalError('BAD_INPUT', `cannot write non-finite value ${v} to a FITS card`);
+  if (Object.is(v, -0)) return '-0.0'; // String(-0) is '0'; keep the sign so the double reads back exactly
   let s = String(v).toUpperCase(); // shortest round-trip representation
   if (!/[.E]/.test(s)) s += '.0';
   return s;

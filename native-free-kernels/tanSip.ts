@@ -1,0 +1,302 @@
+/**
+ * TAN-SIP pixel <-> sky kernels (FITS WCS Paper II gnomonic projection with
+ * Shupe et al. 2005 SIP distortion). Angles in degrees at the argument edge,
+ * radians inside; pixels 0-based in the WCS's own frame.
+ *
+ * Pixel to sky: u = x - x0, v = y - y0 (x0 = CRPIX1 - 1), (U, V) = (u + f, v + g),
+ * IWC = M (U, V), then TAN deprojection and the rotation to the native pole at
+ * CRVAL with native longitude of the celestial pole LONPOLE.
+ *
+ * The packed model (a plain Float64Array, so it can be posted to workers):
+ *   [0] MODEL_VERSION   [1] MODEL_KIND_TAN_SIP
+ *   [2] x0 = CRPIX1 - 1 [3] y0 = CRPIX2 - 1
+ *   [4..7]  M = CD (or diag(CDELT) PC) in radians per pixel, row major
+ *   [8..11] M^-1 in pixels per radian, row major
+ *   [12] CRVAL1 (deg)   [13] sin CRVAL2  [14] cos CRVAL2
+ *   [15] sin LONPOLE    [16] cos LONPOLE [17] 1 when LONPOLE = 180 (direct gnomonic formulas)
+ *   [18] n = order of A and B (padded to a common order; -1 without SIP)
+ *   [19] m = order of AP and BP (padded to a common order; -1 without an inverse)
+ *   [20..23] offsets of A, B, AP, BP; each dense (order + 1)^2, c[p * (order + 1) + q]
+ *   [24] CRVAL2 (deg)   [25] reserved (0)
+ *
+ * Precision: Dec is computed as CRVAL2 + (Dec - CRVAL2), and sky -> pixel
+ * works from (RA - CRVAL1, Dec - CRVAL2) with 1 - cos written as 2 sin^2, so
+ * that no step cancels to the absolute rounding of a ~1 radian angle (which is
+ * 1e-9 px on 0.05"/px HST pixels): the round trip is then limited by the
+ * rounding of the degree outputs themselves.
+ */
+import { SIP_GRAD, SIP_MAX_ORDER, SIP_POLY } from './sipPoly.js';
+import { STATUS_DIVERGED, STATUS_NONFINITE_INPUT, STATUS_NO_CONVERGENCE, STATUS_OUTSIDE_DOMAIN } from './status.js';
+
+export const MODEL_VERSION = 1;
+export const MODEL_KIND_TAN_SIP = 1;
+export const MODEL_HEADER_LENGTH = 26;
+export { SIP_MAX_ORDER };
+
+const D2R = Math.PI / 180;
+const R2D = 180 / Math.PI;
+/** Newton steps that keep growing, or a solution this far from CRPIX, mean the polynomial is not invertible there. */
+const DIVERGENCE_LIMIT_PX = 1e8;
+/** Scratch for gradients: allocated once per module, never per point. */
+const GA = new Float64Array(3);
+const GB = new Float64Array(3);
+
+/** True when `model` is a packed TAN-SIP model this kernel version understands. */
+export function isTanSipModel(model: Float64Array): boolean {
+  return (
+    model.length >= MODEL_HEADER_LENGTH &&
+    model[0] === MODEL_VERSION &&
+    model[1] === MODEL_KIND_TAN_SIP &&
+    model[18]! <= SIP_MAX_ORDER &&
+    model[19]! <= SIP_MAX_ORDER
+  );
+}
+
+function checkModel(model: Float64Array): void {
+  // Bad configuration throws (once per call), bad points never do.
+  if (!isTanSipModel(model)) throw new TypeError('tanSip kernel: not a packed TAN-SIP model (version/kind mismatch)');
+}
+
+/** Normalise degrees to [0, 360); a tiny negative must not round up to 360. */
+function wrapDeg(a: number): number {
+  if (a < 0) {
+    a += 360;
+    if (a >= 360) a = 0;
+  } else if (a >= 360) a -= 360;
+  return a;
+}
+
+/**
+ * Pixel (x, y) to sky (ra, dec) in degrees, RA in [0, 360). Returns the number
+ * of bad points (NaN output and a status bit); status is 0 for good points.
+ */
+export function tanSipPixelToSkyDeg(
+  N: number, model: Float64Array,
+  x: Float64Array, strideX: number, offsetX: number,
+  y: Float64Array, strideY: number, offsetY: number,
+  ra: Float64Array, strideRa: number, offsetRa: number,
+  dec: Float64Array, strideDec: number, offsetDec: number,
+  status: Uint8Array, strideStatus: number, offsetStatus: number,
+): number {
+  checkModel(model);
+  const x0 = model[2]!, y0 = model[3]!;
+  const m11 = model[4]!, m12 = model[5]!, m21 = model[6]!, m22 = model[7]!;
+  const ra0 = model[12]!, sd0 = model[13]!, cd0 = model[14]!, dec0 = model[24]!;
+  const sp = model[15]!, cp = model[16]!;
+  const direct = model[17] === 1;
+  const n = model[18]!;
+  const hasSip = n >= 0;
+  const poly = SIP_POLY[hasSip ? n : 0]!;
+  const oa = model[20]!, ob = model[21]!;
+  let bad = 0;
+  let ix = offsetX, iy = offsetY, ir = offsetRa, id = offsetDec, is = offsetStatus;
+  for (let i = 0; i < N; i++, ix += strideX, iy += strideY, ir += strideRa, id += strideDec, is += strideStatus) {
+    const u = x[ix]! - x0;
+    const v = y[iy]! - y0;
+    let U = u, V = v;
+    if (hasSip) {
+      U += poly(model, oa, u, v);
+      V += poly(model, ob, u, v);
+    }
+    const xi = m11 * U + m12 * V;
+    const eta = m21 * U + m22 * V;
+    // Gnomonic deprojection and rotation without trig (the common 1/sqrt(1+r^2) cancels in atan2).
+    // (a, b, z) is the direction (unnormalised) in the celestial frame.
+    let a: number, w: number;
+    if (direct) {
+      a = xi;
+      w = eta;
+    } else {
+      a = -(xi * cp + eta * sp);
+      w = xi * sp - eta * cp;
+    }
+    const b = cd0 - sd0 * w;
+    const z = sd0 + cd0 * w;
+    const rho = Math.sqrt(a * a + b * b);
+    const r = ra0 + Math.atan2(a, b) * R2D;
+    let d: number;
+    const den = cd0 + rho;
+    if (den > 1e-6) {
+      // sin and cos of (Dec - CRVAL2), scaled: z cd0 - rho sd0 without cancellation.
+      const ns = cd0 * cd0 * w + (sd0 * (2 * cd0 * sd0 * w - sd0 * sd0 * w * w - a * a)) / den;
+      const nc = rho * cd0 + z * sd0;
+      d = dec0 + Math.atan2(ns, nc) * R2D;
+      if (d > 90) d = 90;
+      else if (d < -90) d = -90;
+    } else {
+      d = Math.atan2(z, rho) * R2D; // at the pole itself
+    }
+    if (r === r && d === d && r !== Infinity && r !== -Infinity) {
+      ra[ir] = wrapDeg(r);
+      dec[id] = d;
+      status[is] = 0;
+    } else {
+      ra[ir] = NaN;
+      dec[id] = NaN;
+      status[is] = STATUS_NONFINITE_INPUT;
+      bad++;
+    }
+  }
+  return bad;
+}
+
+/**
+ * Sky to the gnomonic plane in pixel units before distortion: (U, V) = M^-1 IWC.
+ * Writes U, V to out[0..1] and returns 0, or a status bit.
+ */
+function projectToUV(model: Float64Array, raDeg: number, decDeg: number, out: Float64Array): number {
+  if (!(raDeg - raDeg === 0) || !(decDeg - decDeg === 0)) return STATUS_NONFINITE_INPUT;
+  if (decDeg > 90 || decDeg < -90) return STATUS_OUTSIDE_DOMAIN;
+  // Reduce RA - CRVAL1 in degrees (exact near 0/360) before radians: 2 pi - tiny loses 1e-13 deg.
+  let dad = raDeg - model[12]!;
+  if (dad > 180) dad -= 360;
+  else if (dad < -180) dad += 360;
+  const da = dad * D2R;
+  const ddd = (decDeg - model[24]!) * D2R; // exact subtraction near CRVAL2
+  const cd = Math.cos(decDeg * D2R);
+  const sa = Math.sin(da);
+  const h = Math.sin(0.5 * da);
+  const omc = 2 * h * h; // 1 - cos(da) without cancellation
+  const sd0 = model[13]!, cd0 = model[14]!;
+  const z = Math.cos(ddd) - cd * cd0 * omc; // sin(native latitude)
+  if (!(z > 0)) return STATUS_OUTSIDE_DOMAIN; // far hemisphere (or the horizon)
+  const p = -cd * sa;
+  const q = Math.sin(ddd) + cd * sd0 * omc;
+  let xi: number, eta: number;
+  if (model[17] === 1) {
+    xi = -p / z;
+    eta = q / z;
+  } else {
+    const sp = model[15]!, cp = model[16]!;
+    xi = (p * cp + q * sp) / z;
+    eta = -(q * cp - p * sp) / z;
+  }
+  out[0] = model[8]! * xi + model[9]! * eta;
+  out[1] = model[10]! * xi + model[11]! * eta;
+  return 0;
+}
+
+const UV = new Float64Array(2);
+
+/**
+ * Sky to pixel by the AP/BP polynomial alone (an approximation: 1e-3 to 0.1 px
+ * on real headers). Without AP/BP this is the linear inverse (SIP ignored).
+ */
+export function tanSipSkyToPixelApproxDeg(
+  N: number, model: Float64Array,
+  ra: Float64Array, strideRa: number, offsetRa: number,
+  dec: Float64Array, strideDec: number, offsetDec: number,
+  x: Float64Array, strideX: number, offsetX: number,
+  y: Float64Array, strideY: number, offsetY: number,
+  status: Uint8Array, strideStatus: number, offsetStatus: number,
+): number {
+  checkModel(model);
+  const x0 = model[2]!, y0 = model[3]!;
+  const m = model[19]!;
+  const hasInv = m >= 0;
+  const poly = SIP_POLY[hasInv ? m : 0]!;
+  const oap = model[22]!, obp = model[23]!;
+  let bad = 0;
+  let ir = offsetRa, id = offsetDec, ix = offsetX, iy = offsetY, is = offsetStatus;
+  for (let i = 0; i < N; i++, ir += strideRa, id += strideDec, ix += strideX, iy += strideY, is += strideStatus) {
+    const st = projectToUV(model, ra[ir]!, dec[id]!, UV);
+    if (st !== 0) {
+      x[ix] = NaN;
+      y[iy] = NaN;
+      status[is] = st;
+      bad++;
+      continue;
+    }
+    let u = UV[0]!, v = UV[1]!;
+    if (hasInv) {
+      const U = u, V = v;
+      u += poly(model, oap, U, V);
+      v += poly(model, obp, U, V);
+    }
+    x[ix] = u + x0;
+    y[iy] = v + y0;
+    status[is] = 0;
+  }
+  return bad;
+}
+
+/**
+ * Exact sky to pixel: Newton iteration on the forward SIP model, seeded by
+ * AP/BP when present (else the linear inverse), until the step is at most
+ * `tolerancePx`. Solves u + f(u, v) = U, v + g(u, v) = V with the 2x2 Jacobian
+ * [[1 + f_u, f_v], [g_u, 1 + g_v]]. Points whose steps grow (or run away) get
+ * STATUS_DIVERGED; points that use up `maxIter` get STATUS_NO_CONVERGENCE.
+ */
+export function tanSipSkyToPixelDeg(
+  N: number, model: Float64Array, maxIter: number, tolerancePx: number,
+  ra: Float64Array, strideRa: number, offsetRa: number,
+  dec: Float64Array, strideDec: number, offsetDec: number,
+  x: Float64Array, strideX: number, offsetX: number,
+  y: Float64Array, strideY: number, offsetY: number,
+  status: Uint8Array, strideStatus: number, offsetStatus: number,
+): number {
+  checkModel(model);
+  const x0 = model[2]!, y0 = model[3]!;
+  const n = model[18]!, m = model[19]!;
+  const hasSip = n >= 0, hasInv = m >= 0;
+  const grad = SIP_GRAD[hasSip ? n : 0]!;
+  const seed = SIP_POLY[hasInv ? m : 0]!;
+  const oa = model[20]!, ob = model[21]!, oap = model[22]!, obp = model[23]!;
+  const tol = tolerancePx;
+  let bad = 0;
+  let ir = offsetRa, id = offsetDec, ix = offsetX, iy = offsetY, is = offsetStatus;
+  for (let i = 0; i < N; i++, ir += strideRa, id += strideDec, ix += strideX, iy += strideY, is += strideStatus) {
+    let st = projectToUV(model, ra[ir]!, dec[id]!, UV);
+    if (st !== 0) {
+      x[ix] = NaN;
+      y[iy] = NaN;
+      status[is] = st;
+      bad++;
+      continue;
+    }
+    const U = UV[0]!, V = UV[1]!;
+    let u = U, v = V;
+    if (hasInv) {
+      u += seed(model, oap, U, V);
+      v += seed(model, obp, U, V);
+    }
+    if (hasSip) {
+      st = STATUS_NO_CONVERGENCE;
+      let prevStep = Infinity;
+      for (let k = 0; k < maxIter; k++) {
+        grad(model, oa, u, v, GA);
+        grad(model, ob, u, v, GB);
+        const ru = u + GA[0]! - U;
+        const rv = v + GB[0]! - V;
+        const j11 = 1 + GA[1]!, j12 = GA[2]!, j21 = GB[1]!, j22 = 1 + GB[2]!;
+        const det = j11 * j22 - j12 * j21;
+        const du = (j22 * ru - j12 * rv) / det;
+        const dv = (j11 * rv - j21 * ru) / det;
+        u -= du;
+        v -= dv;
+        if (Math.abs(du) <= tol && Math.abs(dv) <= tol) {
+          st = 0;
+          break;
+        }
+        const step = Math.abs(du) + Math.abs(dv);
+        // Growing steps above the rounding floor, or a run-away solution: not invertible here.
+        if (!(step === step) || Math.abs(u) + Math.abs(v) > DIVERGENCE_LIMIT_PX || (k >= 2 && step > prevStep && step > 1e-6)) {
+          st = STATUS_DIVERGED;
+          break;
+        }
+        prevStep = step;
+      }
+      if (st !== 0) {
+        x[ix] = NaN;
+        y[iy] = NaN;
+        status[is] = st;
+        bad++;
+        continue;
+      }
+    }
+    x[ix] = u + x0;
+    y[iy] = v + y0;
+    status[is] = 0;
+  }
+  return bad;
+}

@@ -1,0 +1,30 @@
+/** BoundedField <-> the JSON of DESIGN.md §3 ("type": constant | chebyshev | product). */
+import { SkycalError } from '../errors.js';
+import { type BoundedField, ConstantField, type FieldJson } from './boundedField.js';
+import { ChebyshevField } from './chebyshevField.js';
+import { ProductField } from './productField.js';
+
+export function fieldFromJson(json: unknown, where = 'field'): BoundedField {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new SkycalError('BAD_INPUT', `${where}: expected an object with a "type"`);
+  }
+  const j = json as Record<string, unknown>;
+  switch (j['type']) {
+    case 'constant':
+      return new ConstantField(j['value'] as number, j['bbox'] as ConstantField['bbox']);
+    case 'chebyshev':
+      if (!Array.isArray(j['coefficients']) || !(j['coefficients'] as unknown[]).every(Array.isArray)) {
+        throw new SkycalError('BAD_INPUT', `${where}: chebyshev "coefficients" must be an array of arrays, indexed [y][x]`);
+      }
+      return new ChebyshevField(j['bbox'] as ChebyshevField['bbox'], j['coefficients'] as number[][]);
+    case 'product':
+      if (!Array.isArray(j['factors'])) throw new SkycalError('BAD_INPUT', `${where}: product "factors" must be an array`);
+      return new ProductField((j['factors'] as unknown[]).map((f, k) => fieldFromJson(f, `${where}.factors[${k}]`)));
+    default:
+      throw new SkycalError('BAD_INPUT', `${where}: unknown field type ${JSON.stringify(j['type'])} (expected constant, chebyshev or product)`);
+  }
+}
+
+export function fieldToJson(field: BoundedField): FieldJson {
+  return field.toJson();
+}

@@ -1,0 +1,4 @@
+export { TanSipWcs, makeTanSipWcs, type SkyToPixelOptions, type FromHeaderOptions, type LocalLinearization, type MakeTanSipWcsInput } from './tanSipWcs.js';
+export { NoConvergenceError } from './errors.js';
+export type { PixelBox, Mat2 } from './params.js';
+export type { SipPolynomial, SipInput } from './sip.js';
