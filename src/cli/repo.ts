@@ -13,7 +13,8 @@ import { exportBundle, importBundle } from '../butler/bundle.js';
 import { writeExposureFits } from '../butler/exposureFits.js';
 import { parseTypeSpec } from '../butler/typeSpec.js';
 import type { VersionSpec } from '../butler/adapter.js';
-import { optionalString, requireString, stringList } from './args.js';
+import { optionalString, parseIntegerOption, requireString, stringList } from './args.js';
+import { benchRepo } from '../butler/benchRepo.js';
 import type { CliContext, Command, ParsedValues } from './command.js';
 
 function readInput(path: string): Uint8Array {
@@ -301,3 +302,24 @@ const importCmd: Command = {
 export const repoCommands: Command[] = [
   init, registerType, begin, put, fail, commit, abort, get, log, status, recover, branch, tag, merge, provenance, verify, gc, exportCmd, importCmd,
 ];
+
+const benchRepoCommand: Command = {
+  name: 'bench repo', summary: 'gets/s on 10- and 1000-run histories, and the time to commit a run of 10,000 datasets',
+  usage: '[--runs N] [--datasets N] [--time MS] [--json]',
+  options: { runs: { type: 'string' }, datasets: { type: 'string' }, time: { type: 'string' } },
+  async run(values, _p, ctx) {
+    const r = benchRepo({
+      largeRuns: parseIntegerOption(optionalString(values, 'runs'), 'runs', 1000, 11),
+      commitDatasets: parseIntegerOption(optionalString(values, 'datasets'), 'datasets', 10_000, 1),
+      timeMs: parseIntegerOption(optionalString(values, 'time'), 'time', 1000, 1),
+      log: ctx.json ? () => {} : ctx.log,
+    });
+    report(ctx, { repo: r }, () => [
+      ...r.gets.map((g) => `${String(g.runs).padStart(5)}-run history: ${Math.round(g.getsPerSecond)} gets/s (${Math.round(g.resolvesPerSecond)} resolves/s without reading the file)`),
+      `slowdown at ${r.gets[1]!.runs} runs: ${r.slowdownAt1000.toFixed(2)}x`,
+      `run of ${r.bigCommit.datasets} datasets: puts ${r.bigCommit.putSeconds.toFixed(2)} s, commit ${r.bigCommit.commitSeconds.toFixed(3)} s`,
+    ].join('\n'));
+  },
+};
+
+repoCommands.push(benchRepoCommand);
