@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { SkycalError } from '../src/errors.js';
 import { Repository } from '../src/butler/repository.js';
 import { mergeInto } from '../src/butler/merge.js';
@@ -282,5 +283,27 @@ test('queryDataIds lists what a ref sees, failures flagged', () => {
     assert.equal(rows.filter((r) => r.invalid !== undefined).length, 1);
     assert.equal(repo.queryDataIds('wcs', 'detector=2').length, 1);
     assert.equal(repo.queryDataIds('wcs@singleFrame', undefined).every((r) => r.supplied?.stage === 'singleFrame'), true);
+  });
+});
+
+test('verify reports a corrupt or missing file and removes leftovers a crash would leave', () => {
+  withRepo((repo) => {
+    const r = repo.begin({ stage: 'a' });
+    const e = repo.put(r.id, 'wcs', det(1), enc(wcsHeaderText(1)));
+    repo.commit(r.id);
+    const orphan = repo.store.stage(enc('left behind by a crash'));
+    repo.store.place(orphan); // renamed into store/ but never named by the registry
+    writeFileSync(join(repo.store.tmpDir, '999999999-abc'), 'half-written'); // a temp file of a dead writer
+    const report = verifyRepository(repo);
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.leftovers.unreferencedFiles, [orphan.hash]);
+    assert.deepEqual(report.leftovers.tempFiles, ['999999999-abc']);
+    assert.equal(repo.store.has(orphan.hash), false);
+    const path = repo.store.pathOf(e.fileHash!);
+    chmodSync(path, 0o644);
+    writeFileSync(path, wcsHeaderText(2));
+    assert.match(verifyRepository(repo).problems.join('\n'), /checksum mismatch|bytes, registry says/);
+    rmSync(path);
+    assert.match(verifyRepository(repo).problems.join('\n'), /missing file/);
   });
 });

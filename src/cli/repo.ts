@@ -255,13 +255,14 @@ const verify: Command = {
   usage: 'REPO [--dry-run]', options: { 'dry-run': { type: 'boolean', default: false } }, positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
     const r = withRepo(root!, (repo) => verifyRepository(repo, { dryRun: values['dry-run'] === true }));
+    // Problems are an error (one JSON document: the error); leftovers of crashes are not.
+    if (!r.ok) throw new SkycalError('IO', `verify: ${r.problems.length} problem(s): ${r.problems.join('; ')}`);
     report(ctx, r, () => [
       `${r.ok ? 'ok' : 'PROBLEMS'}: ${r.checkedFiles} files checked`,
       ...r.problems.map((p) => `problem: ${p}`),
       ...r.leftovers.tempFiles.map((t) => `leftover temp file ${t}${values['dry-run'] ? '' : ' (removed)'}`),
       ...r.leftovers.unreferencedFiles.map((h) => `leftover unreferenced file ${h}${values['dry-run'] ? '' : ' (removed)'}`),
     ].join('\n'));
-    if (!r.ok) throw new SkycalError('IO', `verify: ${r.problems.length} problem(s): ${r.problems.slice(0, 3).join('; ')}`);
   },
 };
 
