@@ -8,6 +8,7 @@ import { photocalibCommands } from './photocalib.js';
 import { plotDistortion } from './plot.js';
 import { pix2skyCommand, sky2pixCommand, wcsFitInverseCommand, wcsInfoCommand } from './wcs.js';
 import { catalogCommands } from './catalogCommands.js';
+import { repoCommands } from './repo.js';
 
 export const commands: Command[] = [
   pix2skyCommand,
@@ -18,4 +19,5 @@ export const commands: Command[] = [
   ...photocalibCommands,
   plotDistortion,
   ...catalogCommands,
+  ...repoCommands,
 ];
