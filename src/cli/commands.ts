@@ -5,8 +5,10 @@
 import type { Command } from './command.js';
 import { benchWcsCommand } from './benchWcs.js';
 import { photocalibCommands } from './photocalib.js';
+import { plotDistortion } from './plot.js';
 import { pix2skyCommand, sky2pixCommand, wcsFitInverseCommand, wcsInfoCommand } from './wcs.js';
 import { catalogCommands } from './catalogCommands.js';
+import { repoCommands } from './repo.js';
 
 export const commands: Command[] = [
   pix2skyCommand,
@@ -15,5 +17,7 @@ export const commands: Command[] = [
   wcsFitInverseCommand,
   benchWcsCommand,
   ...photocalibCommands,
+  plotDistortion,
   ...catalogCommands,
+  ...repoCommands,
 ];

@@ -11,7 +11,6 @@ import { benchCalibrate } from '../photocalib/benchCalibrate.js';
 import { boxToString, makeBox } from '../photocalib/bbox.js';
 import type { ChebyshevField } from '../photocalib/chebyshevField.js';
 import { heatmapSvg } from '../plot/heatmap.js';
-import { plotBytes } from '../plot/png.js';
 import type { Command } from './command.js';
 import { CATALOG_OPTIONS, CATALOG_USAGE, fileVersion, runCatalogCommand } from './catalogCommand.js';
 import { calibrated } from '../catalog/views.js';
@@ -169,6 +168,8 @@ const plot: Command = {
       yLabel: 'y (parent pixels)',
       colorbarLabel: 'c(x, y) / calibrationMean',
     });
+    // Loaded here, not at startup: resvg is a native module every other command can do without.
+    const { plotBytes } = await import('../plot/png.js');
     try {
       await writeFile(out, plotBytes(svg, out));
     } catch (e) {

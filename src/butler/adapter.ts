@@ -1,0 +1,41 @@
+/**
+ * The adapter boundary: all the compute core (derived views, recompute,
+ * diff) may ask of a dataset repository. Kernels and catalog code depend on
+ * this interface only, so other backends (a read-only adapter over an LSST
+ * Gen3 butler, a remote service) can be added without touching them.
+ * skycal's own Repository is the first implementation.
+ */
+import type { DataId } from './dataId.js';
+import type { TanSipWcs } from '../wcs/index.js';
+import type { PhotoCalib } from '../photocalib/index.js';
+
+/** Which version to read: a ref (branch, tag or run id; default `main`), optionally as it stood at a time, optionally only one stage's output. */
+export interface VersionSpec {
+  readonly at?: string;
+  /** ISO 8601 time or milliseconds since the epoch. */
+  readonly asOf?: string | number;
+  /** `wcs@jointcal`: only datasets written by runs of this stage. */
+  readonly stage?: string;
+  /** Record the read as an input of this open run (provenance). */
+  readonly forRun?: string;
+}
+
+/** Which run supplied a value: what output files record as their source versions. */
+export interface Supplied {
+  readonly type: string;
+  readonly dataId: string;
+  readonly runId: string;
+  readonly stage: string;
+  readonly committedAt: string;
+}
+
+export interface ButlerAdapter {
+  /** A dataId's `wcs`: the model and its stored header text. */
+  getWcs(dataId: DataId | string, at?: VersionSpec): { wcs: TanSipWcs; headerText: string; supplied: Supplied };
+  /** A dataId's `photoCalib`: the model and its JSON document. */
+  getPhotoCalib(dataId: DataId | string, at?: VersionSpec): { photoCalib: PhotoCalib; json: unknown; supplied: Supplied };
+  /** Where a dataId's `src` catalog is (read it batch by batch), and its format. */
+  getCatalog(dataId: DataId | string, at?: VersionSpec): { path: string; format: 'parquet' | 'arrow' | 'arrows'; supplied: Supplied };
+  /** The dataIds of a type visible at a version that match `where` (every key equal), with the run each resolves to. */
+  queryDataIds(type: string, where: DataId | string | undefined, at?: VersionSpec): { dataId: string; supplied: Supplied | undefined; invalid?: string }[];
+}

@@ -1,0 +1,34 @@
+/** `wcs`, `wcs@jointcal`, `calexp.wcs@jointcal`: a dataset type and an optional stage. */
+import { SkycalError } from '../errors.js';
+
+const NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$/;
+const STAGE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+
+export function parseTypeSpec(text: string): { type: string; stage: string | undefined } {
+  const at = text.indexOf('@');
+  const type = at < 0 ? text : text.slice(0, at);
+  const stage = at < 0 ? undefined : text.slice(at + 1);
+  if (!NAME.test(type)) throw new SkycalError('BAD_INPUT', `dataset type: bad name ${JSON.stringify(type)}`);
+  if (stage !== undefined && !STAGE.test(stage)) throw new SkycalError('BAD_INPUT', `dataset type: bad stage ${JSON.stringify(stage)}`);
+  return { type, stage };
+}
+
+export function checkStageName(stage: string): string {
+  if (!STAGE.test(stage) || stage === 'merge') {
+    throw new SkycalError('BAD_INPUT', `stage: bad name ${JSON.stringify(stage)} (letters, digits, _ . -; 'merge' is reserved)`);
+  }
+  return stage;
+}
+
+/** Branch and tag names; never shaped like a run id, so REF lookups stay unambiguous. */
+export function checkRefName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._\/-]*$/.test(name) || name.includes('..') || /^r-[0-9a-f]{12}$/.test(name)) {
+    throw new SkycalError('BAD_INPUT', `ref: bad name ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+export function checkTypeName(name: string): string {
+  if (!NAME.test(name)) throw new SkycalError('BAD_INPUT', `dataset type: bad name ${JSON.stringify(name)}`);
+  return name;
+}

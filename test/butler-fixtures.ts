@@ -1,0 +1,46 @@
+/** Small inputs for repository tests: WCS headers that differ by version, PhotoCalib JSON, a FITS image. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cardsToText, formatCard } from '../src/fits/header.js';
+import { writeImage } from '../src/fits/image.js';
+
+/**
+ * A TAN-SIP header (HSC-like scale, SIP order 2) with CRVAL1 shifted by
+ * `version` micro-degrees, so that each version has distinct content.
+ */
+export function wcsHeaderText(version: number): string {
+  return cardsToText([
+    formatCard('CTYPE1', 'RA---TAN-SIP'), formatCard('CTYPE2', 'DEC--TAN-SIP'),
+    formatCard('CRPIX1', 1024.5), formatCard('CRPIX2', 2088.5),
+    formatCard('CRVAL1', 151.319266199627 + version * 1e-6), formatCard('CRVAL2', 2.5),
+    formatCard('CD1_1', -4.66e-5), formatCard('CD1_2', 1.6e-7), formatCard('CD2_1', 1.1e-7), formatCard('CD2_2', 4.66e-5),
+    formatCard('A_ORDER', 2, '', true), formatCard('A_2_0', 1.2e-7), formatCard('A_1_1', -3e-8), formatCard('A_0_2', 4e-8),
+    formatCard('B_ORDER', 2, '', true), formatCard('B_2_0', 2e-8), formatCard('B_1_1', 5e-8), formatCard('B_0_2', -1e-7),
+    formatCard('RADESYS', 'ICRS'),
+  ]);
+}
+
+export function crval1Of(text: string): number {
+  const line = text.split('\n').find((l) => l.startsWith('CRVAL1  '))!;
+  return Number(line.slice(10, 30));
+}
+
+export function photoCalibJson(mean: number, chebyshev = false): string {
+  return JSON.stringify({
+    photoCalibVersion: 1, calibrationMean: mean, calibrationErr: 1, isConstant: !chebyshev,
+    field: chebyshev
+      ? { type: 'chebyshev', bbox: { minX: 0, minY: 0, maxX: 31, maxY: 15 }, coefficients: [[mean, 2.5], [1.5, 0]] }
+      : { type: 'constant', value: mean },
+  });
+}
+
+export function imageFits(width = 32, height = 16): Uint8Array {
+  const pixels = new Float64Array(width * height).map((_, i) => (i % 97) * 1.5 - 20);
+  return writeImage({ width, height, pixels, bitpix: -32, bscale: 1, bzero: 0 });
+}
+
+export function writeFixture(dir: string, name: string, content: string | Uint8Array): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
