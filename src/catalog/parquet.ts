@@ -23,7 +23,7 @@ function parquetWasm(): Promise<ParquetWasm> {
 }
 
 /** Rows per batch when reading; large enough that per-batch costs vanish. */
-export const PARQUET_READ_BATCH_ROWS = 131_072;
+export const PARQUET_READ_BATCH_ROWS = 262_144;
 /** Rows per row group when writing (DuckDB parallelises by row group). */
 export const PARQUET_ROW_GROUP_ROWS = 262_144;
 
