@@ -10,3 +10,5 @@ export * from './tanSip.js';
 export * from './separation.js';
 export * from './boundedField.js';
 export * from './photoCalib.js';
+export * from './affine.js';
+export * from './columnKernels.js';

@@ -87,7 +87,7 @@ export function tanSipPixelToSkyDeg(
   const n = model[18]!;
   const hasSip = n >= 0;
   const poly = SIP_POLY[hasSip ? n : 0]!;
-  const oa = model[20]!, ob = model[21]!;
+  const oa = model[20]! | 0, ob = model[21]! | 0; // int offsets: double-typed indexes take a slow path
   let bad = 0;
   let ix = offsetX, iy = offsetY, ir = offsetRa, id = offsetDec, is = offsetStatus;
   for (let i = 0; i < N; i++, ix += strideX, iy += strideY, ir += strideRa, id += strideDec, is += strideStatus) {
@@ -113,14 +113,15 @@ export function tanSipPixelToSkyDeg(
     const b = cd0 - sd0 * w;
     const z = sd0 + cd0 * w;
     const rho = Math.sqrt(a * a + b * b);
-    const r = ra0 + Math.atan2(a, b) * R2D;
+    // atan(a / b) is twice as fast as atan2 (7 vs 16 ns) and as exact where b > 0 (|RA - CRVAL1| < 90 deg).
+    const r = ra0 + (b > 0 ? Math.atan(a / b) : Math.atan2(a, b)) * R2D;
     let d: number;
     const den = cd0 + rho;
     if (den > 1e-6) {
       // sin and cos of (Dec - CRVAL2), scaled: z cd0 - rho sd0 without cancellation.
       const ns = cd0 * cd0 * w + (sd0 * (2 * cd0 * sd0 * w - sd0 * sd0 * w * w - a * a)) / den;
       const nc = rho * cd0 + z * sd0;
-      d = dec0 + Math.atan2(ns, nc) * R2D;
+      d = dec0 + (nc > 0 ? Math.atan(ns / nc) : Math.atan2(ns, nc)) * R2D;
       if (d > 90) d = 90;
       else if (d < -90) d = -90;
     } else {
@@ -151,17 +152,21 @@ function projectToUV(model: Float64Array, raDeg: number, decDeg: number, out: Fl
   let dad = raDeg - model[12]!;
   if (dad > 180) dad -= 360;
   else if (dad < -180) dad += 360;
-  const da = dad * D2R;
-  const ddd = (decDeg - model[24]!) * D2R; // exact subtraction near CRVAL2
-  const cd = Math.cos(decDeg * D2R);
-  const sa = Math.sin(da);
-  const h = Math.sin(0.5 * da);
-  const omc = 2 * h * h; // 1 - cos(da) without cancellation
+  const ddDeg = decDeg - model[24]!; // exact subtraction near CRVAL2
+  const ddd = ddDeg * D2R;
   const sd0 = model[13]!, cd0 = model[14]!;
-  const z = Math.cos(ddd) - cd * cd0 * omc; // sin(native latitude)
+  // Two sines instead of five trig calls: cos from sqrt where the angle is within 90 deg.
+  const h = Math.sin(0.5 * dad * D2R);
+  const omc = 2 * h * h; // 1 - cos(da) without cancellation
+  // sqrt(1 - s^2) loses digits as s -> 1: only within 60 deg (beyond, call the trig function).
+  const sa = dad > -120 && dad < 120 ? 2 * h * Math.sqrt(1 - h * h) : Math.sin(dad * D2R); // sin(da)
+  const sdd = Math.sin(ddd);
+  const cdd = ddDeg > -60 && ddDeg < 60 ? Math.sqrt(1 - sdd * sdd) : Math.cos(ddd);
+  const cd = cd0 * cdd - sd0 * sdd; // cos(Dec) = cos(CRVAL2 + dd)
+  const z = cdd - cd * cd0 * omc; // sin(native latitude)
   if (!(z > 0)) return STATUS_OUTSIDE_DOMAIN; // far hemisphere (or the horizon)
   const p = -cd * sa;
-  const q = Math.sin(ddd) + cd * sd0 * omc;
+  const q = sdd + cd * sd0 * omc;
   let xi: number, eta: number;
   if (model[17] === 1) {
     xi = -p / z;
@@ -195,7 +200,7 @@ export function tanSipSkyToPixelApproxDeg(
   const m = model[19]!;
   const hasInv = m >= 0;
   const poly = SIP_POLY[hasInv ? m : 0]!;
-  const oap = model[22]!, obp = model[23]!;
+  const oap = model[22]! | 0, obp = model[23]! | 0;
   let bad = 0;
   let ir = offsetRa, id = offsetDec, ix = offsetX, iy = offsetY, is = offsetStatus;
   for (let i = 0; i < N; i++, ir += strideRa, id += strideDec, ix += strideX, iy += strideY, is += strideStatus) {
@@ -240,8 +245,9 @@ export function tanSipSkyToPixelDeg(
   const n = model[18]!, m = model[19]!;
   const hasSip = n >= 0, hasInv = m >= 0;
   const grad = SIP_GRAD[hasSip ? n : 0]!;
+  const poly = SIP_POLY[hasSip ? n : 0]!;
   const seed = SIP_POLY[hasInv ? m : 0]!;
-  const oa = model[20]!, ob = model[21]!, oap = model[22]!, obp = model[23]!;
+  const oa = model[20]! | 0, ob = model[21]! | 0, oap = model[22]! | 0, obp = model[23]! | 0;
   const tol = tolerancePx;
   let bad = 0;
   let ir = offsetRa, id = offsetDec, ix = offsetX, iy = offsetY, is = offsetStatus;
@@ -259,17 +265,29 @@ export function tanSipSkyToPixelDeg(
     if (hasInv) {
       u += seed(model, oap, U, V);
       v += seed(model, obp, U, V);
+    } else if (hasSip) {
+      // One fixed-point step from the linear inverse: the seed error drops from f to about f * |grad f|.
+      u -= poly(model, oa, U, V);
+      v -= poly(model, ob, U, V);
     }
     if (hasSip) {
       st = STATUS_NO_CONVERGENCE;
       let prevStep = Infinity;
+      let j11 = 1, j12 = 0, j21 = 0, j22 = 1, det = 1;
+      let fresh = true;
       for (let k = 0; k < maxIter; k++) {
-        grad(model, oa, u, v, GA);
-        grad(model, ob, u, v, GB);
-        const ru = u + GA[0]! - U;
-        const rv = v + GB[0]! - V;
-        const j11 = 1 + GA[1]!, j12 = GA[2]!, j21 = GB[1]!, j22 = 1 + GB[2]!;
-        const det = j11 * j22 - j12 * j21;
+        let ru: number, rv: number;
+        if (fresh) {
+          grad(model, oa, u, v, GA);
+          grad(model, ob, u, v, GB);
+          ru = u + GA[0]! - U;
+          rv = v + GB[0]! - V;
+          j11 = 1 + GA[1]!; j12 = GA[2]!; j21 = GB[1]!; j22 = 1 + GB[2]!;
+          det = j11 * j22 - j12 * j21;
+        } else {
+          ru = u + poly(model, oa, u, v) - U;
+          rv = v + poly(model, ob, u, v) - V;
+        }
         const du = (j22 * ru - j12 * rv) / det;
         const dv = (j11 * rv - j21 * ru) / det;
         u -= du;
@@ -285,6 +303,8 @@ export function tanSipSkyToPixelDeg(
           break;
         }
         prevStep = step;
+        // Close to the solution the Jacobian barely changes: reuse it (chord steps) and skip the gradient.
+        fresh = step > 1e-3;
       }
       if (st !== 0) {
         x[ix] = NaN;

@@ -3,7 +3,21 @@
  * under src/cli/.
  */
 import type { Command } from './command.js';
+import { benchWcsCommand } from './benchWcs.js';
 import { photocalibCommands } from './photocalib.js';
+import { plotDistortion } from './plot.js';
+import { pix2skyCommand, sky2pixCommand, wcsFitInverseCommand, wcsInfoCommand } from './wcs.js';
+import { catalogCommands } from './catalogCommands.js';
 import { repoCommands } from './repo.js';
 
-export const commands: Command[] = [...photocalibCommands, ...repoCommands];
+export const commands: Command[] = [
+  pix2skyCommand,
+  sky2pixCommand,
+  wcsInfoCommand,
+  wcsFitInverseCommand,
+  benchWcsCommand,
+  ...photocalibCommands,
+  plotDistortion,
+  ...catalogCommands,
+  ...repoCommands,
+];

@@ -3,9 +3,7 @@
  * `plot photocalib` and `bench calibrate`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { extname } from 'node:path';
 import { SkycalError, errors } from '../errors.js';
-import { csvToTable, tableToCsv } from '../catalog/csv.js';
 import { readHdus, looksLikeFits } from '../fits/file.js';
 import { PhotoCalib } from '../photocalib/photoCalib.js';
 import { instFluxNames } from '../photocalib/calibrateCatalog.js';
@@ -13,8 +11,9 @@ import { benchCalibrate } from '../photocalib/benchCalibrate.js';
 import { boxToString, makeBox } from '../photocalib/bbox.js';
 import type { ChebyshevField } from '../photocalib/chebyshevField.js';
 import { heatmapSvg } from '../plot/heatmap.js';
-import { plotBytes } from '../plot/png.js';
 import type { Command } from './command.js';
+import { CATALOG_OPTIONS, CATALOG_USAGE, fileVersion, runCatalogCommand } from './catalogCommand.js';
+import { calibrated } from '../catalog/views.js';
 import { optionalString, parseBBoxOption, parseIntegerOption, requireString, stringList } from './args.js';
 
 async function readBytes(path: string): Promise<Uint8Array> {
@@ -40,62 +39,41 @@ export async function readPhotoCalib(path: string): Promise<PhotoCalib> {
   }
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function requireCsv(path: string | undefined, option: string): void {
-  if (path !== undefined && extname(path).toLowerCase() !== '.csv') {
-    throw new SkycalError('USAGE', `--${option} ${path}: only .csv catalogs are read and written here for now`);
-  }
-}
-
 const calibrate: Command = {
   name: 'calibrate',
   summary: 'add <name>_flux, _fluxErr (nJy) and _mag, _magErr (AB) for every <name>_instFlux column',
-  usage: '--photocalib P.json [--legacy-errors] [--field NAME]... [--x COL --y COL] [--in F.csv] [--out F.csv]',
+  usage: `--photocalib P.json [--legacy-errors] [--field NAME]... [--x COL --y COL] ${CATALOG_USAGE}`,
   options: {
     photocalib: { type: 'string' },
     'legacy-errors': { type: 'boolean', default: false },
     field: { type: 'string', multiple: true },
     x: { type: 'string' },
     y: { type: 'string' },
-    in: { type: 'string' },
-    out: { type: 'string' },
+    ...CATALOG_OPTIONS,
   },
   async run(values, _positionals, ctx) {
     const calibPath = requireString(values, 'photocalib');
-    const inPath = optionalString(values, 'in');
     const outPath = optionalString(values, 'out');
-    requireCsv(inPath, 'in');
-    requireCsv(outPath, 'out');
     if (ctx.json && outPath === undefined) throw new SkycalError('USAGE', 'calibrate --json needs --out (stdout would carry both the CSV and the JSON)');
     const calib = await readPhotoCalib(calibPath);
-    const text = inPath === undefined ? await readStdin() : new TextDecoder().decode(await readBytes(inPath));
-    const table = csvToTable(text, inPath ?? 'stdin');
     const fields = stringList(values, 'field');
-    const names = fields.length > 0 ? fields : instFluxNames(table.schema);
+    const x = optionalString(values, 'x'), y = optionalString(values, 'y');
+    const legacyErrors = values['legacy-errors'] === true;
+    const photoCalibVersion = await fileVersion(calibPath);
+    const r = await runCatalogCommand(values, ctx, 'calibrate', (source, options) =>
+      calibrated(source, calib, {
+        ...options,
+        legacyErrors,
+        photoCalibVersion,
+        ...(fields.length > 0 ? { fluxFields: fields } : {}),
+        ...(x !== undefined || y !== undefined ? { centroidColumns: [x ?? 'x', y ?? 'y'] as const } : {}),
+      }),
+    );
+    const names = fields.length > 0 ? fields : instFluxNames(r.inputSchema);
     if (names.length === 0) ctx.log('calibrate: warning: no <name>_instFlux columns in the input; nothing to calibrate');
-    const out = calib.calibrateCatalog(table, fields.length > 0 ? fields : undefined, {
-      legacyErrors: values['legacy-errors'] === true,
-      xColumn: optionalString(values, 'x') ?? 'x',
-      yColumn: optionalString(values, 'y') ?? 'y',
-    });
-    const csv = tableToCsv(out);
-    if (outPath === undefined) {
-      process.stdout.write(csv);
-    } else {
-      try {
-        await writeFile(outPath, csv);
-      } catch (e) {
-        throw errors.io(outPath, e);
-      }
-    }
-    const added = out.schema.fields.map((f) => f.name).filter((n) => table.schema.fields.every((g) => g.name !== n));
-    if (ctx.json) ctx.writeJson({ rows: out.numRows, fields: names, added, out: outPath, legacyErrors: values['legacy-errors'] === true });
-    else ctx.log(`calibrate: ${out.numRows} rows, ${names.length} flux field(s)${outPath ? ` -> ${outPath}` : ''}`);
+    const added = r.outputSchema.fields.map((f) => f.name).filter((n) => r.inputSchema.fields.every((g) => g.name !== n));
+    if (ctx.json) ctx.writeJson({ rows: r.rows, fields: names, added, out: outPath, legacyErrors });
+    else ctx.log(`calibrate: ${r.rows} rows, ${names.length} flux field(s)${outPath ? ` -> ${outPath}` : ''}`);
   },
 };
 
@@ -190,6 +168,8 @@ const plot: Command = {
       yLabel: 'y (parent pixels)',
       colorbarLabel: 'c(x, y) / calibrationMean',
     });
+    // Loaded here, not at startup: resvg is a native module every other command can do without.
+    const { plotBytes } = await import('../plot/png.js');
     try {
       await writeFile(out, plotBytes(svg, out));
     } catch (e) {

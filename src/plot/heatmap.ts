@@ -45,8 +45,8 @@ export function heatmapSvg(o: HeatmapOptions): string {
   let [vmin, vmax] = finiteRange(o.values);
   vmin = o.vmin ?? vmin;
   vmax = o.vmax ?? vmax;
-  if (!(vmax > vmin)) {
-    // A flat field: widen the range so that it still gets a readable bar.
+  if (!(vmax - vmin > 1e-9 * Math.abs(vmin))) {
+    // A flat field (to double rounding): widen the range so that it still gets a readable bar.
     const pad = Math.abs(vmin) * 1e-6 || 1e-6;
     vmin -= pad;
     vmax += pad;

@@ -38,7 +38,7 @@ export function quiverSvg(o: QuiverOptions): string {
   const n = o.x.length;
   const plotHeight = o.plotHeight ?? 520;
   const aspect = Math.abs(o.extent.x1 - o.extent.x0) / Math.abs(o.extent.y1 - o.extent.y0);
-  const plotWidth = Math.round(Math.min(900, Math.max(260, plotHeight * aspect)));
+  const plotWidth = Math.round(Math.min(900, Math.max(160, plotHeight * aspect)));
   const top = o.subtitle ? 70 : 52;
   const extent = o.flipX ? { ...o.extent, x0: o.extent.x1, x1: o.extent.x0 } : o.extent;
   const frame: Frame = { left: 84, top, width: plotWidth, height: plotHeight, ...extent };
@@ -84,11 +84,13 @@ export function quiverSvg(o: QuiverOptions): string {
   body.push(`<path d="${path.join('')}" fill="none" stroke="#1f4e9c" stroke-width="1.2"/>`);
   body.push('</g>');
   body.push(axesSvg(frame, o.xLabel, o.yLabel));
-  // Key arrow below the frame, right-aligned.
+  // The canvas is wide enough for the title even when the frame is narrow (a tall CCD).
+  const canvasWidth = Math.max(frame.left + plotWidth + 40, 520);
+  // Key arrow at the top right, on the title's line, clear of the axes.
   const keyPx = keyLength * pxPerUnit;
-  const ky = frame.top - 12;
-  const kx1 = frame.left + frame.width, kx0 = kx1 - keyPx;
+  const ky = 24;
+  const kx1 = canvasWidth - 16, kx0 = kx1 - keyPx;
   body.push(`<path d="M${kx0.toFixed(1)} ${ky}L${kx1.toFixed(1)} ${ky}M${(kx1 - 6).toFixed(1)} ${ky - 3}L${kx1.toFixed(1)} ${ky}L${(kx1 - 6).toFixed(1)} ${ky + 3}" stroke="#1f4e9c" stroke-width="1.5" fill="none"/>`);
   body.push(`<text x="${(kx0 - 6).toFixed(1)}" y="${ky}" dy="0.35em" text-anchor="end" font-size="12">${escapeXml(`${keyLength} ${o.unit}`)}</text>`);
-  return svgDocument(frame.left + plotWidth + 40, frame.top + plotHeight + 62, body.join('\n'));
+  return svgDocument(canvasWidth, frame.top + plotHeight + 62, body.join('\n'));
 }

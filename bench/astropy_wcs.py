@@ -1,0 +1,39 @@
+#!/usr/bin/python3
+"""astropy reference throughput for TAN-SIP (run with Debian's /usr/bin/python3).
+
+all_pix2world(x, y, 0) and all_world2pix(ra, dec, 0, tolerance=1e-8) on the
+PTF and HST headers of shared/data/wcs-headers, N random points in each image
+(the same kind of points bench/wcs.ts uses), single thread, median of RUNS.
+Prints one JSON document: {header: {pixelToSky: {pointsPerSecond}, skyToPixel: {...}}}.
+"""
+import json, os, sys, time, warnings
+import numpy as np
+from astropy.io import fits
+from astropy.wcs import WCS, FITSFixedWarning
+
+N = int(os.environ.get("N", "200000"))
+RUNS = int(os.environ.get("RUNS", "5"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.environ.get("SKYCAL_SHARED_DATA") or next(
+    os.path.join(d, "shared", "data") for d in [os.path.join(HERE, *[".."] * k) for k in range(1, 6)]
+    if os.path.isdir(os.path.join(d, "shared", "data")))
+SIZES = {"ptf_p48_sip4": (2048, 4096), "hst_acs_wfc_sip4_noinv": (4096, 2048)}
+
+def median_time(fn):
+    times = []
+    for _ in range(RUNS):
+        t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+out = {"n": N, "runs": RUNS}
+warnings.simplefilter("ignore", FITSFixedWarning)
+for name, (w, h) in SIZES.items():
+    text = open(os.path.join(DATA, "wcs-headers", name + ".hdr")).read()
+    wcs = WCS(fits.Header.fromstring(text, sep="\n"))
+    rng = np.random.default_rng(42)
+    x = rng.uniform(0, w - 1, N); y = rng.uniform(0, h - 1, N)
+    ra, dec = wcs.all_pix2world(x, y, 0)
+    t_p2s = median_time(lambda: wcs.all_pix2world(x, y, 0))
+    t_s2p = median_time(lambda: wcs.all_world2pix(ra, dec, 0, tolerance=1e-8))
+    out[name] = {"pixelToSky": {"pointsPerSecond": N / t_p2s}, "skyToPixel": {"pointsPerSecond": N / t_s2p}}
+json.dump(out, sys.stdout, indent=2); print()

@@ -1,0 +1,88 @@
+/**
+ * The catalog benchmark behind `skycal bench catalog` and bench/catalog.ts:
+ * an N-row Parquet catalog written twice, with stored coord_ra/coord_dec and
+ * with x, y only; then reading the stored coordinates is timed against
+ * reading x, y and deriving the coordinates on the pool (DESIGN.md §5:
+ * derived, never persisted, should cost about what reading costs).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RecordBatch, Schema, Table, makeVector } from 'apache-arrow';
+import { KernelPool } from '../parallel/pool.js';
+import { benchPixels } from '../parallel/benchPool.js';
+import { pixelXField, pixelYField } from './columns.js';
+import { readCatalogBatches } from './read.js';
+import { writeCatalog } from './write.js';
+import { withSky } from './views.js';
+import type { KernelModelSource } from './derive.js';
+
+export interface CatalogBenchResult {
+  n: number;
+  workers: number;
+  readPersisted: { rowsPerSecond: number; medianMs: number };
+  deriveOnTheFly: { rowsPerSecond: number; medianMs: number };
+}
+
+const BATCH = 262_144;
+
+function* pixelBatches(n: number, schema: Schema): Generator<RecordBatch> {
+  const { x, y } = benchPixels(n, 2048, 4176);
+  for (let s = 0; s < n; s += BATCH) {
+    const e = Math.min(n, s + BATCH);
+    for (const b of new Table({ x: makeVector(x.slice(s, e)), y: makeVector(y.slice(s, e)) }).batches) yield new RecordBatch(schema, b.data);
+  }
+}
+
+async function drain(batches: AsyncIterable<RecordBatch>, column: string): Promise<number> {
+  // Touch one value per batch so that nothing can be skipped.
+  let rows = 0;
+  for await (const b of batches) rows += b.getChild(column)!.get(0) === undefined ? 0 : b.numRows;
+  return rows;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export async function benchCatalog(wcs: KernelModelSource, n: number, options: { workers?: number; iterations?: number } = {}): Promise<CatalogBenchResult> {
+  const iterations = options.iterations ?? 3;
+  const dir = await mkdtemp(join(tmpdir(), 'skycal-bench-'));
+  const pool = new KernelPool(options.workers === undefined ? {} : { workers: options.workers });
+  try {
+    const xyOnly = join(dir, 'xy.parquet');
+    const stored = join(dir, 'stored.parquet');
+    const pixelSchema = new Schema([pixelXField('x'), pixelYField('y')]);
+    await writeCatalog(xyOnly, pixelSchema, pixelBatches(n, pixelSchema));
+    const withCoords = withSky(await readCatalogBatches(xyOnly), wcs, { pool });
+    await writeCatalog(stored, withCoords.schema, withCoords);
+
+    const persisted: number[] = [];
+    const derived: number[] = [];
+    for (let i = 0; i <= iterations; i++) {
+      // Alternate the two, so that neither gets a warmer page cache or JIT; run 0 is a warm-up.
+      let t0 = performance.now();
+      const a = await drain(await readCatalogBatches(stored, { columns: ['coord_ra', 'coord_dec'] }), 'coord_dec');
+      const readMs = performance.now() - t0;
+      t0 = performance.now();
+      const b = await drain(withSky(await readCatalogBatches(xyOnly, { columns: ['x', 'y'] }), wcs, { pool }), 'coord_dec');
+      const deriveMs = performance.now() - t0;
+      if (a !== n || b !== n) throw new Error(`bench catalog: read ${a} and ${b} rows, expected ${n}`);
+      if (i > 0) {
+        persisted.push(readMs);
+        derived.push(deriveMs);
+      }
+    }
+    const readMs = median(persisted), deriveMs = median(derived);
+    return {
+      n,
+      workers: pool.workers,
+      readPersisted: { rowsPerSecond: n / (readMs / 1000), medianMs: readMs },
+      deriveOnTheFly: { rowsPerSecond: n / (deriveMs / 1000), medianMs: deriveMs },
+    };
+  } finally {
+    await pool.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Derived views (DESIGN.md §4-5): sky coordinates and calibrated fluxes are
+ * computed when a catalog is read, never stored. A derivation names a column
+ * kernel, its packed model, the input columns and the output fields; the
+ * view copies each batch's inputs once into shared memory, runs the kernel
+ * on the pool (every chunk of every Arrow column), and appends the outputs.
+ *
+ * withSky / withPixels / calibrated take either an Arrow Table (-> a Table)
+ * or a stream of record batches with its schema (-> a stream), so a file far
+ * larger than memory is processed one batch at a time.
+ */
+import { Float64, RecordBatch, Schema, Struct, Table, makeData, type Data, type Field, type Vector } from 'apache-arrow';
+import { SkycalError } from '../errors.js';
+import { KernelPool } from '../parallel/pool.js';
+import { SharedScratch, copyColumnInto, sharedFloat64, sharedUint8 } from '../parallel/shared.js';
+import { requireColumns } from './columns.js';
+
+/** Anything with a packed kernel model: TanSipWcs and PhotoCalib both are. */
+export interface KernelModelSource {
+  toKernelModel(): Float64Array;
+}
+
+export interface ColumnDerivation {
+  readonly kernel: string;
+  readonly model: Float64Array;
+  readonly scalars?: readonly number[];
+  /** Input column names; '' passes an empty (absent) column to the kernel. */
+  readonly inputs: readonly string[];
+  /** Float64 output fields, in the kernel's output order; null passes an empty (unwritten) output. */
+  readonly outputs: readonly (Field | null)[];
+  /** The Uint8 status field this derivation writes; null: none. */
+  readonly status: Field | null;
+}
+
+/** A schema with a stream of batches: what readCatalogBatches returns. */
+export interface BatchSource extends AsyncIterable<RecordBatch> {
+  readonly schema: Schema;
+  readonly numRows?: number | undefined;
+}
+
+export interface DerivedBatches extends AsyncIterable<RecordBatch> {
+  readonly schema: Schema;
+  readonly numRows?: number | undefined;
+}
+
+export interface DeriveOptions {
+  /** The pool to run on; without one, a pool of `workers` threads is made and closed per view. */
+  pool?: KernelPool;
+  workers?: number;
+  /** Centroid columns prefix (`x`, `slot_Centroid`, `centroid`); auto-detected by default. */
+  centroid?: string;
+  /** Names the input in errors. */
+  source?: string;
+  /** File key/value metadata to add, e.g. {'skycal:wcs': runId}. */
+  metadata?: Readonly<Record<string, string>>;
+  /** After each batch: rows done so far, and bad points so far (non-zero status, summed over derivations). */
+  onProgress?: (rowsDone: number, badPoints: number) => void;
+}
+
+/** The output schema: a derived field replaces an input column of its name in place, others are appended. */
+export function derivedSchema(input: Schema, derivations: readonly ColumnDerivation[], metadata?: Readonly<Record<string, string>>): Schema {
+  const fields = input.fields.slice();
+  for (const f of derivations.flatMap((d) => [...d.outputs, d.status])) {
+    if (f === null) continue;
+    const i = fields.findIndex((g) => g.name === f.name);
+    if (i >= 0) fields[i] = f;
+    else fields.push(f);
+  }
+  const meta = new Map(input.metadata);
+  for (const [k, v] of Object.entries(metadata ?? {})) meta.set(k, v);
+  return new Schema(fields, meta);
+}
+
+const floatData = (a: Float64Array): Data => makeData({ type: new Float64(), length: a.length, nullCount: 0, data: a });
+
+/**
+ * Run every derivation over one batch (or a whole table: any chunking).
+ * With a scratch, inputs and outputs live in reused shared buffers and the
+ * outputs are copied out (streams); without, fresh shared outputs are
+ * handed over as they are (one-shot tables).
+ */
+async function deriveColumns(
+  columns: (name: string) => Vector,
+  rows: number,
+  derivations: readonly ColumnDerivation[],
+  pool: KernelPool,
+  scratch?: SharedScratch,
+): Promise<{ columns: Map<string, Data>; bad: number }> {
+  const out = new Map<string, Data>();
+  let bad = 0;
+  const inputsByName = new Map<string, Float64Array>();
+  const shared = (name: string): Float64Array => {
+    if (name === '') return new Float64Array(0);
+    let a = inputsByName.get(name);
+    if (a === undefined) {
+      // Copied once per batch, whichever derivations read it.
+      a = copyColumnInto(columns(name), scratch ? scratch.float64(`in:${name}`, rows) : sharedFloat64(rows));
+      inputsByName.set(name, a);
+    }
+    return a;
+  };
+  for (const d of derivations) {
+    const outputs = d.outputs.map((f) => (f === null ? new Float64Array(0) : scratch ? scratch.float64(`out:${f.name}`, rows) : sharedFloat64(rows)));
+    const status = d.status === null ? new Uint8Array(0) : scratch ? scratch.uint8(`out:${d.status.name}`, rows) : sharedUint8(rows);
+    bad += await pool.run({ kernel: d.kernel, model: d.model, scalars: d.scalars ?? [], inputs: d.inputs.map(shared), outputs, status }, rows);
+    // slice() copies a reused shared view into a plain buffer the batch can own.
+    d.outputs.forEach((f, k) => f !== null && out.set(f.name, floatData(scratch ? outputs[k]!.slice() : outputs[k]!)));
+    if (d.status !== null) out.set(d.status.name, makeData({ type: d.status.type, length: rows, nullCount: 0, data: scratch ? status.slice() : status }));
+  }
+  return { columns: out, bad };
+}
+
+function assemble(schema: Schema, rows: number, own: (name: string) => Data, derived: Map<string, Data>): RecordBatch {
+  const children = schema.fields.map((f) => derived.get(f.name) ?? own(f.name));
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children }));
+}
+
+function checkInputs(schema: Schema, derivations: readonly ColumnDerivation[], source: string): void {
+  requireColumns(schema, [...new Set(derivations.flatMap((d) => d.inputs).filter((n) => n !== ''))], source);
+}
+
+async function withPool<T>(options: DeriveOptions, body: (pool: KernelPool) => Promise<T>): Promise<T> {
+  if (options.pool) return body(options.pool);
+  const pool = new KernelPool(options.workers === undefined ? {} : { workers: options.workers });
+  try {
+    return await body(pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Derive over a whole table: each input column (all its chunks) is copied once and computed in one pool job. */
+export async function deriveTable(table: Table, derivations: readonly ColumnDerivation[], options: DeriveOptions = {}): Promise<Table> {
+  checkInputs(table.schema, derivations, options.source ?? 'table');
+  const schema = derivedSchema(table.schema, derivations, options.metadata);
+  const rows = table.numRows;
+  const { columns: derived, bad } = await withPool(options, (pool) => deriveColumns((n) => table.getChild(n)!, rows, derivations, pool));
+  options.onProgress?.(rows, bad);
+  // Keep the table's batching: each output batch takes a zero-copy slice of the derived columns.
+  let offset = 0;
+  const batches = table.batches.map((batch) => {
+    const slice = new Map([...derived].map(([name, data]) => [name, data.slice(offset, batch.numRows)]));
+    offset += batch.numRows;
+    return assemble(schema, batch.numRows, (n) => batch.getChild(n)!.data[0]!, slice);
+  });
+  return new Table(schema, batches);
+}
+
+/** Derive batch by batch; the next batch is read while the pool computes this one. */
+export function deriveStream(source: BatchSource, derivations: readonly ColumnDerivation[], options: DeriveOptions = {}): DerivedBatches {
+  checkInputs(source.schema, derivations, options.source ?? 'catalog');
+  const schema = derivedSchema(source.schema, derivations, options.metadata);
+  return { schema, numRows: source.numRows, [Symbol.asyncIterator]: () => run(source, schema, derivations, options) };
+}
+
+async function* run(source: BatchSource, schema: Schema, derivations: readonly ColumnDerivation[], options: DeriveOptions): AsyncGenerator<RecordBatch> {
+  const pool = options.pool ?? new KernelPool(options.workers === undefined ? {} : { workers: options.workers });
+  const iterator = source[Symbol.asyncIterator]();
+  const scratch = new SharedScratch();
+  let rowsDone = 0;
+  let badPoints = 0;
+  try {
+    let next = iterator.next();
+    for (;;) {
+      const step = await next;
+      if (step.done) break;
+      const batch = step.value;
+      // Start reading (decoding) the next batch while the workers compute this one.
+      next = iterator.next();
+      next.catch(() => {});
+      const { columns: derived, bad } = await deriveColumns((n) => batch.getChild(n)!, batch.numRows, derivations, pool, scratch);
+      rowsDone += batch.numRows;
+      badPoints += bad;
+      options.onProgress?.(rowsDone, badPoints);
+      yield assemble(schema, batch.numRows, (n) => batch.getChild(n)!.data[0]!, derived);
+    }
+  } finally {
+    await iterator.return?.();
+    if (options.pool === undefined) await pool.close();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Read a catalog batch by batch, whatever its format: memory stays bounded
+ * by one record batch for Parquet and Arrow IPC (CSV, a text format, is read
+ * whole). `-` reads CSV from stdin.
+ */
+import { open } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import { readFile } from 'node:fs/promises';
+import type { RecordBatch, Schema } from 'apache-arrow';
+import { errors } from '../errors.js';
+import { csvToTable } from './csv.js';
+import { STDIO, catalogFormat, checkMagic, type CatalogFormat } from './format.js';
+import { openIpc } from './ipc.js';
+import { openParquet, selectSchema } from './parquet.js';
+
+export interface CatalogBatches extends AsyncIterable<RecordBatch> {
+  readonly path: string;
+  readonly format: CatalogFormat;
+  readonly schema: Schema;
+  /** Known up front for Parquet and CSV; undefined for Arrow IPC. */
+  readonly numRows: number | undefined;
+}
+
+export interface ReadOptions {
+  /** Read only these columns (others are never decoded). */
+  columns?: readonly string[];
+  /** Rows per batch where the format lets us choose (Parquet). */
+  batchRows?: number;
+}
+
+function catalog(path: string, format: CatalogFormat, schema: Schema, numRows: number | undefined, batches: AsyncIterable<RecordBatch>): CatalogBatches {
+  return { path, format, schema, numRows, [Symbol.asyncIterator]: () => batches[Symbol.asyncIterator]() };
+}
+
+async function readCsvText(path: string): Promise<string> {
+  if (path === STDIO) return text(process.stdin);
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw errors.notFound(`catalog ${path}`);
+    throw errors.io(path, e);
+  }
+}
+
+/** Open a catalog (.csv, .parquet, .arrow, .arrows by extension; `-` = CSV on stdin). */
+export async function readCatalogBatches(path: string, options: ReadOptions = {}): Promise<CatalogBatches> {
+  const format = catalogFormat(path);
+  await checkMagic(path, format);
+  const { columns } = options;
+  if (format === 'parquet') {
+    const source = await openParquet(path, columns, options.batchRows);
+    return catalog(path, format, source.schema, source.numRows, source.batches);
+  }
+  if (format === 'arrow' || format === 'arrows') {
+    const source = await openIpc(await open(path, 'r'), path, columns);
+    return catalog(path, format, source.schema, source.numRows, source.batches);
+  }
+  const table = csvToTable(await readCsvText(path), path === STDIO ? 'stdin' : path);
+  const schema = columns === undefined ? table.schema : selectSchema(table.schema, columns);
+  const selected = columns === undefined ? table : table.select(schema.fields.map((f) => f.name));
+  async function* batches(): AsyncGenerator<RecordBatch> {
+    yield* selected.batches;
+  }
+  return catalog(path, format, schema, table.numRows, batches());
+}

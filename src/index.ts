@@ -1,0 +1,4 @@
+/** skycal's library entry point (package "."). Each concept re-exports its public API here. */
+export { SkycalError, type ErrorCode } from './errors.js';
+export * from './wcs/index.js';
+export * from './photocalib/index.js';

@@ -1,0 +1,145 @@
+/**
+ * A piscina pool that runs column kernels (native-free-kernels/columnKernels.ts)
+ * over SharedArrayBuffer columns. Work is cut into large chunks that piscina
+ * hands to workers as they free up (dynamic: a slow chunk does not hold the
+ * others back); a worker round trip costs 70-125 us, so chunks are tens of
+ * milliseconds of work. Small jobs run in-thread, where a worker would cost
+ * more than it saves. Results are identical to in-thread results bit for bit:
+ * every row is computed by the same kernel code, whichever thread runs it.
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { runColumnKernel, COLUMN_KERNELS, type ColumnJob } from '../../native-free-kernels/columnKernels.js';
+import { SkycalError } from '../errors.js';
+import { isShared } from './shared.js';
+import type { ChunkTask } from './worker.js';
+
+export interface PoolOptions {
+  /** Worker threads; 0 runs everything in-thread. Default: os.availableParallelism(). */
+  workers?: number;
+  /** Jobs with fewer rows run in-thread. Default 50 000 (~5 ms of pixel->sky). */
+  minRowsForWorkers?: number;
+  /** Rows per chunk; default splits a job in ~8 chunks per worker, 16 Ki to 1 Mi rows. */
+  chunkRows?: number;
+  /** The worker module (tests point this at a broken one). */
+  workerUrl?: URL;
+}
+
+export interface RunOptions {
+  /** Called as chunks finish, with the rows done so far. */
+  onProgress?: (rowsDone: number) => void;
+  chunkRows?: number;
+}
+
+const MIN_CHUNK = 16_384;
+const MAX_CHUNK = 1 << 20;
+
+/** Checks a job's shape once, outside any loop. */
+function checkJob(job: ColumnJob, rows: number): void {
+  const entry = COLUMN_KERNELS[job.kernel];
+  if (entry === undefined) throw new SkycalError('USAGE', `unknown column kernel ${JSON.stringify(job.kernel)}`);
+  if (job.inputs.length !== entry.inputs || job.outputs.length !== entry.outputs) {
+    throw new SkycalError('USAGE', `kernel ${job.kernel} takes ${entry.inputs} inputs and ${entry.outputs} outputs`);
+  }
+  for (const a of [...job.inputs, ...job.outputs, job.status]) {
+    // An empty column means "absent" (an optional input such as instFluxErr).
+    if (a.length !== 0 && a.length < rows) throw new SkycalError('USAGE', `kernel ${job.kernel}: a column has ${a.length} rows, expected ${rows}`);
+  }
+}
+
+export function defaultWorkerCount(): number {
+  return availableParallelism();
+}
+
+export class KernelPool {
+  readonly workers: number;
+  private readonly minRowsForWorkers: number;
+  private readonly chunkRows: number | undefined;
+  private readonly workerUrl: URL;
+  private piscina: Piscina | undefined;
+  private failure: Error | undefined;
+
+  constructor(options: PoolOptions = {}) {
+    const workers = options.workers ?? defaultWorkerCount();
+    if (!Number.isInteger(workers) || workers < 0) throw new SkycalError('USAGE', `--workers: expected an integer >= 0, got ${workers}`);
+    this.workers = workers;
+    this.minRowsForWorkers = options.minRowsForWorkers ?? 50_000;
+    this.chunkRows = options.chunkRows;
+    this.workerUrl = options.workerUrl ?? new URL('./worker.js', import.meta.url);
+  }
+
+  /** Threads start on first use and stay (minThreads = maxThreads) until close(). */
+  private ensurePiscina(): Piscina {
+    if (this.piscina === undefined) {
+      this.piscina = new Piscina({
+        filename: this.workerUrl.href,
+        minThreads: this.workers,
+        maxThreads: this.workers,
+        idleTimeout: 30_000,
+        // One chunk per worker at a time: the queue, not the worker, holds the rest.
+        concurrentTasksPerWorker: 1,
+      });
+      // A worker that dies outside a task (e.g. fails to load) must not crash the process.
+      this.piscina.on('error', (e: unknown) => {
+        this.failure = e instanceof Error ? e : new Error(String(e));
+      });
+    }
+    return this.piscina;
+  }
+
+  /**
+   * Run `job` over rows [0, rows). With workers, every column must live in a
+   * SharedArrayBuffer. Returns the number of bad rows.
+   */
+  async run(job: ColumnJob, rows: number, options: RunOptions = {}): Promise<number> {
+    checkJob(job, rows);
+    if (this.workers === 0 || rows < this.minRowsForWorkers) {
+      const bad = runColumnKernel(job, 0, rows);
+      options.onProgress?.(rows);
+      return bad;
+    }
+    for (const a of [...job.inputs, ...job.outputs, job.status]) {
+      if (a.length !== 0 && !isShared(a)) throw new SkycalError('USAGE', `kernel ${job.kernel}: pool columns must be SharedArrayBuffer views`);
+    }
+    const chunk = Math.max(1, options.chunkRows ?? this.chunkRows ?? Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, Math.ceil(rows / (8 * this.workers)))));
+    const piscina = this.ensurePiscina();
+    const plain = { kernel: job.kernel, model: job.model, scalars: [...job.scalars], inputs: job.inputs, outputs: job.outputs, status: job.status };
+    let done = 0;
+    const tasks: Promise<number>[] = [];
+    for (let start = 0; start < rows; start += chunk) {
+      const count = Math.min(chunk, rows - start);
+      const task: ChunkTask = { ...plain, start, count };
+      tasks.push(
+        piscina.run(task).then((bad: number) => {
+          done += count;
+          options.onProgress?.(done);
+          return bad;
+        }),
+      );
+    }
+    try {
+      const bads = await Promise.all(tasks);
+      return bads.reduce((a, b) => a + b, 0);
+    } catch (e) {
+      // Settle every chunk before tearing down, so no rejection is left unhandled.
+      await Promise.allSettled(tasks);
+      await this.destroy();
+      const reason = this.failure ?? e;
+      throw new SkycalError('IO', `worker pool: ${reason instanceof Error ? reason.message : String(reason)}`, { cause: reason });
+    }
+  }
+
+  /** Stop the threads (waits for running chunks). Safe to call twice. */
+  async close(): Promise<void> {
+    const p = this.piscina;
+    this.piscina = undefined;
+    if (p !== undefined) await p.close();
+  }
+
+  /** Stop the threads now, abandoning queued chunks. */
+  async destroy(): Promise<void> {
+    const p = this.piscina;
+    this.piscina = undefined;
+    if (p !== undefined) await p.destroy();
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * loadWcs: a TAN-SIP WCS from a path (header text, one card per line or
+ * 2880-byte blocks; or a FITS file, primary HDU or --hdu N), or from a
+ * built-in header (`builtin:ptf`, `builtin:hsc`).
+ */
+import { readFileSync } from 'node:fs';
+import { SkycalError } from '../errors.js';
+import { looksLikeFits } from '../fits/file.js';
+import { BUILTIN_HEADERS } from '../demo/headers.js';
+import { TanSipWcs } from './tanSipWcs.js';
+
+export interface LoadWcsOptions {
+  /** FITS files: which HDU (default 0, the primary). */
+  readonly hdu?: number;
+  /** Pixels in the LSST parent frame (local + parentOffset). */
+  readonly parent?: boolean;
+}
+
+export function loadWcs(path: string, options: LoadWcsOptions = {}): TanSipWcs {
+  const parent = options.parent === true;
+  if (path.startsWith('builtin:')) {
+    const name = path.slice('builtin:'.length);
+    const text = BUILTIN_HEADERS[name];
+    if (text === undefined) {
+      throw new SkycalError('BAD_INPUT', `${path}: no such built-in header (have ${Object.keys(BUILTIN_HEADERS).map((n) => `builtin:${n}`).join(', ')})`);
+    }
+    return TanSipWcs.fromFitsHeader(text, { parent });
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new SkycalError('IO', `${path}: cannot read the WCS file: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    if (looksLikeFits(bytes) && (options.hdu !== undefined || !isHeaderOnly(bytes))) {
+      return TanSipWcs.fromFitsFile(bytes, options.hdu ?? 0, { parent, source: path });
+    }
+    if (options.hdu !== undefined && options.hdu !== 0) {
+      throw new SkycalError('BAD_INPUT', `${path}: --hdu ${options.hdu} given but the file is header text, not a FITS file`);
+    }
+    return TanSipWcs.fromFitsHeader(new TextDecoder('latin1').decode(bytes), { parent });
+  } catch (e) {
+    if (SkycalError.isSkycalError(e) && e.code === 'BAD_INPUT' && !e.message.startsWith(path)) {
+      throw new SkycalError('BAD_INPUT', `${path}: ${e.message}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** A header saved on its own (text lines, or blocks with no data following) also starts with SIMPLE = T. */
+function isHeaderOnly(bytes: Uint8Array): boolean {
+  return bytes.subarray(0, 2880).includes(10); // a newline: header text, not FITS blocks
+}
