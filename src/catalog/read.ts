@@ -26,6 +26,8 @@ export interface ReadOptions {
   columns?: readonly string[];
   /** Rows per batch where the format lets us choose (Parquet). */
   batchRows?: number;
+  /** The format, for files named without an extension (datastore files are named by hash). */
+  format?: CatalogFormat;
 }
 
 function catalog(path: string, format: CatalogFormat, schema: Schema, numRows: number | undefined, batches: AsyncIterable<RecordBatch>): CatalogBatches {
@@ -44,7 +46,7 @@ async function readCsvText(path: string): Promise<string> {
 
 /** Open a catalog (.csv, .parquet, .arrow, .arrows by extension; `-` = CSV on stdin). */
 export async function readCatalogBatches(path: string, options: ReadOptions = {}): Promise<CatalogBatches> {
-  const format = catalogFormat(path);
+  const format = options.format ?? catalogFormat(path);
   await checkMagic(path, format);
   const { columns } = options;
   if (format === 'parquet') {

@@ -9,6 +9,7 @@ import { plotDistortion } from './plot.js';
 import { pix2skyCommand, sky2pixCommand, wcsFitInverseCommand, wcsInfoCommand } from './wcs.js';
 import { catalogCommands } from './catalogCommands.js';
 import { repoCommands } from './repo.js';
+import { recomputeCommands } from './recompute.js';
 
 export const commands: Command[] = [
   pix2skyCommand,
@@ -20,4 +21,5 @@ export const commands: Command[] = [
   plotDistortion,
   ...catalogCommands,
   ...repoCommands,
+  ...recomputeCommands,
 ];

@@ -9,7 +9,8 @@ import type { ButlerAdapter, VersionSpec } from '../butler/adapter.js';
 import type { DataId } from '../butler/dataId.js';
 import { readCatalogBatches } from '../catalog/read.js';
 import { findCentroid } from '../catalog/columns.js';
-import { TanSipWcs } from '../wcs/tanSipWcs.js';
+import type { TanSipWcs } from '../wcs/tanSipWcs.js';
+import type { CatalogFormat } from '../catalog/format.js';
 import { pixelGrid, wcsShift, type WcsShift } from './wcsDiff.js';
 import type { Summary } from '../stats.js';
 
@@ -48,16 +49,16 @@ export function describeSpec(spec: VersionSpec): string {
 }
 
 async function sourcePositions(adapter: ButlerAdapter, dataId: string, spec: VersionSpec, maxPoints: number | undefined): Promise<{ x: Float64Array; y: Float64Array } | undefined> {
-  let path: string;
+  let found: { path: string; format: CatalogFormat };
   try {
-    path = adapter.getCatalog(dataId, { ...spec, stage: undefined } as VersionSpec).path;
+    found = adapter.getCatalog(dataId, withoutStage(spec));
   } catch (e) {
     if (SkycalError.isSkycalError(e) && (e.code === 'NOT_FOUND' || e.code === 'INVALID_DATASET')) return undefined;
     throw e;
   }
-  const probe = await readCatalogBatches(path, { columns: [] });
+  const probe = await readCatalogBatches(found.path, { format: found.format, columns: [] });
   const [cx, cy] = findCentroid(probe.schema, undefined, dataId);
-  const catalog = await readCatalogBatches(path, { columns: [cx, cy] });
+  const catalog = await readCatalogBatches(found.path, { format: found.format, columns: [cx, cy] });
   const xs: Float64Array[] = [];
   const ys: Float64Array[] = [];
   let n = 0;
@@ -91,15 +92,21 @@ function concat(parts: Float64Array[], n: number): Float64Array {
 }
 
 function readWcs(adapter: ButlerAdapter, dataId: string, spec: VersionSpec): { wcs: TanSipWcs; run: string } {
-  const { headerText, supplied } = adapter.getWcs(dataId, spec);
-  return { wcs: TanSipWcs.fromFitsHeader(headerText), run: supplied.runId };
+  const { wcs, supplied } = adapter.getWcs(dataId, spec);
+  return { wcs, run: supplied.runId };
+}
+
+/** The same version without a stage: `@jointcal` picks the WCS, while the catalog and dataIds come from the ref. */
+function withoutStage(spec: VersionSpec): VersionSpec {
+  const { stage: _stage, ...rest } = spec;
+  return rest;
 }
 
 export async function diffWcsVersions(adapter: ButlerAdapter, options: DiffOptions): Promise<DataIdDiff[]> {
   // The union of dataIds with a WCS on either side, so that one missing on a side is reported, not dropped.
   const ids = new Set<string>();
   for (const spec of [options.from, options.to]) {
-    for (const { dataId } of adapter.queryDataIds('wcs', options.where, { ...spec, stage: undefined } as VersionSpec)) ids.add(dataId);
+    for (const { dataId } of adapter.queryDataIds('wcs', options.where, spec)) ids.add(dataId);
   }
   const out: DataIdDiff[] = [];
   for (const dataId of [...ids].sort()) {

@@ -17,8 +17,9 @@ import { readCatalogBatches } from '../catalog/read.js';
 import { writeCatalog } from '../catalog/write.js';
 import { withSkyAndCalibration } from '../catalog/views.js';
 import { KernelPool } from '../parallel/pool.js';
-import { PhotoCalib } from '../photocalib/photoCalib.js';
-import { TanSipWcs } from '../wcs/tanSipWcs.js';
+import type { PhotoCalib } from '../photocalib/photoCalib.js';
+import type { TanSipWcs } from '../wcs/tanSipWcs.js';
+import type { CatalogFormat } from '../catalog/format.js';
 import { STATUS_NAMES } from '../../native-free-kernels/status.js';
 
 export interface RecomputeOptions {
@@ -75,7 +76,7 @@ interface Plan {
   keys: DataId;
   wcs: TanSipWcs;
   photoCalib: PhotoCalib;
-  catalogPath: string;
+  catalog: { path: string; format: CatalogFormat };
   supplied: { wcs: Supplied; photoCalib: Supplied; src: Supplied };
 }
 
@@ -93,9 +94,9 @@ function resolveAll(adapter: ButlerAdapter, options: RecomputeOptions): { plans:
       plans.push({
         dataId,
         keys: parseDataId(dataId),
-        wcs: TanSipWcs.fromFitsHeader(w.headerText),
-        photoCalib: PhotoCalib.fromJson(p.json),
-        catalogPath: c.path,
+        wcs: w.wcs,
+        photoCalib: p.photoCalib,
+        catalog: { path: c.path, format: c.format },
         supplied: { wcs: w.supplied, photoCalib: p.supplied, src: c.supplied },
       });
     } catch (e) {
@@ -138,7 +139,8 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
   }
   const pool = options.pool ?? new KernelPool(options.workers === undefined ? {} : { workers: options.workers });
   const idFields = dataIdFields(plans);
-  const first = await readCatalogBatches(plans[0]!.catalogPath, options.batchRows === undefined ? {} : { batchRows: options.batchRows });
+  const open = (plan: Plan) => readCatalogBatches(plan.catalog.path, { format: plan.catalog.format, ...(options.batchRows !== undefined && { batchRows: options.batchRows }) });
+  const first = await open(plans[0]!);
   const derivedFirst = withSkyAndCalibration(first, plans[0]!.wcs, plans[0]!.photoCalib, { pool });
   const derivedFields = derivedFirst.schema.fields.filter((f) => !idFields.some((g) => g.name === f.name));
   const schema = new Schema([...idFields, ...derivedFields]);
@@ -153,7 +155,7 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
   async function* batches(): AsyncGenerator<RecordBatch> {
     for (let i = 0; i < plans.length; i++) {
       const plan = plans[i]!;
-      const source = i === 0 ? first : await readCatalogBatches(plan.catalogPath, options.batchRows === undefined ? {} : { batchRows: options.batchRows });
+      const source = i === 0 ? first : await open(plan);
       const derived = i === 0 ? derivedFirst : withSkyAndCalibration(source, plan.wcs, plan.photoCalib, { pool, source: plan.dataId });
       const fields = derived.schema.fields.filter((f) => !idFields.some((g) => g.name === f.name));
       if (!sameFields(new Schema(fields), new Schema(derivedFields))) {
