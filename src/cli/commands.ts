@@ -10,6 +10,7 @@ import { pix2skyCommand, sky2pixCommand, wcsFitInverseCommand, wcsInfoCommand } 
 import { catalogCommands } from './catalogCommands.js';
 import { repoCommands } from './repo.js';
 import { recomputeCommands } from './recompute.js';
+import { demoCommand } from './demo.js';
 
 export const commands: Command[] = [
   pix2skyCommand,
@@ -22,4 +23,5 @@ export const commands: Command[] = [
   ...catalogCommands,
   ...repoCommands,
   ...recomputeCommands,
+  demoCommand,
 ];

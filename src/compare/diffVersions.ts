@@ -56,7 +56,8 @@ async function sourcePositions(adapter: ButlerAdapter, dataId: string, spec: Ver
     if (SkycalError.isSkycalError(e) && (e.code === 'NOT_FOUND' || e.code === 'INVALID_DATASET')) return undefined;
     throw e;
   }
-  const probe = await readCatalogBatches(found.path, { format: found.format, columns: [] });
+  // Opening reads only the schema; no batch is decoded until iterated.
+  const probe = await readCatalogBatches(found.path, { format: found.format });
   const [cx, cy] = findCentroid(probe.schema, undefined, dataId);
   const catalog = await readCatalogBatches(found.path, { format: found.format, columns: [cx, cy] });
   const xs: Float64Array[] = [];
