@@ -2,3 +2,5 @@
 export { SkycalError, type ErrorCode } from './errors.js';
 export * from './wcs/index.js';
 export * from './photocalib/index.js';
+export * from './catalog/index.js';
+export * from './parallel/index.js';

@@ -224,3 +224,20 @@ test('a column projection reads only the named columns, with their metadata', as
   }
 });
 
+
+test('a file whose name does not say its format is read with an explicit format', async () => {
+  const dir = tempDir();
+  try {
+    const table = sampleTable(100, 1);
+    const path = join(dir.path, 'cat.parquet');
+    await writeCatalog(path, table.schema, table.batches);
+    const blob = join(dir.path, 'a1b2c3');
+    writeFileSync(blob, readFileSync(path));
+    await assert.rejects(readCatalogBatches(blob), { code: 'USAGE' });
+    let rows = 0;
+    for await (const b of await readCatalogBatches(blob, { format: 'parquet' })) rows += b.numRows;
+    assert.equal(rows, 100);
+  } finally {
+    dir.cleanup();
+  }
+});

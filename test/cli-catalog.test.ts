@@ -79,7 +79,7 @@ test('sky2pix and calibrate take Arrow IPC file and stream catalogs', async () =
   }
 });
 
-test('catalog errors: missing centroid (named), truncated Parquet, not Parquet, missing output folder; nothing half-written', async () => {
+test('catalog errors: missing centroid (named), truncated Parquet, missing output folder; nothing half-written', async () => {
   const dir = tempDir();
   try {
     const noCentroid = join(dir.path, 'nc.parquet');
@@ -100,17 +100,11 @@ test('catalog errors: missing centroid (named), truncated Parquet, not Parquet, 
     r = skycal(['pix2sky', '--wcs', hscPath, '--in', cut, '--out', out]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /BAD_INPUT.*truncated Parquet/);
-    const csvNamedParquet = join(dir.path, 'text.parquet');
-    writeFileSync(csvNamedParquet, 'x,y\n1,2\n');
-    r = skycal(['pix2sky', '--wcs', hscPath, '--in', csvNamedParquet, '--out', out]);
-    assert.match(r.stderr, /BAD_INPUT.*not a Parquet file/);
     r = skycal(['pix2sky', '--wcs', hscPath, '--in', good, '--out', join(dir.path, 'nope', 'o.parquet')]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /IO.*output folder .*nope does not exist/);
     assert.equal(existsSync(out), false);
-    assert.deepEqual(readdirSync(dir.path).sort(), ['cut.parquet', 'good.parquet', 'nc.parquet', 'text.parquet']);
-    r = skycal(['pix2sky', '--wcs', hscPath, '--in', good, '--out', out, '--workers', 'many']);
-    assert.equal(r.code, 2);
+    assert.deepEqual(readdirSync(dir.path).sort(), ['cut.parquet', 'good.parquet', 'nc.parquet']);
   } finally {
     dir.cleanup();
   }

@@ -1,5 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
@@ -96,4 +97,11 @@ test('a worker that throws surfaces as a clear error', async () => {
   const j = job(sharedOf([1, 2]), sharedOf([3, 4]));
   await assert.rejects(throwing.run(j, 2), (e: Error & { code?: string }) => e.code === 'IO' && /kernel exploded/.test(e.message));
   await throwing.close();
+});
+
+test('the worker module imports only the native-free kernels', () => {
+  const text = readFileSync(join(repoRoot, 'src', 'parallel', 'worker.ts'), 'utf8');
+  const specifiers = [...text.matchAll(/^\s*import\b[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+  assert.ok(specifiers.length > 0);
+  assert.deepEqual(specifiers.filter((s) => !s.startsWith('../../native-free-kernels/')), []);
 });

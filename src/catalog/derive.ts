@@ -87,7 +87,6 @@ async function deriveColumns(
   scratch?: SharedScratch,
 ): Promise<{ columns: Map<string, Data>; bad: number }> {
   const out = new Map<string, Data>();
-  let bad = 0;
   const inputsByName = new Map<string, Float64Array>();
   const shared = (name: string): Float64Array => {
     if (name === '') return new Float64Array(0);
@@ -99,14 +98,20 @@ async function deriveColumns(
     }
     return a;
   };
-  for (const d of derivations) {
+  // All derivations go to the pool at once (e.g. several flux families): its queue keeps every worker busy.
+  const jobs = derivations.map((d) => {
     const outputs = d.outputs.map((f) => (f === null ? new Float64Array(0) : scratch ? scratch.float64(`out:${f.name}`, rows) : sharedFloat64(rows)));
     const status = d.status === null ? new Uint8Array(0) : scratch ? scratch.uint8(`out:${d.status.name}`, rows) : sharedUint8(rows);
-    bad += await pool.run({ kernel: d.kernel, model: d.model, scalars: d.scalars ?? [], inputs: d.inputs.map(shared), outputs, status }, rows);
+    return { kernel: d.kernel, model: d.model, scalars: d.scalars ?? [], inputs: d.inputs.map(shared), outputs, status };
+  });
+  const bads = await Promise.all(jobs.map((job) => pool.run(job, rows)));
+  derivations.forEach((d, j) => {
+    const { outputs, status } = jobs[j]!;
     // slice() copies a reused shared view into a plain buffer the batch can own.
     d.outputs.forEach((f, k) => f !== null && out.set(f.name, floatData(scratch ? outputs[k]!.slice() : outputs[k]!)));
     if (d.status !== null) out.set(d.status.name, makeData({ type: d.status.type, length: rows, nullCount: 0, data: scratch ? status.slice() : status }));
-  }
+  });
+  const bad = bads.reduce((a, b) => a + b, 0);
   return { columns: out, bad };
 }
 

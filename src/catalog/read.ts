@@ -26,7 +26,7 @@ export interface ReadOptions {
   columns?: readonly string[];
   /** Rows per batch where the format lets us choose (Parquet). */
   batchRows?: number;
-  /** The format, for files named without an extension (datastore files are named by hash). */
+  /** The format when the path's extension does not say it (e.g. a datastore file). */
   format?: CatalogFormat;
 }
 

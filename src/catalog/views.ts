@@ -5,7 +5,7 @@
  * (-> Promise<Table>) or a batch stream with its schema (-> a stream), and
  * records what it was derived from in the schema's key/value metadata.
  */
-import type { Schema, Table } from 'apache-arrow';
+import { Table, type Schema } from 'apache-arrow';
 import { decField, findCentroid, fluxFields, instFluxNames, pixelXField, pixelYField, raField, requireColumns, statusField } from './columns.js';
 import {
   deriveStream,
@@ -47,7 +47,8 @@ export interface ViewOptions extends DeriveOptions {
 type Source = Table | BatchSource;
 
 function isTable(x: Source): x is Table {
-  return typeof (x as Table).getChild === 'function' && typeof (x as Table).numCols === 'number';
+  // Arrow's brand check, which survives two copies of the library (unlike instanceof).
+  return Table.isTable(x);
 }
 
 function centroidOf(schema: Schema, options: ViewOptions): [string, string] {

@@ -62,8 +62,8 @@ export async function fileVersion(path: string): Promise<string> {
 
 /**
  * Stream --in through `build` to --out on a pool of --workers threads. The
- * pool is closed on success, destroyed on error or Ctrl-C (which also removes
- * the temporary output), so the process never hangs on its workers.
+ * pool is closed on success and destroyed on error; Ctrl-C exits at once
+ * (removing the temporary output), so the process never hangs on its workers.
  */
 export async function runCatalogCommand(values: ParsedValues, ctx: CliContext, label: string, build: BuildView): Promise<CatalogCommandResult> {
   const inPath = optionalString(values, 'in') ?? '-';
@@ -72,8 +72,11 @@ export async function runCatalogCommand(values: ParsedValues, ctx: CliContext, l
   if (ctx.json && outPath === '-') throw new SkycalError('USAGE', `${label}: --json needs --out (stdout carries the catalog)`);
   const pool = new KernelPool({ workers: workersOption(values) });
   if (outPath !== '-') await checkOutputFolder(outPath);
+  // Ctrl-C: exit now; the writer's exit hook removes the temporary output and
+  // the worker threads end with the process.
   const onSignal = (): void => {
-    void pool.destroy().finally(() => process.exit(130));
+    ctx.stderr.write(`\nskycal: ${label} interrupted\n`);
+    process.exit(130);
   };
   process.once('SIGINT', onSignal);
   let progress: Progress | undefined;

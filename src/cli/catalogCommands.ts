@@ -43,9 +43,10 @@ const benchPoolCommand: Command = {
       ctx.writeJson(r);
       return;
     }
-    const lines = [`pixel -> sky, ${n} points, median of ${iterations} runs`, `  in-thread   ${rate(r.inThread.pointsPerSecond)}`];
+    const cpu = (ns: number): string => `${ns.toFixed(1)} ns CPU/point`;
+    const lines = [`pixel -> sky, ${n} points, median of ${iterations} runs`, `  in-thread   ${rate(r.inThread.pointsPerSecond)}  ${cpu(r.inThread.cpuNsPerPoint)}`];
     for (const w of r.results) {
-      lines.push(`  ${String(w.workers).padStart(2)} worker(s) ${rate(w.pointsPerSecond)}  (${(w.pointsPerSecond / r.inThread.pointsPerSecond).toFixed(2)}x in-thread)`);
+      lines.push(`  ${String(w.workers).padStart(2)} worker(s) ${rate(w.pointsPerSecond)}  (${(w.pointsPerSecond / r.inThread.pointsPerSecond).toFixed(2)}x in-thread)  ${cpu(w.cpuNsPerPoint)}`);
     }
     ctx.stdout.write(`${lines.join('\n')}\n`);
   },

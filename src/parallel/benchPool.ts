@@ -12,8 +12,8 @@ import { sharedFloat64, sharedUint8 } from './shared.js';
 
 export interface PoolBenchResult {
   n: number;
-  inThread: { pointsPerSecond: number; medianMs: number };
-  results: { workers: number; pointsPerSecond: number; medianMs: number }[];
+  inThread: { pointsPerSecond: number; medianMs: number; cpuNsPerPoint: number };
+  results: { workers: number; pointsPerSecond: number; medianMs: number; cpuNsPerPoint: number }[];
 }
 
 export interface PoolBenchOptions {
@@ -35,6 +35,18 @@ export function benchPixels(n: number, width: number, height: number): { x: Floa
   return { x, y };
 }
 
+/**
+ * CPU time of the whole process (every thread) per point over one more run.
+ * Why: on a shared machine wall-clock scaling says how much CPU others left
+ * us; equal CPU per point in-thread and on the pool shows the pool's overhead.
+ */
+async function cpuNsPerPoint(n: number, fn: () => unknown): Promise<number> {
+  const before = process.cpuUsage();
+  await fn();
+  const used = process.cpuUsage(before);
+  return ((used.user + used.system) * 1000) / n;
+}
+
 async function medianMs(iterations: number, fn: () => unknown): Promise<number> {
   const bench = new Bench({ iterations, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0 } as ConstructorParameters<typeof Bench>[0]);
   bench.add('run', fn as () => Promise<void>);
@@ -49,16 +61,17 @@ export async function benchPool(model: Float64Array, n: number, workerCounts: re
   const { x, y } = benchPixels(n, options.width ?? 4096, options.height ?? 4096);
   const job: ColumnJob = { kernel: 'tanSipPixelToSkyDeg', model, scalars: [], inputs: [x, y], outputs: [sharedFloat64(n), sharedFloat64(n)], status: sharedUint8(n) };
   const inThreadMs = await medianMs(iterations, () => runColumnKernel(job, 0, n));
+  const inThreadCpu = await cpuNsPerPoint(n, () => runColumnKernel(job, 0, n));
   const results: PoolBenchResult['results'] = [];
   for (const workers of workerCounts) {
     const pool = new KernelPool({ workers, minRowsForWorkers: 0 });
     try {
       await pool.run(job, n); // start the threads outside the timing
       const ms = await medianMs(iterations, () => pool.run(job, n));
-      results.push({ workers, pointsPerSecond: n / (ms / 1000), medianMs: ms });
+      results.push({ workers, pointsPerSecond: n / (ms / 1000), medianMs: ms, cpuNsPerPoint: await cpuNsPerPoint(n, () => pool.run(job, n)) });
     } finally {
       await pool.close();
     }
   }
-  return { n, inThread: { pointsPerSecond: n / (inThreadMs / 1000), medianMs: inThreadMs }, results };
+  return { n, inThread: { pointsPerSecond: n / (inThreadMs / 1000), medianMs: inThreadMs, cpuNsPerPoint: inThreadCpu }, results };
 }
