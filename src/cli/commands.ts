@@ -9,6 +9,8 @@ import { plotDistortion } from './plot.js';
 import { pix2skyCommand, sky2pixCommand, wcsFitInverseCommand, wcsInfoCommand } from './wcs.js';
 import { catalogCommands } from './catalogCommands.js';
 import { repoCommands } from './repo.js';
+import { recomputeCommands } from './recompute.js';
+import { demoCommand } from './demo.js';
 
 export const commands: Command[] = [
   pix2skyCommand,
@@ -20,4 +22,6 @@ export const commands: Command[] = [
   plotDistortion,
   ...catalogCommands,
   ...repoCommands,
+  ...recomputeCommands,
+  demoCommand,
 ];

@@ -39,7 +39,7 @@ export function quiverSvg(o: QuiverOptions): string {
   const plotHeight = o.plotHeight ?? 520;
   const aspect = Math.abs(o.extent.x1 - o.extent.x0) / Math.abs(o.extent.y1 - o.extent.y0);
   const plotWidth = Math.round(Math.min(900, Math.max(160, plotHeight * aspect)));
-  const top = o.subtitle ? 70 : 52;
+  const top = o.subtitle ? 80 : 62;
   const extent = o.flipX ? { ...o.extent, x0: o.extent.x1, x1: o.extent.x0 } : o.extent;
   const frame: Frame = { left: 84, top, width: plotWidth, height: plotHeight, ...extent };
   // Scale: the 95th percentile arrow spans 1/12 of the frame's smaller side.
@@ -85,10 +85,11 @@ export function quiverSvg(o: QuiverOptions): string {
   body.push('</g>');
   body.push(axesSvg(frame, o.xLabel, o.yLabel));
   // The canvas is wide enough for the title even when the frame is narrow (a tall CCD).
-  const canvasWidth = Math.max(frame.left + plotWidth + 40, 520);
-  // Key arrow at the top right, on the title's line, clear of the axes.
+  // (Bold 18 px text is about 11 px a character, 13 px text about 7.5.)
+  const canvasWidth = Math.round(Math.max(frame.left + plotWidth + 40, 520, frame.left + o.title.length * 11 + 20, frame.left + (o.subtitle?.length ?? 0) * 7.5 + 20));
+  // Key arrow at the top right, just above the frame, clear of the title and axes.
   const keyPx = keyLength * pxPerUnit;
-  const ky = 24;
+  const ky = frame.top - 10;
   const kx1 = canvasWidth - 16, kx0 = kx1 - keyPx;
   body.push(`<path d="M${kx0.toFixed(1)} ${ky}L${kx1.toFixed(1)} ${ky}M${(kx1 - 6).toFixed(1)} ${ky - 3}L${kx1.toFixed(1)} ${ky}L${(kx1 - 6).toFixed(1)} ${ky + 3}" stroke="#1f4e9c" stroke-width="1.5" fill="none"/>`);
   body.push(`<text x="${(kx0 - 6).toFixed(1)}" y="${ky}" dy="0.35em" text-anchor="end" font-size="12">${escapeXml(`${keyLength} ${o.unit}`)}</text>`);

@@ -47,13 +47,14 @@ export const toPxY = (f: Frame, y: number): number => f.top + f.height - ((y - f
 /** Border, ticks, tick labels and axis labels around a frame. */
 export function axesSvg(f: Frame, xLabel: string, yLabel: string): string {
   const parts: string[] = [`<rect x="${f.left}" y="${f.top}" width="${f.width}" height="${f.height}" fill="none" stroke="#222" stroke-width="1"/>`];
-  const xt = niceTicks(f.x0, f.x1, Math.max(3, Math.round(f.width / 90)));
+  // Ticks over the sorted range: an axis may run right to left (RA on the sky).
+  const xt = niceTicks(Math.min(f.x0, f.x1), Math.max(f.x0, f.x1), Math.max(3, Math.round(f.width / 90)));
   for (const v of xt) {
     const px = toPxX(f, v).toFixed(1);
     parts.push(`<line x1="${px}" y1="${f.top + f.height}" x2="${px}" y2="${f.top + f.height + 5}" stroke="#222"/>`);
     parts.push(`<text x="${px}" y="${f.top + f.height + 19}" text-anchor="middle" font-size="12">${formatTick(v, xt)}</text>`);
   }
-  const yt = niceTicks(f.y0, f.y1, Math.max(3, Math.round(f.height / 70)));
+  const yt = niceTicks(Math.min(f.y0, f.y1), Math.max(f.y0, f.y1), Math.max(3, Math.round(f.height / 70)));
   for (const v of yt) {
     const py = toPxY(f, v).toFixed(1);
     parts.push(`<line x1="${f.left - 5}" y1="${py}" x2="${f.left}" y2="${py}" stroke="#222"/>`);

@@ -1,0 +1,164 @@
+/**
+ * The main job and its companion: `recompute` (derive coordinates and fluxes
+ * for every selected source catalog at one version, into one file) and
+ * `diff` (how far two WCS versions disagree, per dataId, in mas).
+ */
+import { SkycalError } from '../errors.js';
+import { Repository } from '../butler/repository.js';
+import type { VersionSpec } from '../butler/adapter.js';
+import { parseDataId } from '../butler/dataId.js';
+import { KernelPool } from '../parallel/pool.js';
+import { recompute, type RecomputeSummary } from '../recompute/recompute.js';
+import { describeSpec, diffWcsVersions, type DataIdDiff } from '../compare/diffVersions.js';
+import { diffPlotSvg } from '../compare/diffPlot.js';
+import { plotBytes } from '../plot/png.js';
+import { writeFileAtomic } from '../io/atomicFile.js';
+import { checkOutputFolder } from '../catalog/write.js';
+import { workersOption } from './catalogCommand.js';
+import { createProgress, type Progress } from './progress.js';
+import { optionalString, requireString } from './args.js';
+import type { CliContext, Command } from './command.js';
+
+/** `REF`, `@STAGE` or `REF@STAGE` as a version spec. */
+export function parseVersionArg(text: string, name: string, asOf: string | undefined): VersionSpec {
+  const at = text.indexOf('@');
+  const ref = at < 0 ? text : text.slice(0, at);
+  const stage = at < 0 ? undefined : text.slice(at + 1);
+  if ((ref === '' && stage === undefined) || stage === '') throw new SkycalError('USAGE', `--${name}: expected REF, @STAGE or REF@STAGE, got ${JSON.stringify(text)}`);
+  return { ...(ref !== '' && { at: ref }), ...(stage !== undefined && { stage }), ...(asOf !== undefined && { asOf }) };
+}
+
+function statusLine(s: RecomputeSummary): string {
+  const bad = Object.entries(s.badByStatus).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+  return bad.length === 0 ? 'no bad points' : `bad points: ${bad.join(', ')}`;
+}
+
+export function formatRecomputeSummary(s: RecomputeSummary): string {
+  const lines = [
+    `wrote ${s.out}: ${s.rows} rows from ${s.dataIds.length} dataId(s) in ${s.seconds.toFixed(2)} s (${Math.round(s.rowsPerSecond).toLocaleString('en-US')} rows/s); ${statusLine(s)}`,
+  ];
+  for (const k of s.skipped) lines.push(`  skipped ${k.dataId}: [${k.code}] ${k.reason}`);
+  return lines.join('\n');
+}
+
+const recomputeCommand: Command = {
+  name: 'recompute',
+  summary: 'derive coord_ra/coord_dec and calibrated fluxes for every src catalog at a version, into one file',
+  usage: 'REPO [--at REF] [--as-of TIME] [--wcs-stage S] [--photocalib-stage S] [--where K=V,...] --out F.parquet|.arrow|.arrows|.csv [--workers N] [--skip-invalid]',
+  options: {
+    at: { type: 'string' },
+    'as-of': { type: 'string' },
+    'wcs-stage': { type: 'string' },
+    'photocalib-stage': { type: 'string' },
+    where: { type: 'string' },
+    out: { type: 'string' },
+    workers: { type: 'string' },
+    'skip-invalid': { type: 'boolean', default: false },
+  },
+  positionals: { min: 1, max: 1 },
+  async run(values, [root], ctx) {
+    const out = requireString(values, 'out');
+    await checkOutputFolder(out);
+    const where = optionalString(values, 'where');
+    const repo = Repository.open(root!);
+    const pool = new KernelPool({ workers: workersOption(values) });
+    // Ctrl-C: stop the workers; the catalog writer removes its temporary file on exit.
+    const onSignal = (): void => void pool.destroy().finally(() => process.exit(130));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    // The bar is made once the dataIds are resolved and their number is known.
+    let progress: Progress | undefined;
+    try {
+      const summary = await recompute(repo, {
+        out,
+        pool,
+        skipInvalid: values['skip-invalid'] === true,
+        ...(optionalString(values, 'at') !== undefined && { at: optionalString(values, 'at')! }),
+        ...(optionalString(values, 'as-of') !== undefined && { asOf: optionalString(values, 'as-of')! }),
+        ...(optionalString(values, 'wcs-stage') !== undefined && { wcsStage: optionalString(values, 'wcs-stage')! }),
+        ...(optionalString(values, 'photocalib-stage') !== undefined && { photoCalibStage: optionalString(values, 'photocalib-stage')! }),
+        ...(where !== undefined && { where: parseDataId(where) }),
+        onProgress: (p) => {
+          progress ??= createProgress(ctx, 'recompute', p.dataIdsTotal, 'dataIds');
+          progress.update(p.dataIdsDone, `${p.rowsDone.toLocaleString('en-US')} rows`);
+        },
+      });
+      progress?.finish();
+      if (ctx.json) ctx.writeJson(summary);
+      else ctx.log(formatRecomputeSummary(summary));
+    } finally {
+      progress?.finish();
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      await pool.close();
+      repo.close();
+    }
+  },
+};
+
+function formatMas(v: number): string {
+  return Number.isFinite(v) ? v.toFixed(v < 10 ? 2 : 1) : '-';
+}
+
+export function formatDiffTable(rows: readonly DataIdDiff[], from: string, to: string): string {
+  const width = Math.max(6, ...rows.map((r) => r.dataId.length));
+  const lines = [`WCS shift from ${from} to ${to} (milliarcseconds)`, `${'dataId'.padEnd(width)}  ${'points'.padStart(7)}  ${'median'.padStart(8)}  ${'p95'.padStart(8)}  ${'max'.padStart(8)}  at`];
+  for (const r of rows) {
+    if (r.positions === 'invalid') lines.push(`${r.dataId.padEnd(width)}  invalid: ${r.invalid}`);
+    else lines.push(`${r.dataId.padEnd(width)}  ${String(r.points).padStart(7)}  ${formatMas(r.medianMas).padStart(8)}  ${formatMas(r.p95Mas).padStart(8)}  ${formatMas(r.maxMas).padStart(8)}  ${r.positions}`);
+  }
+  return lines.join('\n');
+}
+
+const diffCommand: Command = {
+  name: 'diff',
+  summary: 'per-dataId separation between two WCS versions at the src positions (or a grid): median, p95, max in mas',
+  usage: 'REPO --type wcs --from REF|@STAGE --to REF|@STAGE [--as-of TIME] [--where K=V,...] [--plot F.svg|F.png]',
+  options: {
+    type: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'as-of': { type: 'string' },
+    where: { type: 'string' },
+    plot: { type: 'string' },
+  },
+  positionals: { min: 1, max: 1 },
+  async run(values, [root], ctx) {
+    const type = optionalString(values, 'type') ?? 'wcs';
+    if (type !== 'wcs') throw new SkycalError('USAGE', `diff: --type ${type} is not supported (only wcs)`);
+    const asOf = optionalString(values, 'as-of');
+    const from = parseVersionArg(requireString(values, 'from'), 'from', asOf);
+    const to = parseVersionArg(requireString(values, 'to'), 'to', asOf);
+    const plot = optionalString(values, 'plot');
+    if (plot !== undefined && !/\.(svg|png)$/i.test(plot)) throw new SkycalError('USAGE', `--plot ${plot}: expected a .svg or .png file`);
+    const where = optionalString(values, 'where');
+    const repo = Repository.open(root!);
+    try {
+      const rows = await diffWcsVersions(repo, { from, to, ...(where !== undefined && { where: parseDataId(where) }) });
+      if (rows.length === 0) throw new SkycalError('NOT_FOUND', `diff: no wcs datasets${where ? ` matching ${where}` : ''} at ${describeSpec(from)} or ${describeSpec(to)}`);
+      if (plot !== undefined) writeFileAtomic(plot, plotBytes(diffPlotSvg(rows, describeSpec(from), describeSpec(to)), plot));
+      writeDiff(ctx, rows, describeSpec(from), describeSpec(to), plot);
+    } finally {
+      repo.close();
+    }
+  },
+};
+
+function writeDiff(ctx: CliContext, rows: readonly DataIdDiff[], from: string, to: string, plot: string | undefined): void {
+  if (ctx.json) {
+    ctx.writeJson({
+      from,
+      to,
+      unit: 'mas',
+      ...(plot !== undefined && { plot }),
+      dataIds: rows.map(({ shift: _shift, ...r }) => ({ ...r, medianMas: finiteOrNull(r.medianMas), p95Mas: finiteOrNull(r.p95Mas), maxMas: finiteOrNull(r.maxMas) })),
+    });
+  } else {
+    ctx.stdout.write(`${formatDiffTable(rows, from, to)}\n`);
+    if (plot !== undefined) ctx.log(`wrote ${plot}`);
+  }
+}
+
+const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+export const recomputeCommands: Command[] = [recomputeCommand, diffCommand];

@@ -1,0 +1,138 @@
+/**
+ * Compare two versions of the WCS of every dataId in a selection: the
+ * separation on the sky between the positions each version gives to the
+ * same pixels (the dataId's `src` sources, or a grid over the image when
+ * there is no catalog), summarised per dataId in milliarcseconds.
+ */
+import { SkycalError } from '../errors.js';
+import type { ButlerAdapter, VersionSpec } from '../butler/adapter.js';
+import type { DataId } from '../butler/dataId.js';
+import { readCatalogBatches } from '../catalog/read.js';
+import { findCentroid } from '../catalog/columns.js';
+import type { TanSipWcs } from '../wcs/tanSipWcs.js';
+import type { CatalogFormat } from '../catalog/format.js';
+import { pixelGrid, wcsShift, type WcsShift } from './wcsDiff.js';
+import type { Summary } from '../stats.js';
+
+export interface DiffOptions {
+  from: VersionSpec;
+  to: VersionSpec;
+  where?: DataId;
+  /** Points per axis of the grid used when a dataId has no catalog. */
+  gridPerAxis?: number;
+  /** At most this many sources per dataId are compared (evenly strided); default all. */
+  maxPointsPerDataId?: number;
+}
+
+export interface DataIdDiff {
+  dataId: string;
+  /** 'src' when measured at the catalog's sources, 'grid' otherwise; 'invalid' when a side could not be read. */
+  positions: 'src' | 'grid' | 'invalid';
+  fromRun?: string;
+  toRun?: string;
+  /** Why a side could not be read (a failure marker, or nothing there). */
+  invalid?: string;
+  points: number;
+  medianMas: number;
+  p95Mas: number;
+  maxMas: number;
+  /** The shift itself, for plots (absent for invalid dataIds). */
+  shift?: WcsShift;
+}
+
+/** Describe a version spec for messages: "main", "@jointcal", "v1 as of 2026-...". */
+export function describeSpec(spec: VersionSpec): string {
+  const parts = [spec.at ?? 'main'];
+  if (spec.stage !== undefined) parts[0] = spec.at === undefined ? `@${spec.stage}` : `${spec.at}@${spec.stage}`;
+  if (spec.asOf !== undefined) parts.push(`as of ${String(spec.asOf)}`);
+  return parts.join(' ');
+}
+
+async function sourcePositions(adapter: ButlerAdapter, dataId: string, spec: VersionSpec, maxPoints: number | undefined): Promise<{ x: Float64Array; y: Float64Array } | undefined> {
+  let found: { path: string; format: CatalogFormat };
+  try {
+    found = adapter.getCatalog(dataId, withoutStage(spec));
+  } catch (e) {
+    if (SkycalError.isSkycalError(e) && (e.code === 'NOT_FOUND' || e.code === 'INVALID_DATASET')) return undefined;
+    throw e;
+  }
+  // Opening reads only the schema; no batch is decoded until iterated.
+  const probe = await readCatalogBatches(found.path, { format: found.format });
+  const [cx, cy] = findCentroid(probe.schema, undefined, dataId);
+  const catalog = await readCatalogBatches(found.path, { format: found.format, columns: [cx, cy] });
+  const xs: Float64Array[] = [];
+  const ys: Float64Array[] = [];
+  let n = 0;
+  for await (const batch of catalog) {
+    xs.push(Float64Array.from(batch.getChild(cx)!.toArray() as ArrayLike<number>));
+    ys.push(Float64Array.from(batch.getChild(cy)!.toArray() as ArrayLike<number>));
+    n += batch.numRows;
+  }
+  const step = maxPoints !== undefined && n > maxPoints ? n / maxPoints : 1;
+  const m = Math.floor(n / step);
+  const x = new Float64Array(m);
+  const y = new Float64Array(m);
+  const allX = concat(xs, n);
+  const allY = concat(ys, n);
+  for (let i = 0; i < m; i++) {
+    const k = Math.floor(i * step);
+    x[i] = allX[k]!;
+    y[i] = allY[k]!;
+  }
+  return { x, y };
+}
+
+function concat(parts: Float64Array[], n: number): Float64Array {
+  const out = new Float64Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function readWcs(adapter: ButlerAdapter, dataId: string, spec: VersionSpec): { wcs: TanSipWcs; run: string } {
+  const { wcs, supplied } = adapter.getWcs(dataId, spec);
+  return { wcs, run: supplied.runId };
+}
+
+/** The same version without a stage: `@jointcal` picks the WCS, while the catalog and dataIds come from the ref. */
+function withoutStage(spec: VersionSpec): VersionSpec {
+  const { stage: _stage, ...rest } = spec;
+  return rest;
+}
+
+export async function diffWcsVersions(adapter: ButlerAdapter, options: DiffOptions): Promise<DataIdDiff[]> {
+  // The union of dataIds with a WCS on either side, so that one missing on a side is reported, not dropped.
+  const ids = new Set<string>();
+  for (const spec of [options.from, options.to]) {
+    for (const { dataId } of adapter.queryDataIds('wcs', options.where, spec)) ids.add(dataId);
+  }
+  const out: DataIdDiff[] = [];
+  for (const dataId of [...ids].sort()) {
+    let from: { wcs: TanSipWcs; run: string };
+    let to: { wcs: TanSipWcs; run: string };
+    try {
+      from = readWcs(adapter, dataId, options.from);
+      to = readWcs(adapter, dataId, options.to);
+    } catch (e) {
+      if (!SkycalError.isSkycalError(e) || !['INVALID_DATASET', 'NOT_FOUND'].includes(e.code)) throw e;
+      out.push({ dataId, positions: 'invalid', invalid: e.message, points: 0, medianMas: NaN, p95Mas: NaN, maxMas: NaN });
+      continue;
+    }
+    let positions: 'src' | 'grid' = 'src';
+    let xy = await sourcePositions(adapter, dataId, options.to, options.maxPointsPerDataId);
+    if (xy === undefined) {
+      const bbox = to.wcs.bbox ?? from.wcs.bbox;
+      if (bbox === undefined) throw new SkycalError('BAD_INPUT', `diff: ${dataId} has no src catalog and its WCS gives no image size`);
+      const n = options.gridPerAxis ?? 32;
+      xy = pixelGrid(bbox, n, n);
+      positions = 'grid';
+    }
+    const shift = wcsShift(from.wcs, to.wcs, xy.x, xy.y);
+    const s: Summary = shift.summary;
+    out.push({ dataId, positions, fromRun: from.run, toRun: to.run, points: s.count, medianMas: s.median, p95Mas: s.p95, maxMas: s.max, shift });
+  }
+  return out;
+}
