@@ -6,7 +6,7 @@
 import { SkycalError } from '../errors.js';
 import { Repository } from '../butler/repository.js';
 import type { VersionSpec } from '../butler/adapter.js';
-import { parseDataId } from '../butler/dataId.js';
+import { parseDataId, type DataId } from '../butler/dataId.js';
 import { KernelPool } from '../parallel/pool.js';
 import { recompute, type RecomputeSummary } from '../recompute/recompute.js';
 import { describeSpec, diffWcsVersions, type DataIdDiff } from '../compare/diffVersions.js';
@@ -18,6 +18,16 @@ import { workersOption } from './catalogCommand.js';
 import { createProgress, type Progress } from './progress.js';
 import { optionalString, requireString } from './args.js';
 import type { CliContext, Command } from './command.js';
+
+/** `--where k=v,...` as a dataId selection; a malformed one is a usage error. */
+function whereOption(text: string | undefined): DataId | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseDataId(text);
+  } catch (e) {
+    throw new SkycalError('USAGE', `--where: ${(e as Error).message}`);
+  }
+}
 
 /** `REF`, `@STAGE` or `REF@STAGE` as a version spec. */
 export function parseVersionArg(text: string, name: string, asOf: string | undefined): VersionSpec {
@@ -58,8 +68,8 @@ const recomputeCommand: Command = {
   positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
     const out = requireString(values, 'out');
+    const where = whereOption(optionalString(values, 'where'));
     await checkOutputFolder(out);
-    const where = optionalString(values, 'where');
     const repo = Repository.open(root!);
     const pool = new KernelPool({ workers: workersOption(values) });
     // Ctrl-C: stop the workers; the catalog writer removes its temporary file on exit.
@@ -77,7 +87,7 @@ const recomputeCommand: Command = {
         ...(optionalString(values, 'as-of') !== undefined && { asOf: optionalString(values, 'as-of')! }),
         ...(optionalString(values, 'wcs-stage') !== undefined && { wcsStage: optionalString(values, 'wcs-stage')! }),
         ...(optionalString(values, 'photocalib-stage') !== undefined && { photoCalibStage: optionalString(values, 'photocalib-stage')! }),
-        ...(where !== undefined && { where: parseDataId(where) }),
+        ...(where !== undefined && { where }),
         onProgress: (p) => {
           progress ??= createProgress(ctx, 'recompute', p.dataIdsTotal, 'dataIds');
           progress.update(p.dataIdsDone, `${p.rowsDone.toLocaleString('en-US')} rows`);
@@ -131,11 +141,12 @@ const diffCommand: Command = {
     const to = parseVersionArg(requireString(values, 'to'), 'to', asOf);
     const plot = optionalString(values, 'plot');
     if (plot !== undefined && !/\.(svg|png)$/i.test(plot)) throw new SkycalError('USAGE', `--plot ${plot}: expected a .svg or .png file`);
-    const where = optionalString(values, 'where');
+    const whereText = optionalString(values, 'where');
+    const where = whereOption(whereText);
     const repo = Repository.open(root!);
     try {
-      const rows = await diffWcsVersions(repo, { from, to, ...(where !== undefined && { where: parseDataId(where) }) });
-      if (rows.length === 0) throw new SkycalError('NOT_FOUND', `diff: no wcs datasets${where ? ` matching ${where}` : ''} at ${describeSpec(from)} or ${describeSpec(to)}`);
+      const rows = await diffWcsVersions(repo, { from, to, ...(where !== undefined && { where }) });
+      if (rows.length === 0) throw new SkycalError('NOT_FOUND', `diff: no wcs datasets${whereText ? ` matching ${whereText}` : ''} at ${describeSpec(from)} or ${describeSpec(to)}`);
       if (plot !== undefined) writeFileAtomic(plot, plotBytes(diffPlotSvg(rows, describeSpec(from), describeSpec(to)), plot));
       writeDiff(ctx, rows, describeSpec(from), describeSpec(to), plot);
     } finally {

@@ -137,7 +137,8 @@ export function makeCamera(config: CameraConfig = DEFAULT_CAMERA): CcdTruth[] {
         // A CCD is not perfectly flat or placed: a small tilt term per CCD.
         sipA[1]![1] = 2e-7 * gauss();
         sipB[2]![0] = 2e-7 * gauss();
-        const mean = 900 + 50 * random();
+        // nJy per count: about what HSC gives for a 30 s exposure (zero point ~30.8 mag).
+        const mean = 1.5 + 0.3 * random();
         const calib: ChebyshevCalib = {
           photoCalibVersion: 1,
           calibrationMean: mean,
@@ -214,9 +215,9 @@ export function makeSources(n: number, width: number, height: number, calibratio
     out.id[i] = seed * 1e6 + i;
     out.x[i] = random() * (width - 1);
     out.y[i] = random() * (height - 1);
-    // N(<m) grows as 10^(0.3 m): invert the CDF between m = 17 and 25.
+    // N(<m) grows as 10^(0.3 m): invert the CDF between m = 17 and 24.5.
     const u = random();
-    const mag = Math.log10(10 ** (0.3 * 17) + u * (10 ** (0.3 * 25) - 10 ** (0.3 * 17))) / 0.3;
+    const mag = Math.log10(10 ** (0.3 * 17) + u * (10 ** (0.3 * 24.5) - 10 ** (0.3 * 17))) / 0.3;
     const trueInstFlux = 10 ** (-0.4 * (mag - 31.4)) / calibrationMean;
     const sigma = Math.sqrt(trueInstFlux + skyVariance);
     out.instFlux[i] = trueInstFlux + sigma * gauss();

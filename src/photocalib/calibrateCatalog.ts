@@ -75,9 +75,10 @@ export function calibrateCatalog(calib: PhotoCalib, table: Table, fields?: reado
     return {
       inst: index.get(n + INST_FLUX)!,
       err: hasErr ? index.get(`${n}_instFluxErr`)! : -1,
+      // Column order flux, fluxErr, mag, magErr: the order of the pool's derived views too.
       flux: slot(outputField(`${n}_flux`, 'nJy', `${n}: calibrated flux`)),
-      mag: slot(outputField(`${n}_mag`, 'mag(AB)', `${n}: AB magnitude`)),
       fluxErr: hasErr ? slot(outputField(`${n}_fluxErr`, 'nJy', `${n}: calibrated flux uncertainty`)) : -1,
+      mag: slot(outputField(`${n}_mag`, 'mag(AB)', `${n}: AB magnitude`)),
       magErr: hasErr ? slot(outputField(`${n}_magErr`, 'mag(AB)', `${n}: AB magnitude uncertainty`)) : -1,
     };
   });
