@@ -96,6 +96,6 @@ test('calibrated on the pool equals PhotoCalib#calibrateCatalog bit for bit, eve
 test('sky and calibration together, as one view', async () => {
   const t = catalog(100, 1);
   const out = await withSkyAndCalibration(t, wcs, photoCalib, { pool, wcsVersion: 'w', photoCalibVersion: 'p' });
-  assert.deepEqual(out.schema.fields.map((f) => f.name).slice(5), ['coord_ra', 'coord_dec', 'status', 'psf_flux', 'psf_mag', 'psf_fluxErr', 'psf_magErr', 'ap_flux', 'ap_mag']);
+  assert.deepEqual(out.schema.fields.map((f) => f.name).slice(5), ['coord_ra', 'coord_dec', 'status', 'psf_flux', 'psf_fluxErr', 'psf_mag', 'psf_magErr', 'ap_flux', 'ap_mag']);
   assert.equal(out.schema.metadata.get('skycal.photoCalib'), 'p');
 });

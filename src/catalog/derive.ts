@@ -30,19 +30,6 @@ export interface ColumnDerivation {
   readonly outputs: readonly (Field | null)[];
   /** The Uint8 status field this derivation writes; null: none. */
   readonly status: Field | null;
-  /** Where the new columns go in the schema, when not in kernel output order (e.g. flux, mag, fluxErr, magErr). */
-  readonly columnOrder?: readonly string[];
-}
-
-/** A derivation's new fields in schema order. */
-function addedFields(d: ColumnDerivation): Field[] {
-  const fields = [...d.outputs, d.status].filter((f): f is Field => f !== null);
-  if (d.columnOrder === undefined) return fields;
-  const rank = (f: Field): number => {
-    const i = d.columnOrder!.indexOf(f.name);
-    return i < 0 ? d.columnOrder!.length : i;
-  };
-  return fields.sort((a, b) => rank(a) - rank(b));
 }
 
 /** A schema with a stream of batches: what readCatalogBatches returns. */
@@ -73,7 +60,8 @@ export interface DeriveOptions {
 /** The output schema: a derived field replaces an input column of its name in place, others are appended. */
 export function derivedSchema(input: Schema, derivations: readonly ColumnDerivation[], metadata?: Readonly<Record<string, string>>): Schema {
   const fields = input.fields.slice();
-  for (const f of derivations.flatMap(addedFields)) {
+  for (const f of derivations.flatMap((d) => [...d.outputs, d.status])) {
+    if (f === null) continue;
     const i = fields.findIndex((g) => g.name === f.name);
     if (i >= 0) fields[i] = f;
     else fields.push(f);

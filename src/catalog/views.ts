@@ -102,8 +102,6 @@ export function calibrationDerivations(schema: Schema, photoCalib: KernelModelSo
       inputs: [x, y, `${name}_instFlux`, hasErr ? `${name}_instFluxErr` : ''],
       outputs: [f.flux, hasErr ? f.fluxErr : null, f.mag, hasErr ? f.magErr : null],
       status: null,
-      // The column order of PhotoCalib#calibrateCatalog.
-      columnOrder: [f.flux.name, f.mag.name, f.fluxErr.name, f.magErr.name],
     };
   });
 }
