@@ -67,14 +67,3 @@ export function fluxFields(name: string): { flux: Field; fluxErr: Field; mag: Fi
     magErr: float64Field(`${name}_magErr`, 'mag(AB)', 'stat.error;phot.mag', `${name} AB magnitude error`),
   };
 }
-
-/** `<name>_instFlux` columns -> the names, with whether `<name>_instFluxErr` exists. */
-export function instFluxNames(schema: Schema): { name: string; hasErr: boolean }[] {
-  const names = new Set(schema.fields.map((f) => f.name));
-  return schema.fields
-    .filter((f) => f.name.endsWith('_instFlux'))
-    .map((f) => {
-      const name = f.name.slice(0, -'_instFlux'.length);
-      return { name, hasErr: names.has(`${name}_instFluxErr`) };
-    });
-}

@@ -6,7 +6,8 @@
  * records what it was derived from in the schema's key/value metadata.
  */
 import { Table, type Schema } from 'apache-arrow';
-import { decField, findCentroid, fluxFields, instFluxNames, pixelXField, pixelYField, raField, requireColumns, statusField } from './columns.js';
+import { instFluxNames } from '../photocalib/calibrateCatalog.js';
+import { decField, findCentroid, fluxFields, pixelXField, pixelYField, raField, requireColumns, statusField } from './columns.js';
 import {
   deriveStream,
   deriveTable,
@@ -89,7 +90,7 @@ const MODEL_IS_CONSTANT = 3;
  */
 export function calibrationDerivations(schema: Schema, photoCalib: KernelModelSource, options: ViewOptions = {}): ColumnDerivation[] {
   const names = new Set(schema.fields.map((f) => f.name));
-  const fluxes = options.fluxFields === undefined ? instFluxNames(schema) : options.fluxFields.map((name) => ({ name, hasErr: names.has(`${name}_instFluxErr`) }));
+  const fluxes = (options.fluxFields ?? instFluxNames(schema)).map((name) => ({ name, hasErr: names.has(`${name}_instFluxErr`) }));
   requireColumns(schema, fluxes.map((f) => `${f.name}_instFlux`), options.source);
   const model = photoCalib.toKernelModel();
   const [x, y] = model[MODEL_IS_CONSTANT] === 1 && options.centroidColumns === undefined ? ['', ''] : centroidOf(schema, options);
