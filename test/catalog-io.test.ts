@@ -241,3 +241,17 @@ test('a file whose name does not say its format is read with an explicit format'
     dir.cleanup();
   }
 });
+
+test('a catalog stream read twice is an error, not a silent empty second pass', async () => {
+  const dir = tempDir();
+  try {
+    const table = sampleTable(10, 1);
+    const path = join(dir.path, 'cat.arrows');
+    await writeCatalog(path, table.schema, table.batches);
+    const source = await readCatalogBatches(path);
+    for await (const b of source) void b;
+    assert.throws(() => source[Symbol.asyncIterator](), { code: 'USAGE', message: /can be read once/ });
+  } finally {
+    dir.cleanup();
+  }
+});

@@ -7,7 +7,7 @@ import { open } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { readFile } from 'node:fs/promises';
 import type { RecordBatch, Schema } from 'apache-arrow';
-import { errors } from '../errors.js';
+import { SkycalError, errors } from '../errors.js';
 import { csvToTable } from './csv.js';
 import { STDIO, catalogFormat, checkMagic, type CatalogFormat } from './format.js';
 import { openIpc } from './ipc.js';
@@ -31,7 +31,19 @@ export interface ReadOptions {
 }
 
 function catalog(path: string, format: CatalogFormat, schema: Schema, numRows: number | undefined, batches: AsyncIterable<RecordBatch>): CatalogBatches {
-  return { path, format, schema, numRows, [Symbol.asyncIterator]: () => batches[Symbol.asyncIterator]() };
+  let opened = false;
+  return {
+    path,
+    format,
+    schema,
+    numRows,
+    [Symbol.asyncIterator]: () => {
+      // A stream, not a table: a second pass would silently see no rows.
+      if (opened) throw new SkycalError('USAGE', `${path}: a catalog stream can be read once; open it again with readCatalogBatches`);
+      opened = true;
+      return batches[Symbol.asyncIterator]();
+    },
+  };
 }
 
 async function readCsvText(path: string): Promise<string> {
