@@ -12,7 +12,7 @@
 import { Float64, RecordBatch, Schema, Struct, Table, makeData, type Data, type Field, type Vector } from 'apache-arrow';
 import { SkycalError } from '../errors.js';
 import { KernelPool } from '../parallel/pool.js';
-import { SharedScratch, copyColumnInto, sharedFloat64, sharedUint8 } from '../parallel/shared.js';
+import { SharedScratch, copyColumnInto, plainCopy, sharedFloat64, sharedUint8 } from '../parallel/shared.js';
 import { requireColumns } from './columns.js';
 
 /** Anything with a packed kernel model: TanSipWcs and PhotoCalib both are. */
@@ -107,9 +107,9 @@ async function deriveColumns(
   const bads = await Promise.all(jobs.map((job) => pool.run(job, rows)));
   derivations.forEach((d, j) => {
     const { outputs, status } = jobs[j]!;
-    // slice() copies a reused shared view into a plain buffer the batch can own.
-    d.outputs.forEach((f, k) => f !== null && out.set(f.name, floatData(scratch ? outputs[k]!.slice() : outputs[k]!)));
-    if (d.status !== null) out.set(d.status.name, makeData({ type: d.status.type, length: rows, nullCount: 0, data: scratch ? status.slice() : status }));
+    // A reused shared view is copied into a plain buffer the batch can own.
+    d.outputs.forEach((f, k) => f !== null && out.set(f.name, floatData(scratch ? plainCopy(outputs[k]!) : outputs[k]!)));
+    if (d.status !== null) out.set(d.status.name, makeData({ type: d.status.type, length: rows, nullCount: 0, data: scratch ? plainCopy(status) : status }));
   });
   const bad = bads.reduce((a, b) => a + b, 0);
   return { columns: out, bad };
