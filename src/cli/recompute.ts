@@ -90,7 +90,7 @@ const recomputeCommand: Command = {
         ...(where !== undefined && { where }),
         onProgress: (p) => {
           progress ??= createProgress(ctx, 'recompute', p.dataIdsTotal, 'dataIds');
-          progress.update(p.dataIdsDone, `${p.rowsDone.toLocaleString('en-US')} rows`);
+          progress.update(p.dataIdsDone, `${p.rowsDone} rows`);
         },
       });
       progress?.finish();

@@ -9,7 +9,7 @@
  * (a failure marker, or nothing at all) fails the job up front, naming it,
  * unless the caller asks to skip such dataIds; then they are listed.
  */
-import { Field, Int64, RecordBatch, Schema, Struct, Utf8, makeData, makeVector, vectorFromArray, type Data } from 'apache-arrow';
+import { Field, Int64, RecordBatch, Schema, Struct, Utf8, makeData, type Data } from 'apache-arrow';
 import { SkycalError } from '../errors.js';
 import type { ButlerAdapter, Supplied, VersionSpec } from '../butler/adapter.js';
 import { parseDataId, type DataId } from '../butler/dataId.js';
@@ -119,11 +119,20 @@ function dataIdFields(plans: readonly Plan[]): Field[] {
   });
 }
 
+/** A column holding one value in every row, built straight into Arrow buffers (no per-row builder calls). */
 function constantColumn(field: Field, value: string | undefined, rows: number): Data {
   if (field.type instanceof Int64) {
-    return makeVector(new BigInt64Array(rows).fill(BigInt(value!))).data[0]!;
+    return makeData({ type: new Int64(), length: rows, nullCount: 0, data: new BigInt64Array(rows).fill(BigInt(value!)) });
   }
-  return vectorFromArray(new Array<string | null>(rows).fill(value ?? null), new Utf8()).data[0]!;
+  if (value === undefined) {
+    return makeData({ type: new Utf8(), length: rows, nullCount: rows, nullBitmap: new Uint8Array((rows + 7) >> 3), valueOffsets: new Int32Array(rows + 1), data: new Uint8Array(0) });
+  }
+  const bytes = new TextEncoder().encode(value);
+  const data = new Uint8Array(bytes.length * rows);
+  for (let i = 0; i < rows; i++) data.set(bytes, i * bytes.length);
+  const valueOffsets = new Int32Array(rows + 1);
+  for (let i = 0; i <= rows; i++) valueOffsets[i] = i * bytes.length;
+  return makeData({ type: new Utf8(), length: rows, nullCount: 0, valueOffsets, data });
 }
 
 function sameFields(a: Schema, b: Schema): boolean {
