@@ -1,5 +1,6 @@
 /** Reading CLI inputs (a file or stdin) and writing outputs (a file or stdout), with IO errors naming the path. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicFile.js';
 import { SkycalError } from '../errors.js';
 import type { CliContext } from './command.js';
 
@@ -21,9 +22,5 @@ export function writeTextOutput(path: string | undefined, text: string, ctx: Cli
     ctx.stdout.write(text);
     return;
   }
-  try {
-    writeFileSync(path, text);
-  } catch (e) {
-    throw new SkycalError('IO', `${path}: cannot write: ${(e as Error).message}`, { cause: e });
-  }
+  writeFileAtomic(path, text);
 }

@@ -4,7 +4,8 @@
  * gc, export, import, register-type. Each opens the repository, does one
  * thing and closes it (which also writes the read counts).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicFile.js';
 import { SkycalError, errors } from '../errors.js';
 import { Repository } from '../butler/repository.js';
 import { mergeInto } from '../butler/merge.js';
@@ -153,7 +154,7 @@ const get: Command = {
         if (out !== undefined) {
           const text = (b?: Uint8Array) => (b === undefined ? undefined : new TextDecoder('latin1').decode(b));
           const pc = c.components['photoCalib'];
-          writeFileSync(out, writeExposureFits({
+          writeFileAtomic(out, writeExposureFits({
             image: c.components['image']!.bytes, wcs: text(c.components['wcs']?.bytes),
             photoCalib: pc === undefined ? undefined : JSON.parse(new TextDecoder().decode(pc.bytes)),
           }, supplied));
@@ -163,7 +164,7 @@ const get: Command = {
         return;
       }
       const r = repo.get(typeSpec, dataId, spec);
-      if (out !== undefined) writeFileSync(out, r.bytes);
+      if (out !== undefined) writeFileAtomic(out, r.bytes);
       if (ctx.json) ctx.writeJson({ ...r.supplied, sha256: r.entry.fileHash, size: r.entry.size, out: out ?? null });
       else if (out === undefined) ctx.stdout.write(r.bytes);
       else ctx.log(`${r.supplied.type} ${r.supplied.dataId} from run ${r.supplied.runId} (${r.supplied.stage}) -> ${out}`);

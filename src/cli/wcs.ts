@@ -11,7 +11,7 @@ import type { Command, OptionSpec, ParsedValues } from './command.js';
 import { readTextInput, writeTextOutput } from './io.js';
 import { CATALOG_OPTIONS, CATALOG_USAGE, fileVersion, runCatalogCommand, type CatalogCommandResult } from './catalogCommand.js';
 import { withPixels, withSky } from '../catalog/views.js';
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicFile.js';
 
 export const WCS_OPTIONS: OptionSpec = {
   wcs: { type: 'string' },
@@ -167,11 +167,7 @@ export const wcsFitInverseCommand: Command = {
     const bbox = parseBBoxOption(optionalString(values, 'bbox'));
     if (!bbox && !wcs.bbox) throw new SkycalError('USAGE', 'wcs fit-inverse: the header gives no image size; pass --bbox x0,y0,x1,y1');
     const fit = wcs.fitInverse({ order, ...(bbox ? { bbox } : {}) });
-    try {
-      writeFileSync(out, fit.wcs.toFitsHeader());
-    } catch (e) {
-      throw new SkycalError('IO', `${out}: cannot write: ${(e as Error).message}`, { cause: e });
-    }
+    writeFileAtomic(out, fit.wcs.toFitsHeader());
     if (ctx.json) ctx.writeJson({ order, maxResidualPx: fit.maxResidualPx, out });
     else ctx.stdout.write(`max AP/BP residual ${fit.maxResidualPx} px (order ${order}); wrote ${out}\n`);
   },
