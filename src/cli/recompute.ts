@@ -114,7 +114,7 @@ export function formatDiffTable(rows: readonly DataIdDiff[], from: string, to: s
   const width = Math.max(6, ...rows.map((r) => r.dataId.length));
   const lines = [`WCS shift from ${from} to ${to} (milliarcseconds)`, `${'dataId'.padEnd(width)}  ${'points'.padStart(7)}  ${'median'.padStart(8)}  ${'p95'.padStart(8)}  ${'max'.padStart(8)}  at`];
   for (const r of rows) {
-    if (r.positions === 'invalid') lines.push(`${r.dataId.padEnd(width)}  invalid: ${r.invalid}`);
+    if (r.positions === 'invalid') lines.push(`${r.dataId.padEnd(width)}  ${r.invalid}`);
     else lines.push(`${r.dataId.padEnd(width)}  ${String(r.points).padStart(7)}  ${formatMas(r.medianMas).padStart(8)}  ${formatMas(r.p95Mas).padStart(8)}  ${formatMas(r.maxMas).padStart(8)}  ${r.positions}`);
   }
   return lines.join('\n');
