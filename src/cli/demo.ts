@@ -35,10 +35,10 @@ function explain(s: DemoSummary): string {
     `  ${rel(s.plots.diff)}   shift between the two WCS versions over the first visit`,
     '',
     'Try next:',
-    `  skycal log ${rel(s.repository)}`,
-    `  skycal get ${rel(s.repository)} --type wcs --data-id ${failed.dataId}          # INVALID_DATASET`,
-    `  skycal get ${rel(s.repository)} --type wcs@singleFrame --data-id ${failed.dataId}   # the older version, asked for by name`,
-    `  skycal diff ${rel(s.repository)} --type wcs --from @singleFrame --to @jointcal`,
+    `  npx skycal log ${rel(s.repository)}`,
+    `  npx skycal get ${rel(s.repository)} --type wcs --data-id ${failed.dataId}          # INVALID_DATASET`,
+    `  npx skycal get ${rel(s.repository)} --type wcs@singleFrame --data-id ${failed.dataId}   # the older version, asked for by name`,
+    `  npx skycal diff ${rel(s.repository)} --type wcs --from @singleFrame --to @jointcal`,
     '',
   ].join('\n');
 }
