@@ -16,6 +16,15 @@ export type SipPoly = (c: Float64Array, o: number, u: number, v: number) => numb
 /** Writes f, df/du, df/dv to g[0..2]. */
 export type SipGrad = (c: Float64Array, o: number, u: number, v: number, g: Float64Array) => void;
 
+/**
+ * Both polynomials of a pair (A and B, or AP and BP) over a block of points:
+ * f[i] = A(u[i], v[i]), g[i] = B(u[i], v[i]) for i < count. The coefficients are
+ * read once per block into locals (no typed-array load and bounds check per
+ * term) and the expressions are those of SIP_POLY, so the values are bit for
+ * bit the same as point-wise calls.
+ */
+export type SipPairBlock = (c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array) => void;
+
 export const SIP_MAX_ORDER = ${MAX_ORDER};
 `);
 for (let n = 0; n <= MAX_ORDER; n++) {
@@ -45,10 +54,31 @@ for (let n = 0; n <= MAX_ORDER; n++) {
   lines.push(`  g[1] = ${n >= 1 ? horner(ps.slice(1).map((p) => (p === 1 ? 'p1' : `${p} * p${p}`)), 'u') : '0'};`);
   lines.push(`  g[2] = ${horner(ps.map((p) => `d${p}`), 'u')};`);
   lines.push('}');
+  // Pair over a block, coefficients hoisted into locals.
+  lines.push(`function sipPairBlock${n}(c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {`);
+  for (const [k, o] of [['a', 'oa'], ['b', 'ob']]) {
+    const decl = [];
+    for (let p = 0; p <= n; p++) for (let q = 0; q <= n - p; q++) decl.push(`${k}${p}_${q} = c[${o} + ${p * w + q}]!`);
+    lines.push(`  const ${decl.join(', ')};`);
+  }
+  lines.push('  for (let i = 0; i < count; i++) {');
+  lines.push('    const ui = u[i]!, vi = v[i]!;');
+  for (const k of ['a', 'b']) {
+    const ps = [];
+    for (let p = 0; p <= n; p++) {
+      const terms = [];
+      for (let q = 0; q <= n - p; q++) terms.push(`${k}${p}_${q}`);
+      ps.push(`(${horner(terms, 'vi')})`);
+    }
+    lines.push(`    ${k === 'a' ? 'f' : 'g'}[i] = ${horner(ps, 'ui')};`);
+  }
+  lines.push('  }');
+  lines.push('}');
   out.push(lines.join('\n'));
 }
 out.push(`/** Evaluators by order, chosen once per kernel call. */
 export const SIP_POLY: readonly SipPoly[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipPoly${n}`).join(', ')}];
 export const SIP_GRAD: readonly SipGrad[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipGrad${n}`).join(', ')}];
+export const SIP_PAIR_BLOCK: readonly SipPairBlock[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipPairBlock${n}`).join(', ')}];
 `);
 writeFileSync(new URL('../native-free-kernels/sipPoly.ts', import.meta.url), out.join('\n\n'));
