@@ -25,7 +25,7 @@
  * 1e-9 px on 0.05"/px HST pixels): the round trip is then limited by the
  * rounding of the degree outputs themselves.
  */
-import { SIP_GRAD, SIP_MAX_ORDER, SIP_PAIR_BLOCK, SIP_POLY } from './sipPoly.js';
+import { SIP_GRAD_PAIR_IDX, SIP_MAX_ORDER, SIP_PAIR_BLOCK, SIP_PAIR_IDX, SIP_POLY } from './sipPoly.js';
 import { STATUS_DIVERGED, STATUS_NONFINITE_INPUT, STATUS_NO_CONVERGENCE, STATUS_OUTSIDE_DOMAIN } from './status.js';
 
 export const MODEL_VERSION = 1;
@@ -37,9 +37,6 @@ const D2R = Math.PI / 180;
 const R2D = 180 / Math.PI;
 /** Newton steps that keep growing, or a solution this far from CRPIX, mean the polynomial is not invertible there. */
 const DIVERGENCE_LIMIT_PX = 1e8;
-/** Scratch for gradients: allocated once per module, never per point. */
-const GA = new Float64Array(3);
-const GB = new Float64Array(3);
 /**
  * Points go through the polynomials a block at a time (SIP_PAIR_BLOCK reads
  * the coefficients once per block instead of once per term and point: 2x on
@@ -51,6 +48,24 @@ const BU = new Float64Array(BLOCK);
 const BV = new Float64Array(BLOCK);
 const BF = new Float64Array(BLOCK);
 const BG = new Float64Array(BLOCK);
+// Newton state per point of a block (sky -> pixel): current solution, gradients, Jacobian, last step.
+const CU = new Float64Array(BLOCK);
+const CV = new Float64Array(BLOCK);
+const BFU = new Float64Array(BLOCK);
+const BFV = new Float64Array(BLOCK);
+const BGU = new Float64Array(BLOCK);
+const BGV = new Float64Array(BLOCK);
+const J11 = new Float64Array(BLOCK);
+const J12 = new Float64Array(BLOCK);
+const J21 = new Float64Array(BLOCK);
+const J22 = new Float64Array(BLOCK);
+const DET = new Float64Array(BLOCK);
+const PREV = new Float64Array(BLOCK);
+const FRESH = new Uint8Array(BLOCK);
+const BS = new Uint8Array(BLOCK);
+const ACT = new Int32Array(BLOCK); // unconverged points of the block
+const FI = new Int32Array(BLOCK); // of those, the ones that need a fresh Jacobian
+const CI = new Int32Array(BLOCK); // and the ones on chord steps
 
 /** True when `model` is a packed TAN-SIP model this kernel version understands. */
 export function isTanSipModel(model: Float64Array): boolean {
@@ -258,79 +273,119 @@ export function tanSipSkyToPixelDeg(
   const x0 = model[2]!, y0 = model[3]!;
   const n = model[18]!, m = model[19]!;
   const hasSip = n >= 0, hasInv = m >= 0;
-  const grad = SIP_GRAD[hasSip ? n : 0]!;
-  const poly = SIP_POLY[hasSip ? n : 0]!;
-  const seed = SIP_POLY[hasInv ? m : 0]!;
+  const pair = SIP_PAIR_BLOCK[hasSip ? n : 0]!;
+  const pairIdx = SIP_PAIR_IDX[hasSip ? n : 0]!;
+  const gradIdx = SIP_GRAD_PAIR_IDX[hasSip ? n : 0]!;
+  const seed = SIP_PAIR_BLOCK[hasInv ? m : 0]!;
   const oa = model[20]! | 0, ob = model[21]! | 0, oap = model[22]! | 0, obp = model[23]! | 0;
   const tol = tolerancePx;
   let bad = 0;
   let ir = offsetRa, id = offsetDec, ix = offsetX, iy = offsetY, is = offsetStatus;
-  for (let i = 0; i < N; i++, ir += strideRa, id += strideDec, ix += strideX, iy += strideY, is += strideStatus) {
-    let st = projectToUV(model, ra[ir]!, dec[id]!, UV);
-    if (st !== 0) {
-      x[ix] = NaN;
-      y[iy] = NaN;
-      status[is] = st;
-      bad++;
-      continue;
+  // A block at a time: the Newton iterations of a point are the same as point by point, but each
+  // sweep evaluates the polynomials of all unconverged points of the block with hoisted coefficients.
+  for (let start = 0; start < N; start += BLOCK) {
+    const count = N - start < BLOCK ? N - start : BLOCK;
+    let nAct = 0;
+    for (let j = 0; j < count; j++, ir += strideRa, id += strideDec) {
+      const st = projectToUV(model, ra[ir]!, dec[id]!, UV);
+      BS[j] = st;
+      if (st === 0) {
+        BU[j] = UV[0]!;
+        BV[j] = UV[1]!;
+        ACT[nAct++] = j;
+      } else {
+        BU[j] = 0;
+        BV[j] = 0;
+      }
     }
-    const U = UV[0]!, V = UV[1]!;
-    let u = U, v = V;
     if (hasInv) {
-      u += seed(model, oap, U, V);
-      v += seed(model, obp, U, V);
+      seed(model, oap, obp, count, BU, BV, BF, BG);
+      for (let j = 0; j < count; j++) {
+        CU[j] = BU[j]! + BF[j]!;
+        CV[j] = BV[j]! + BG[j]!;
+      }
     } else if (hasSip) {
       // One fixed-point step from the linear inverse: the seed error drops from f to about f * |grad f|.
-      u -= poly(model, oa, U, V);
-      v -= poly(model, ob, U, V);
+      pair(model, oa, ob, count, BU, BV, BF, BG);
+      for (let j = 0; j < count; j++) {
+        CU[j] = BU[j]! - BF[j]!;
+        CV[j] = BV[j]! - BG[j]!;
+      }
+    } else {
+      for (let j = 0; j < count; j++) {
+        CU[j] = BU[j]!;
+        CV[j] = BV[j]!;
+      }
     }
     if (hasSip) {
-      st = STATUS_NO_CONVERGENCE;
-      let prevStep = Infinity;
-      let j11 = 1, j12 = 0, j21 = 0, j22 = 1, det = 1;
-      let fresh = true;
-      for (let k = 0; k < maxIter; k++) {
-        let ru: number, rv: number;
-        if (fresh) {
-          grad(model, oa, u, v, GA);
-          grad(model, ob, u, v, GB);
-          ru = u + GA[0]! - U;
-          rv = v + GB[0]! - V;
-          j11 = 1 + GA[1]!; j12 = GA[2]!; j21 = GB[1]!; j22 = 1 + GB[2]!;
-          det = j11 * j22 - j12 * j21;
-        } else {
-          ru = u + poly(model, oa, u, v) - U;
-          rv = v + poly(model, ob, u, v) - V;
-        }
-        const du = (j22 * ru - j12 * rv) / det;
-        const dv = (j11 * rv - j21 * ru) / det;
-        u -= du;
-        v -= dv;
-        if (Math.abs(du) <= tol && Math.abs(dv) <= tol) {
-          st = 0;
-          break;
-        }
-        const step = Math.abs(du) + Math.abs(dv);
-        // Growing steps above the rounding floor, or a run-away solution: not invertible here.
-        if (!(step === step) || Math.abs(u) + Math.abs(v) > DIVERGENCE_LIMIT_PX || (k >= 2 && step > prevStep && step > 1e-6)) {
-          st = STATUS_DIVERGED;
-          break;
-        }
-        prevStep = step;
-        // Close to the solution the Jacobian barely changes: reuse it (chord steps) and skip the gradient.
-        fresh = step > 1e-3;
+      for (let i = 0; i < nAct; i++) {
+        const j = ACT[i]!;
+        BS[j] = STATUS_NO_CONVERGENCE;
+        FRESH[j] = 1;
+        PREV[j] = Infinity;
       }
+      for (let k = 0; k < maxIter && nAct > 0; k++) {
+        let nf = 0, nc = 0;
+        for (let i = 0; i < nAct; i++) {
+          const j = ACT[i]!;
+          if (FRESH[j] === 1) FI[nf++] = j;
+          else CI[nc++] = j;
+        }
+        if (nf > 0) gradIdx(model, oa, ob, nf, FI, CU, CV, BF, BFU, BFV, BG, BGU, BGV);
+        if (nc > 0) pairIdx(model, oa, ob, nc, CI, CU, CV, BF, BG);
+        let kept = 0;
+        for (let i = 0; i < nAct; i++) {
+          const j = ACT[i]!;
+          let u = CU[j]!, v = CV[j]!;
+          const ru = u + BF[j]! - BU[j]!;
+          const rv = v + BG[j]! - BV[j]!;
+          let j11: number, j12: number, j21: number, j22: number, det: number;
+          if (FRESH[j] === 1) {
+            j11 = J11[j] = 1 + BFU[j]!;
+            j12 = J12[j] = BFV[j]!;
+            j21 = J21[j] = BGU[j]!;
+            j22 = J22[j] = 1 + BGV[j]!;
+            det = DET[j] = j11 * j22 - j12 * j21;
+          } else {
+            j11 = J11[j]!; j12 = J12[j]!; j21 = J21[j]!; j22 = J22[j]!; det = DET[j]!;
+          }
+          const du = (j22 * ru - j12 * rv) / det;
+          const dv = (j11 * rv - j21 * ru) / det;
+          u -= du;
+          v -= dv;
+          CU[j] = u;
+          CV[j] = v;
+          if (Math.abs(du) <= tol && Math.abs(dv) <= tol) {
+            BS[j] = 0;
+            continue;
+          }
+          const step = Math.abs(du) + Math.abs(dv);
+          // Growing steps above the rounding floor, or a run-away solution: not invertible here.
+          if (!(step === step) || Math.abs(u) + Math.abs(v) > DIVERGENCE_LIMIT_PX || (k >= 2 && step > PREV[j]! && step > 1e-6)) {
+            BS[j] = STATUS_DIVERGED;
+            continue;
+          }
+          PREV[j] = step;
+          // Close to the solution the Jacobian barely changes: reuse it (chord steps) and skip the gradient.
+          FRESH[j] = step > 1e-3 ? 1 : 0;
+          ACT[kept++] = j;
+        }
+        nAct = kept;
+      }
+    }
+    for (let j = 0; j < count; j++, ix += strideX, iy += strideY, is += strideStatus) {
+      const st = BS[j]!;
       if (st !== 0) {
         x[ix] = NaN;
         y[iy] = NaN;
         status[is] = st;
         bad++;
-        continue;
+      } else {
+        x[ix] = CU[j]! + x0;
+        y[iy] = CV[j]! + y0;
+        status[is] = 0;
       }
     }
-    x[ix] = u + x0;
-    y[iy] = v + y0;
-    status[is] = 0;
   }
   return bad;
 }
