@@ -83,6 +83,33 @@ function checkModel(model: Float64Array): void {
   if (!isTanSipModel(model)) throw new TypeError('tanSip kernel: not a packed TAN-SIP model (version/kind mismatch)');
 }
 
+/*
+ * Inline atan and sin for small arguments. Math.atan and Math.sin are C calls
+ * that cost ~7-10 ns each in the loops (plus the spilling of every live
+ * double around the call). On |t| < 7/16 and |x| < pi/4, V8's fdlibm
+ * computes exactly these polynomials (s_atan.c aT[], k_sin.c S1..S6), so the
+ * results are bit for bit those of Math.atan / Math.sin (checked on 2e6
+ * random arguments per function, down to 2^-60); outside, call Math.
+ */
+const AT0 = 3.33333333333329318027e-1, AT1 = -1.99999999998764832476e-1, AT2 = 1.42857142725034663711e-1;
+const AT3 = -1.1111110405462355788e-1, AT4 = 9.09088713343650656196e-2, AT5 = -7.69187620504482999495e-2;
+const AT6 = 6.66107313738753120669e-2, AT7 = -5.83357013379057348645e-2, AT8 = 4.97687799461593236017e-2;
+const AT9 = -3.6531572744216915527e-2, AT10 = 1.62858201153657823623e-2;
+function atanFast(t: number): number {
+  if (!(t < 0.4375 && t > -0.4375)) return Math.atan(t);
+  const z = t * t, w = z * z;
+  const s1 = z * (AT0 + w * (AT2 + w * (AT4 + w * (AT6 + w * (AT8 + w * AT10)))));
+  const s2 = w * (AT1 + w * (AT3 + w * (AT5 + w * (AT7 + w * AT9))));
+  return t - t * (s1 + s2);
+}
+const S1 = -1.66666666666666324348e-1, S2 = 8.33333333332248946124e-3, S3 = -1.98412698298579493134e-4;
+const S4 = 2.75573137070700676789e-6, S5 = -2.50507602534068634195e-8, S6 = 1.58969099521155010221e-10;
+function sinFast(x: number): number {
+  if (!(x < 0.7853981633974483 && x > -0.7853981633974483)) return Math.sin(x);
+  const z = x * x, v = z * x;
+  return x + v * (S1 + z * (S2 + z * (S3 + z * (S4 + z * (S5 + z * S6)))));
+}
+
 /** Normalise degrees to [0, 360); a tiny negative must not round up to 360. */
 function wrapDeg(a: number): number {
   if (a < 0) {
@@ -142,14 +169,14 @@ export function tanSipPixelToSkyDeg(
       const z = sd0 + cd0 * w;
       const rho = Math.sqrt(a * a + b * b);
       // atan(a / b) is twice as fast as atan2 (7 vs 16 ns) and as exact where b > 0 (|RA - CRVAL1| < 90 deg).
-      const r = ra0 + (b > 0 ? Math.atan(a / b) : Math.atan2(a, b)) * R2D;
+      const r = ra0 + (b > 0 ? atanFast(a / b) : Math.atan2(a, b)) * R2D;
       let d: number;
       const den = cd0 + rho;
       if (den > 1e-6) {
         // sin and cos of (Dec - CRVAL2), scaled: z cd0 - rho sd0 without cancellation.
         const ns = cd0 * cd0 * w + (sd0 * (2 * cd0 * sd0 * w - sd0 * sd0 * w * w - a * a)) / den;
         const nc = rho * cd0 + z * sd0;
-        d = dec0 + (nc > 0 ? Math.atan(ns / nc) : Math.atan2(ns, nc)) * R2D;
+        d = dec0 + (nc > 0 ? atanFast(ns / nc) : Math.atan2(ns, nc)) * R2D;
         if (d > 90) d = 90;
         else if (d < -90) d = -90;
       } else {
@@ -185,11 +212,11 @@ function projectToUV(model: Float64Array, raDeg: number, decDeg: number, out: Fl
   const ddd = ddDeg * D2R;
   const sd0 = model[13]!, cd0 = model[14]!;
   // Two sines instead of five trig calls: cos from sqrt where the angle is within 90 deg.
-  const h = Math.sin(0.5 * dad * D2R);
+  const h = sinFast(0.5 * dad * D2R);
   const omc = 2 * h * h; // 1 - cos(da) without cancellation
   // sqrt(1 - s^2) loses digits as s -> 1: only within 60 deg (beyond, call the trig function).
   const sa = dad > -120 && dad < 120 ? 2 * h * Math.sqrt(1 - h * h) : Math.sin(dad * D2R); // sin(da)
-  const sdd = Math.sin(ddd);
+  const sdd = sinFast(ddd);
   const cdd = ddDeg > -60 && ddDeg < 60 ? Math.sqrt(1 - sdd * sdd) : Math.cos(ddd);
   const cd = cd0 * cdd - sd0 * sdd; // cos(Dec) = cos(CRVAL2 + dd)
   const z = cdd - cd * cd0 * omc; // sin(native latitude)
