@@ -25,7 +25,7 @@
  * 1e-9 px on 0.05"/px HST pixels): the round trip is then limited by the
  * rounding of the degree outputs themselves.
  */
-import { SIP_GRAD_PAIR_IDX, SIP_MAX_ORDER, SIP_PAIR_BLOCK, SIP_PAIR_IDX, SIP_POLY } from './sipPoly.js';
+import { SIP_GRAD_PAIR_IDX, SIP_MAX_ORDER, SIP_PAIR_BLOCK, SIP_PAIR_IDX } from './sipPoly.js';
 import { STATUS_DIVERGED, STATUS_NONFINITE_INPUT, STATUS_NO_CONVERGENCE, STATUS_OUTSIDE_DOMAIN } from './status.js';
 
 export const MODEL_VERSION = 1;
@@ -220,47 +220,77 @@ export function tanSipPixelToSkyDeg(
   return bad;
 }
 
-/**
- * Sky to the gnomonic plane in pixel units before distortion: (U, V) = M^-1 IWC.
- * Writes U, V to out[0..1] and returns 0, or a status bit.
- */
-function projectToUV(model: Float64Array, raDeg: number, decDeg: number, out: Float64Array): number {
-  if (!(raDeg - raDeg === 0) || !(decDeg - decDeg === 0)) return STATUS_NONFINITE_INPUT;
-  if (decDeg > 90 || decDeg < -90) return STATUS_OUTSIDE_DOMAIN;
-  // Reduce RA - CRVAL1 in degrees (exact near 0/360) before radians: 2 pi - tiny loses 1e-13 deg.
-  let dad = raDeg - model[12]!;
-  if (dad > 180) dad -= 360;
-  else if (dad < -180) dad += 360;
-  const ddDeg = decDeg - model[24]!; // exact subtraction near CRVAL2
-  const ddd = ddDeg * D2R;
-  const sd0 = model[13]!, cd0 = model[14]!;
-  // Two sines instead of five trig calls: cos from sqrt where the angle is within 90 deg.
-  const h = sinFast(0.5 * dad * D2R);
-  const omc = 2 * h * h; // 1 - cos(da) without cancellation
-  // sqrt(1 - s^2) loses digits as s -> 1: only within 60 deg (beyond, call the trig function).
-  const sa = dad > -120 && dad < 120 ? 2 * h * Math.sqrt(1 - h * h) : Math.sin(dad * D2R); // sin(da)
-  const sdd = sinFast(ddd);
-  const cdd = ddDeg > -60 && ddDeg < 60 ? Math.sqrt(1 - sdd * sdd) : Math.cos(ddd);
-  const cd = cd0 * cdd - sd0 * sdd; // cos(Dec) = cos(CRVAL2 + dd)
-  const z = cdd - cd * cd0 * omc; // sin(native latitude)
-  if (!(z > 0)) return STATUS_OUTSIDE_DOMAIN; // far hemisphere (or the horizon)
-  const p = -cd * sa;
-  const q = sdd + cd * sd0 * omc;
-  let xi: number, eta: number;
-  if (model[17] === 1) {
-    xi = -p / z;
-    eta = q / z;
-  } else {
-    const sp = model[15]!, cp = model[16]!;
-    xi = (p * cp + q * sp) / z;
-    eta = -(q * cp - p * sp) / z;
-  }
-  out[0] = model[8]! * xi + model[9]! * eta;
-  out[1] = model[10]! * xi + model[11]! * eta;
-  return 0;
-}
 
-const UV = new Float64Array(2);
+// Block projection scratch: RA - CRVAL1 and Dec - CRVAL2 (deg) and their sines.
+const DA = new Float64Array(BLOCK);
+const DD = new Float64Array(BLOCK);
+const SH = new Float64Array(BLOCK);
+const SD = new Float64Array(BLOCK);
+
+/**
+ * Sky to the gnomonic plane in pixel units before distortion, (U, V) = M^-1 IWC,
+ * over a block: (U, V) to BU, BV and 0 or a status bit to BS. Two passes, the sines then the rest, so that the
+ * CPU overlaps the dependency chains of several points.
+ */
+function projectBlock(
+  model: Float64Array, count: number,
+  ra: Float64Array, strideRa: number, offsetRa: number,
+  dec: Float64Array, strideDec: number, offsetDec: number,
+): void {
+  const ra0 = model[12]!, dec0 = model[24]!, sd0 = model[13]!, cd0 = model[14]!;
+  const sp = model[15]!, cp = model[16]!, direct = model[17] === 1;
+  const n11 = model[8]!, n12 = model[9]!, n21 = model[10]!, n22 = model[11]!;
+  for (let j = 0, ir = offsetRa, id = offsetDec; j < count; j++, ir += strideRa, id += strideDec) {
+    const raDeg = ra[ir]!, decDeg = dec[id]!;
+    let st = 0;
+    if (!(raDeg - raDeg === 0) || !(decDeg - decDeg === 0)) st = STATUS_NONFINITE_INPUT;
+    else if (decDeg > 90 || decDeg < -90) st = STATUS_OUTSIDE_DOMAIN;
+    BS[j] = st;
+    if (st !== 0) continue;
+    // Reduce RA - CRVAL1 in degrees (exact near 0/360) before radians: 2 pi - tiny loses 1e-13 deg.
+    let dad = raDeg - ra0;
+    if (dad > 180) dad -= 360;
+    else if (dad < -180) dad += 360;
+    const ddDeg = decDeg - dec0; // exact subtraction near CRVAL2
+    DA[j] = dad;
+    DD[j] = ddDeg;
+    SH[j] = sinFast(0.5 * dad * D2R);
+    SD[j] = sinFast(ddDeg * D2R);
+  }
+  for (let j = 0; j < count; j++) {
+    if (BS[j] !== 0) {
+      BU[j] = 0;
+      BV[j] = 0;
+      continue;
+    }
+    const dad = DA[j]!, ddDeg = DD[j]!, h = SH[j]!, sdd = SD[j]!;
+    // Two sines instead of five trig calls: cos from sqrt where the angle is within 90 deg.
+    const omc = 2 * h * h; // 1 - cos(da) without cancellation
+    // sqrt(1 - s^2) loses digits as s -> 1: only within 60 deg (beyond, call the trig function).
+    const sa = dad > -120 && dad < 120 ? 2 * h * Math.sqrt(1 - h * h) : Math.sin(dad * D2R); // sin(da)
+    const cdd = ddDeg > -60 && ddDeg < 60 ? Math.sqrt(1 - sdd * sdd) : Math.cos(ddDeg * D2R);
+    const cd = cd0 * cdd - sd0 * sdd; // cos(Dec) = cos(CRVAL2 + dd)
+    const z = cdd - cd * cd0 * omc; // sin(native latitude)
+    if (!(z > 0)) {
+      BS[j] = STATUS_OUTSIDE_DOMAIN; // far hemisphere (or the horizon)
+      BU[j] = 0;
+      BV[j] = 0;
+      continue;
+    }
+    const p = -cd * sa;
+    const q = sdd + cd * sd0 * omc;
+    let xi: number, eta: number;
+    if (direct) {
+      xi = -p / z;
+      eta = q / z;
+    } else {
+      xi = (p * cp + q * sp) / z;
+      eta = -(q * cp - p * sp) / z;
+    }
+    BU[j] = n11 * xi + n12 * eta;
+    BV[j] = n21 * xi + n22 * eta;
+  }
+}
 
 /**
  * Sky to pixel by the AP/BP polynomial alone (an approximation: 1e-3 to 0.1 px
@@ -278,28 +308,27 @@ export function tanSipSkyToPixelApproxDeg(
   const x0 = model[2]!, y0 = model[3]!;
   const m = model[19]!;
   const hasInv = m >= 0;
-  const poly = SIP_POLY[hasInv ? m : 0]!;
+  const seed = SIP_PAIR_BLOCK[hasInv ? m : 0]!;
   const oap = model[22]! | 0, obp = model[23]! | 0;
   let bad = 0;
-  let ir = offsetRa, id = offsetDec, ix = offsetX, iy = offsetY, is = offsetStatus;
-  for (let i = 0; i < N; i++, ir += strideRa, id += strideDec, ix += strideX, iy += strideY, is += strideStatus) {
-    const st = projectToUV(model, ra[ir]!, dec[id]!, UV);
-    if (st !== 0) {
-      x[ix] = NaN;
-      y[iy] = NaN;
-      status[is] = st;
-      bad++;
-      continue;
+  let ix = offsetX, iy = offsetY, is = offsetStatus;
+  for (let start = 0; start < N; start += BLOCK) {
+    const count = N - start < BLOCK ? N - start : BLOCK;
+    projectBlock(model, count, ra, strideRa, offsetRa + start * strideRa, dec, strideDec, offsetDec + start * strideDec);
+    if (hasInv) seed(model, oap, obp, count, BU, BV, BF, BG);
+    for (let j = 0; j < count; j++, ix += strideX, iy += strideY, is += strideStatus) {
+      const st = BS[j]!;
+      if (st !== 0) {
+        x[ix] = NaN;
+        y[iy] = NaN;
+        status[is] = st;
+        bad++;
+      } else {
+        x[ix] = (hasInv ? BU[j]! + BF[j]! : BU[j]!) + x0;
+        y[iy] = (hasInv ? BV[j]! + BG[j]! : BV[j]!) + y0;
+        status[is] = 0;
+      }
     }
-    let u = UV[0]!, v = UV[1]!;
-    if (hasInv) {
-      const U = u, V = v;
-      u += poly(model, oap, U, V);
-      v += poly(model, obp, U, V);
-    }
-    x[ix] = u + x0;
-    y[iy] = v + y0;
-    status[is] = 0;
   }
   return bad;
 }
@@ -330,24 +359,14 @@ export function tanSipSkyToPixelDeg(
   const oa = model[20]! | 0, ob = model[21]! | 0, oap = model[22]! | 0, obp = model[23]! | 0;
   const tol = tolerancePx;
   let bad = 0;
-  let ir = offsetRa, id = offsetDec, ix = offsetX, iy = offsetY, is = offsetStatus;
+  let ix = offsetX, iy = offsetY, is = offsetStatus;
   // A block at a time: the Newton iterations of a point are the same as point by point, but each
   // sweep evaluates the polynomials of all unconverged points of the block with hoisted coefficients.
   for (let start = 0; start < N; start += BLOCK) {
     const count = N - start < BLOCK ? N - start : BLOCK;
+    projectBlock(model, count, ra, strideRa, offsetRa + start * strideRa, dec, strideDec, offsetDec + start * strideDec);
     let nAct = 0;
-    for (let j = 0; j < count; j++, ir += strideRa, id += strideDec) {
-      const st = projectToUV(model, ra[ir]!, dec[id]!, UV);
-      BS[j] = st;
-      if (st === 0) {
-        BU[j] = UV[0]!;
-        BV[j] = UV[1]!;
-        ACT[nAct++] = j;
-      } else {
-        BU[j] = 0;
-        BV[j] = 0;
-      }
-    }
+    for (let j = 0; j < count; j++) if (BS[j] === 0) ACT[nAct++] = j;
     if (hasInv) {
       seed(model, oap, obp, count, BU, BV, BF, BG);
       for (let j = 0; j < count; j++) {
