@@ -61,11 +61,13 @@ const J21 = new Float64Array(BLOCK);
 const J22 = new Float64Array(BLOCK);
 const DET = new Float64Array(BLOCK);
 const PREV = new Float64Array(BLOCK);
-const FRESH = new Uint8Array(BLOCK);
 const BS = new Uint8Array(BLOCK);
-const ACT = new Int32Array(BLOCK); // unconverged points of the block
-const FI = new Int32Array(BLOCK); // of those, the ones that need a fresh Jacobian
-const CI = new Int32Array(BLOCK); // and the ones on chord steps
+const ACT = new Int32Array(BLOCK); // points of the block with a projection
+// Unconverged points that need a fresh Jacobian, and those on chord steps (double-buffered).
+const FI = new Int32Array(BLOCK);
+const CI = new Int32Array(BLOCK);
+const FI2 = new Int32Array(BLOCK);
+const CI2 = new Int32Array(BLOCK);
 
 /** True when `model` is a packed TAN-SIP model this kernel version understands. */
 export function isTanSipModel(model: Float64Array): boolean {
@@ -333,6 +335,33 @@ export function tanSipSkyToPixelApproxDeg(
   return bad;
 }
 
+const DONE = 0, FRESH_STEP = 1, CHORD_STEP = 2;
+
+/**
+ * Applies the Newton step (du, dv) to point j of the block and says what it
+ * needs next: DONE (converged, BS 0, or diverged, BS STATUS_DIVERGED), or a
+ * FRESH_STEP or a CHORD_STEP.
+ */
+function newtonUpdate(j: number, du: number, dv: number, k: number, tol: number): number {
+  const u = CU[j]! - du;
+  const v = CV[j]! - dv;
+  CU[j] = u;
+  CV[j] = v;
+  if (Math.abs(du) <= tol && Math.abs(dv) <= tol) {
+    BS[j] = 0;
+    return DONE;
+  }
+  const step = Math.abs(du) + Math.abs(dv);
+  // Growing steps above the rounding floor, or a run-away solution: not invertible here.
+  if (!(step === step) || Math.abs(u) + Math.abs(v) > DIVERGENCE_LIMIT_PX || (k >= 2 && step > PREV[j]! && step > 1e-6)) {
+    BS[j] = STATUS_DIVERGED;
+    return DONE;
+  }
+  PREV[j] = step;
+  // Close to the solution the Jacobian barely changes: reuse it (chord steps) and skip the gradient.
+  return step > 1e-3 ? FRESH_STEP : CHORD_STEP;
+}
+
 /**
  * Exact sky to pixel: Newton iteration on the forward SIP model, seeded by
  * AP/BP when present (else the linear inverse), until the step is at most
@@ -387,59 +416,45 @@ export function tanSipSkyToPixelDeg(
       }
     }
     if (hasSip) {
+      // Points needing a fresh Jacobian (fi) and points on chord steps (ci), double-buffered.
+      let fi = FI, ci = CI, fiNext = FI2, ciNext = CI2;
+      let nf = 0, nc = 0;
       for (let i = 0; i < nAct; i++) {
         const j = ACT[i]!;
         BS[j] = STATUS_NO_CONVERGENCE;
-        FRESH[j] = 1;
         PREV[j] = Infinity;
+        fi[nf++] = j;
       }
-      for (let k = 0; k < maxIter && nAct > 0; k++) {
-        let nf = 0, nc = 0;
-        for (let i = 0; i < nAct; i++) {
-          const j = ACT[i]!;
-          if (FRESH[j] === 1) FI[nf++] = j;
-          else CI[nc++] = j;
+      for (let k = 0; k < maxIter && nf + nc > 0; k++) {
+        if (nf > 0) gradIdx(model, oa, ob, nf, fi, CU, CV, BF, BFU, BFV, BG, BGU, BGV);
+        if (nc > 0) pairIdx(model, oa, ob, nc, ci, CU, CV, BF, BG);
+        let nf2 = 0, nc2 = 0;
+        for (let i = 0; i < nf; i++) {
+          const j = fi[i]!;
+          const j11 = J11[j] = 1 + BFU[j]!;
+          const j12 = J12[j] = BFV[j]!;
+          const j21 = J21[j] = BGU[j]!;
+          const j22 = J22[j] = 1 + BGV[j]!;
+          const det = DET[j] = j11 * j22 - j12 * j21;
+          const ru = CU[j]! + BF[j]! - BU[j]!;
+          const rv = CV[j]! + BG[j]! - BV[j]!;
+          const next = newtonUpdate(j, (j22 * ru - j12 * rv) / det, (j11 * rv - j21 * ru) / det, k, tol);
+          if (next === FRESH_STEP) fiNext[nf2++] = j;
+          else if (next === CHORD_STEP) ciNext[nc2++] = j;
         }
-        if (nf > 0) gradIdx(model, oa, ob, nf, FI, CU, CV, BF, BFU, BFV, BG, BGU, BGV);
-        if (nc > 0) pairIdx(model, oa, ob, nc, CI, CU, CV, BF, BG);
-        let kept = 0;
-        for (let i = 0; i < nAct; i++) {
-          const j = ACT[i]!;
-          let u = CU[j]!, v = CV[j]!;
-          const ru = u + BF[j]! - BU[j]!;
-          const rv = v + BG[j]! - BV[j]!;
-          let j11: number, j12: number, j21: number, j22: number, det: number;
-          if (FRESH[j] === 1) {
-            j11 = J11[j] = 1 + BFU[j]!;
-            j12 = J12[j] = BFV[j]!;
-            j21 = J21[j] = BGU[j]!;
-            j22 = J22[j] = 1 + BGV[j]!;
-            det = DET[j] = j11 * j22 - j12 * j21;
-          } else {
-            j11 = J11[j]!; j12 = J12[j]!; j21 = J21[j]!; j22 = J22[j]!; det = DET[j]!;
-          }
-          const du = (j22 * ru - j12 * rv) / det;
-          const dv = (j11 * rv - j21 * ru) / det;
-          u -= du;
-          v -= dv;
-          CU[j] = u;
-          CV[j] = v;
-          if (Math.abs(du) <= tol && Math.abs(dv) <= tol) {
-            BS[j] = 0;
-            continue;
-          }
-          const step = Math.abs(du) + Math.abs(dv);
-          // Growing steps above the rounding floor, or a run-away solution: not invertible here.
-          if (!(step === step) || Math.abs(u) + Math.abs(v) > DIVERGENCE_LIMIT_PX || (k >= 2 && step > PREV[j]! && step > 1e-6)) {
-            BS[j] = STATUS_DIVERGED;
-            continue;
-          }
-          PREV[j] = step;
-          // Close to the solution the Jacobian barely changes: reuse it (chord steps) and skip the gradient.
-          FRESH[j] = step > 1e-3 ? 1 : 0;
-          ACT[kept++] = j;
+        for (let i = 0; i < nc; i++) {
+          const j = ci[i]!;
+          const j11 = J11[j]!, j12 = J12[j]!, j21 = J21[j]!, j22 = J22[j]!, det = DET[j]!;
+          const ru = CU[j]! + BF[j]! - BU[j]!;
+          const rv = CV[j]! + BG[j]! - BV[j]!;
+          const next = newtonUpdate(j, (j22 * ru - j12 * rv) / det, (j11 * rv - j21 * ru) / det, k, tol);
+          if (next === FRESH_STEP) fiNext[nf2++] = j;
+          else if (next === CHORD_STEP) ciNext[nc2++] = j;
         }
-        nAct = kept;
+        let t = fi; fi = fiNext; fiNext = t;
+        t = ci; ci = ciNext; ciNext = t;
+        nf = nf2;
+        nc = nc2;
       }
     }
     for (let j = 0; j < count; j++, ix += strideX, iy += strideY, is += strideStatus) {
