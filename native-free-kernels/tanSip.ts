@@ -402,6 +402,19 @@ export function tanSipSkyToPixelDeg(
         CU[j] = BU[j]! + BF[j]!;
         CV[j] = BV[j]! + BG[j]!;
       }
+      if (hasSip) {
+        // Then one fixed-point step u <- U - f(u): it shrinks the AP/BP error by about |grad f|
+        // (0.02 on PTF) for one polynomial pair, so that most points need one Newton step fewer
+        // (sky -> pixel 0.88-0.91x the time on PTF). Only where the step is small, i.e. near the image.
+        pair(model, oa, ob, count, CU, CV, BF, BG);
+        for (let j = 0; j < count; j++) {
+          const u = BU[j]! - BF[j]!, v = BV[j]! - BG[j]!;
+          if (Math.abs(u - CU[j]!) + Math.abs(v - CV[j]!) < 1) {
+            CU[j] = u;
+            CV[j] = v;
+          }
+        }
+      }
     } else if (hasSip) {
       // One fixed-point step from the linear inverse: the seed error drops from f to about f * |grad f|.
       pair(model, oa, ob, count, BU, BV, BF, BG);
