@@ -29,6 +29,17 @@ export type SipGradPairIdx = (
   f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
 ) => void;
 
+/**
+ * Pixel to distorted focal plane over a block, straight from the strided
+ * inputs: u = x - x0, v = y - y0, U[i] = u + A(u, v), V[i] = v + B(u, v)
+ * (the SIP_POLY expressions, so the same values as point-wise code).
+ */
+export type SipDistortBlock = (
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+) => void;
+
 export const SIP_MAX_ORDER = 9;
 
 
@@ -50,6 +61,19 @@ function sipPairBlock0(c: Float64Array, oa: number, ob: number, count: number, u
     const ui = u[i]!, vi = v[i]!;
     f[i] = (a0_0);
     g[i] = (b0_0);
+  }
+}
+function sipDistortBlock0(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!;
+  const b0_0 = c[ob + 0]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0));
+    V[i] = vi + ((b0_0));
   }
 }
 function sipPairIdx0(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
@@ -105,6 +129,19 @@ function sipPairBlock1(c: Float64Array, oa: number, ob: number, count: number, u
     const ui = u[i]!, vi = v[i]!;
     f[i] = (a0_0 + vi * (a0_1)) + ui * ((a1_0));
     g[i] = (b0_0 + vi * (b0_1)) + ui * ((b1_0));
+  }
+}
+function sipDistortBlock1(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a1_0 = c[oa + 2]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b1_0 = c[ob + 2]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1)) + ui * ((a1_0)));
+    V[i] = vi + ((b0_0 + vi * (b0_1)) + ui * ((b1_0)));
   }
 }
 function sipPairIdx1(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
@@ -169,6 +206,19 @@ function sipPairBlock2(c: Float64Array, oa: number, ob: number, count: number, u
     const ui = u[i]!, vi = v[i]!;
     f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2))) + ui * ((a1_0 + vi * (a1_1)) + ui * ((a2_0)));
     g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2))) + ui * ((b1_0 + vi * (b1_1)) + ui * ((b2_0)));
+  }
+}
+function sipDistortBlock2(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a1_0 = c[oa + 3]!, a1_1 = c[oa + 4]!, a2_0 = c[oa + 6]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b1_0 = c[ob + 3]!, b1_1 = c[ob + 4]!, b2_0 = c[ob + 6]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2))) + ui * ((a1_0 + vi * (a1_1)) + ui * ((a2_0))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2))) + ui * ((b1_0 + vi * (b1_1)) + ui * ((b2_0))));
   }
 }
 function sipPairIdx2(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
@@ -240,6 +290,19 @@ function sipPairBlock3(c: Float64Array, oa: number, ob: number, count: number, u
     const ui = u[i]!, vi = v[i]!;
     f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3)))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2))) + ui * ((a2_0 + vi * (a2_1)) + ui * ((a3_0))));
     g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3)))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2))) + ui * ((b2_0 + vi * (b2_1)) + ui * ((b3_0))));
+  }
+}
+function sipDistortBlock3(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a1_0 = c[oa + 4]!, a1_1 = c[oa + 5]!, a1_2 = c[oa + 6]!, a2_0 = c[oa + 8]!, a2_1 = c[oa + 9]!, a3_0 = c[oa + 12]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b1_0 = c[ob + 4]!, b1_1 = c[ob + 5]!, b1_2 = c[ob + 6]!, b2_0 = c[ob + 8]!, b2_1 = c[ob + 9]!, b3_0 = c[ob + 12]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3)))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2))) + ui * ((a2_0 + vi * (a2_1)) + ui * ((a3_0)))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3)))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2))) + ui * ((b2_0 + vi * (b2_1)) + ui * ((b3_0)))));
   }
 }
 function sipPairIdx3(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
@@ -318,6 +381,19 @@ function sipPairBlock4(c: Float64Array, oa: number, ob: number, count: number, u
     const ui = u[i]!, vi = v[i]!;
     f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3)))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2))) + ui * ((a3_0 + vi * (a3_1)) + ui * ((a4_0)))));
     g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3)))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2))) + ui * ((b3_0 + vi * (b3_1)) + ui * ((b4_0)))));
+  }
+}
+function sipDistortBlock4(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a1_0 = c[oa + 5]!, a1_1 = c[oa + 6]!, a1_2 = c[oa + 7]!, a1_3 = c[oa + 8]!, a2_0 = c[oa + 10]!, a2_1 = c[oa + 11]!, a2_2 = c[oa + 12]!, a3_0 = c[oa + 15]!, a3_1 = c[oa + 16]!, a4_0 = c[oa + 20]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b1_0 = c[ob + 5]!, b1_1 = c[ob + 6]!, b1_2 = c[ob + 7]!, b1_3 = c[ob + 8]!, b2_0 = c[ob + 10]!, b2_1 = c[ob + 11]!, b2_2 = c[ob + 12]!, b3_0 = c[ob + 15]!, b3_1 = c[ob + 16]!, b4_0 = c[ob + 20]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3)))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2))) + ui * ((a3_0 + vi * (a3_1)) + ui * ((a4_0))))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3)))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2))) + ui * ((b3_0 + vi * (b3_1)) + ui * ((b4_0))))));
   }
 }
 function sipPairIdx4(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
@@ -403,6 +479,19 @@ function sipPairBlock5(c: Float64Array, oa: number, ob: number, count: number, u
     const ui = u[i]!, vi = v[i]!;
     f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5)))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3)))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2))) + ui * ((a4_0 + vi * (a4_1)) + ui * ((a5_0))))));
     g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5)))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3)))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2))) + ui * ((b4_0 + vi * (b4_1)) + ui * ((b5_0))))));
+  }
+}
+function sipDistortBlock5(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a1_0 = c[oa + 6]!, a1_1 = c[oa + 7]!, a1_2 = c[oa + 8]!, a1_3 = c[oa + 9]!, a1_4 = c[oa + 10]!, a2_0 = c[oa + 12]!, a2_1 = c[oa + 13]!, a2_2 = c[oa + 14]!, a2_3 = c[oa + 15]!, a3_0 = c[oa + 18]!, a3_1 = c[oa + 19]!, a3_2 = c[oa + 20]!, a4_0 = c[oa + 24]!, a4_1 = c[oa + 25]!, a5_0 = c[oa + 30]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b1_0 = c[ob + 6]!, b1_1 = c[ob + 7]!, b1_2 = c[ob + 8]!, b1_3 = c[ob + 9]!, b1_4 = c[ob + 10]!, b2_0 = c[ob + 12]!, b2_1 = c[ob + 13]!, b2_2 = c[ob + 14]!, b2_3 = c[ob + 15]!, b3_0 = c[ob + 18]!, b3_1 = c[ob + 19]!, b3_2 = c[ob + 20]!, b4_0 = c[ob + 24]!, b4_1 = c[ob + 25]!, b5_0 = c[ob + 30]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5)))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3)))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2))) + ui * ((a4_0 + vi * (a4_1)) + ui * ((a5_0)))))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5)))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3)))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2))) + ui * ((b4_0 + vi * (b4_1)) + ui * ((b5_0)))))));
   }
 }
 function sipPairIdx5(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
@@ -495,6 +584,19 @@ function sipPairBlock6(c: Float64Array, oa: number, ob: number, count: number, u
     const ui = u[i]!, vi = v[i]!;
     f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5)))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3)))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2))) + ui * ((a5_0 + vi * (a5_1)) + ui * ((a6_0)))))));
     g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5)))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3)))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2))) + ui * ((b5_0 + vi * (b5_1)) + ui * ((b6_0)))))));
+  }
+}
+function sipDistortBlock6(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a1_0 = c[oa + 7]!, a1_1 = c[oa + 8]!, a1_2 = c[oa + 9]!, a1_3 = c[oa + 10]!, a1_4 = c[oa + 11]!, a1_5 = c[oa + 12]!, a2_0 = c[oa + 14]!, a2_1 = c[oa + 15]!, a2_2 = c[oa + 16]!, a2_3 = c[oa + 17]!, a2_4 = c[oa + 18]!, a3_0 = c[oa + 21]!, a3_1 = c[oa + 22]!, a3_2 = c[oa + 23]!, a3_3 = c[oa + 24]!, a4_0 = c[oa + 28]!, a4_1 = c[oa + 29]!, a4_2 = c[oa + 30]!, a5_0 = c[oa + 35]!, a5_1 = c[oa + 36]!, a6_0 = c[oa + 42]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b1_0 = c[ob + 7]!, b1_1 = c[ob + 8]!, b1_2 = c[ob + 9]!, b1_3 = c[ob + 10]!, b1_4 = c[ob + 11]!, b1_5 = c[ob + 12]!, b2_0 = c[ob + 14]!, b2_1 = c[ob + 15]!, b2_2 = c[ob + 16]!, b2_3 = c[ob + 17]!, b2_4 = c[ob + 18]!, b3_0 = c[ob + 21]!, b3_1 = c[ob + 22]!, b3_2 = c[ob + 23]!, b3_3 = c[ob + 24]!, b4_0 = c[ob + 28]!, b4_1 = c[ob + 29]!, b4_2 = c[ob + 30]!, b5_0 = c[ob + 35]!, b5_1 = c[ob + 36]!, b6_0 = c[ob + 42]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5)))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3)))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2))) + ui * ((a5_0 + vi * (a5_1)) + ui * ((a6_0))))))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5)))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3)))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2))) + ui * ((b5_0 + vi * (b5_1)) + ui * ((b6_0))))))));
   }
 }
 function sipPairIdx6(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
@@ -594,6 +696,19 @@ function sipPairBlock7(c: Float64Array, oa: number, ob: number, count: number, u
     const ui = u[i]!, vi = v[i]!;
     f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7)))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5)))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3)))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2))) + ui * ((a6_0 + vi * (a6_1)) + ui * ((a7_0))))))));
     g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7)))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5)))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3)))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2))) + ui * ((b6_0 + vi * (b6_1)) + ui * ((b7_0))))))));
+  }
+}
+function sipDistortBlock7(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a1_0 = c[oa + 8]!, a1_1 = c[oa + 9]!, a1_2 = c[oa + 10]!, a1_3 = c[oa + 11]!, a1_4 = c[oa + 12]!, a1_5 = c[oa + 13]!, a1_6 = c[oa + 14]!, a2_0 = c[oa + 16]!, a2_1 = c[oa + 17]!, a2_2 = c[oa + 18]!, a2_3 = c[oa + 19]!, a2_4 = c[oa + 20]!, a2_5 = c[oa + 21]!, a3_0 = c[oa + 24]!, a3_1 = c[oa + 25]!, a3_2 = c[oa + 26]!, a3_3 = c[oa + 27]!, a3_4 = c[oa + 28]!, a4_0 = c[oa + 32]!, a4_1 = c[oa + 33]!, a4_2 = c[oa + 34]!, a4_3 = c[oa + 35]!, a5_0 = c[oa + 40]!, a5_1 = c[oa + 41]!, a5_2 = c[oa + 42]!, a6_0 = c[oa + 48]!, a6_1 = c[oa + 49]!, a7_0 = c[oa + 56]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b1_0 = c[ob + 8]!, b1_1 = c[ob + 9]!, b1_2 = c[ob + 10]!, b1_3 = c[ob + 11]!, b1_4 = c[ob + 12]!, b1_5 = c[ob + 13]!, b1_6 = c[ob + 14]!, b2_0 = c[ob + 16]!, b2_1 = c[ob + 17]!, b2_2 = c[ob + 18]!, b2_3 = c[ob + 19]!, b2_4 = c[ob + 20]!, b2_5 = c[ob + 21]!, b3_0 = c[ob + 24]!, b3_1 = c[ob + 25]!, b3_2 = c[ob + 26]!, b3_3 = c[ob + 27]!, b3_4 = c[ob + 28]!, b4_0 = c[ob + 32]!, b4_1 = c[ob + 33]!, b4_2 = c[ob + 34]!, b4_3 = c[ob + 35]!, b5_0 = c[ob + 40]!, b5_1 = c[ob + 41]!, b5_2 = c[ob + 42]!, b6_0 = c[ob + 48]!, b6_1 = c[ob + 49]!, b7_0 = c[ob + 56]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7)))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5)))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3)))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2))) + ui * ((a6_0 + vi * (a6_1)) + ui * ((a7_0)))))))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7)))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5)))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3)))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2))) + ui * ((b6_0 + vi * (b6_1)) + ui * ((b7_0)))))))));
   }
 }
 function sipPairIdx7(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
@@ -700,6 +815,19 @@ function sipPairBlock8(c: Float64Array, oa: number, ob: number, count: number, u
     const ui = u[i]!, vi = v[i]!;
     f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7 + vi * (a0_8))))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6 + vi * (a1_7)))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5 + vi * (a2_6))))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4 + vi * (a3_5)))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3 + vi * (a4_4))))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2 + vi * (a5_3)))) + ui * ((a6_0 + vi * (a6_1 + vi * (a6_2))) + ui * ((a7_0 + vi * (a7_1)) + ui * ((a8_0)))))))));
     g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7 + vi * (b0_8))))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6 + vi * (b1_7)))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5 + vi * (b2_6))))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4 + vi * (b3_5)))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3 + vi * (b4_4))))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2 + vi * (b5_3)))) + ui * ((b6_0 + vi * (b6_1 + vi * (b6_2))) + ui * ((b7_0 + vi * (b7_1)) + ui * ((b8_0)))))))));
+  }
+}
+function sipDistortBlock8(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a0_8 = c[oa + 8]!, a1_0 = c[oa + 9]!, a1_1 = c[oa + 10]!, a1_2 = c[oa + 11]!, a1_3 = c[oa + 12]!, a1_4 = c[oa + 13]!, a1_5 = c[oa + 14]!, a1_6 = c[oa + 15]!, a1_7 = c[oa + 16]!, a2_0 = c[oa + 18]!, a2_1 = c[oa + 19]!, a2_2 = c[oa + 20]!, a2_3 = c[oa + 21]!, a2_4 = c[oa + 22]!, a2_5 = c[oa + 23]!, a2_6 = c[oa + 24]!, a3_0 = c[oa + 27]!, a3_1 = c[oa + 28]!, a3_2 = c[oa + 29]!, a3_3 = c[oa + 30]!, a3_4 = c[oa + 31]!, a3_5 = c[oa + 32]!, a4_0 = c[oa + 36]!, a4_1 = c[oa + 37]!, a4_2 = c[oa + 38]!, a4_3 = c[oa + 39]!, a4_4 = c[oa + 40]!, a5_0 = c[oa + 45]!, a5_1 = c[oa + 46]!, a5_2 = c[oa + 47]!, a5_3 = c[oa + 48]!, a6_0 = c[oa + 54]!, a6_1 = c[oa + 55]!, a6_2 = c[oa + 56]!, a7_0 = c[oa + 63]!, a7_1 = c[oa + 64]!, a8_0 = c[oa + 72]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b0_8 = c[ob + 8]!, b1_0 = c[ob + 9]!, b1_1 = c[ob + 10]!, b1_2 = c[ob + 11]!, b1_3 = c[ob + 12]!, b1_4 = c[ob + 13]!, b1_5 = c[ob + 14]!, b1_6 = c[ob + 15]!, b1_7 = c[ob + 16]!, b2_0 = c[ob + 18]!, b2_1 = c[ob + 19]!, b2_2 = c[ob + 20]!, b2_3 = c[ob + 21]!, b2_4 = c[ob + 22]!, b2_5 = c[ob + 23]!, b2_6 = c[ob + 24]!, b3_0 = c[ob + 27]!, b3_1 = c[ob + 28]!, b3_2 = c[ob + 29]!, b3_3 = c[ob + 30]!, b3_4 = c[ob + 31]!, b3_5 = c[ob + 32]!, b4_0 = c[ob + 36]!, b4_1 = c[ob + 37]!, b4_2 = c[ob + 38]!, b4_3 = c[ob + 39]!, b4_4 = c[ob + 40]!, b5_0 = c[ob + 45]!, b5_1 = c[ob + 46]!, b5_2 = c[ob + 47]!, b5_3 = c[ob + 48]!, b6_0 = c[ob + 54]!, b6_1 = c[ob + 55]!, b6_2 = c[ob + 56]!, b7_0 = c[ob + 63]!, b7_1 = c[ob + 64]!, b8_0 = c[ob + 72]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7 + vi * (a0_8))))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6 + vi * (a1_7)))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5 + vi * (a2_6))))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4 + vi * (a3_5)))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3 + vi * (a4_4))))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2 + vi * (a5_3)))) + ui * ((a6_0 + vi * (a6_1 + vi * (a6_2))) + ui * ((a7_0 + vi * (a7_1)) + ui * ((a8_0))))))))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7 + vi * (b0_8))))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6 + vi * (b1_7)))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5 + vi * (b2_6))))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4 + vi * (b3_5)))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3 + vi * (b4_4))))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2 + vi * (b5_3)))) + ui * ((b6_0 + vi * (b6_1 + vi * (b6_2))) + ui * ((b7_0 + vi * (b7_1)) + ui * ((b8_0))))))))));
   }
 }
 function sipPairIdx8(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
@@ -815,6 +943,19 @@ function sipPairBlock9(c: Float64Array, oa: number, ob: number, count: number, u
     g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7 + vi * (b0_8 + vi * (b0_9)))))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6 + vi * (b1_7 + vi * (b1_8))))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5 + vi * (b2_6 + vi * (b2_7)))))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4 + vi * (b3_5 + vi * (b3_6))))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3 + vi * (b4_4 + vi * (b4_5)))))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2 + vi * (b5_3 + vi * (b5_4))))) + ui * ((b6_0 + vi * (b6_1 + vi * (b6_2 + vi * (b6_3)))) + ui * ((b7_0 + vi * (b7_1 + vi * (b7_2))) + ui * ((b8_0 + vi * (b8_1)) + ui * ((b9_0))))))))));
   }
 }
+function sipDistortBlock9(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a0_8 = c[oa + 8]!, a0_9 = c[oa + 9]!, a1_0 = c[oa + 10]!, a1_1 = c[oa + 11]!, a1_2 = c[oa + 12]!, a1_3 = c[oa + 13]!, a1_4 = c[oa + 14]!, a1_5 = c[oa + 15]!, a1_6 = c[oa + 16]!, a1_7 = c[oa + 17]!, a1_8 = c[oa + 18]!, a2_0 = c[oa + 20]!, a2_1 = c[oa + 21]!, a2_2 = c[oa + 22]!, a2_3 = c[oa + 23]!, a2_4 = c[oa + 24]!, a2_5 = c[oa + 25]!, a2_6 = c[oa + 26]!, a2_7 = c[oa + 27]!, a3_0 = c[oa + 30]!, a3_1 = c[oa + 31]!, a3_2 = c[oa + 32]!, a3_3 = c[oa + 33]!, a3_4 = c[oa + 34]!, a3_5 = c[oa + 35]!, a3_6 = c[oa + 36]!, a4_0 = c[oa + 40]!, a4_1 = c[oa + 41]!, a4_2 = c[oa + 42]!, a4_3 = c[oa + 43]!, a4_4 = c[oa + 44]!, a4_5 = c[oa + 45]!, a5_0 = c[oa + 50]!, a5_1 = c[oa + 51]!, a5_2 = c[oa + 52]!, a5_3 = c[oa + 53]!, a5_4 = c[oa + 54]!, a6_0 = c[oa + 60]!, a6_1 = c[oa + 61]!, a6_2 = c[oa + 62]!, a6_3 = c[oa + 63]!, a7_0 = c[oa + 70]!, a7_1 = c[oa + 71]!, a7_2 = c[oa + 72]!, a8_0 = c[oa + 80]!, a8_1 = c[oa + 81]!, a9_0 = c[oa + 90]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b0_8 = c[ob + 8]!, b0_9 = c[ob + 9]!, b1_0 = c[ob + 10]!, b1_1 = c[ob + 11]!, b1_2 = c[ob + 12]!, b1_3 = c[ob + 13]!, b1_4 = c[ob + 14]!, b1_5 = c[ob + 15]!, b1_6 = c[ob + 16]!, b1_7 = c[ob + 17]!, b1_8 = c[ob + 18]!, b2_0 = c[ob + 20]!, b2_1 = c[ob + 21]!, b2_2 = c[ob + 22]!, b2_3 = c[ob + 23]!, b2_4 = c[ob + 24]!, b2_5 = c[ob + 25]!, b2_6 = c[ob + 26]!, b2_7 = c[ob + 27]!, b3_0 = c[ob + 30]!, b3_1 = c[ob + 31]!, b3_2 = c[ob + 32]!, b3_3 = c[ob + 33]!, b3_4 = c[ob + 34]!, b3_5 = c[ob + 35]!, b3_6 = c[ob + 36]!, b4_0 = c[ob + 40]!, b4_1 = c[ob + 41]!, b4_2 = c[ob + 42]!, b4_3 = c[ob + 43]!, b4_4 = c[ob + 44]!, b4_5 = c[ob + 45]!, b5_0 = c[ob + 50]!, b5_1 = c[ob + 51]!, b5_2 = c[ob + 52]!, b5_3 = c[ob + 53]!, b5_4 = c[ob + 54]!, b6_0 = c[ob + 60]!, b6_1 = c[ob + 61]!, b6_2 = c[ob + 62]!, b6_3 = c[ob + 63]!, b7_0 = c[ob + 70]!, b7_1 = c[ob + 71]!, b7_2 = c[ob + 72]!, b8_0 = c[ob + 80]!, b8_1 = c[ob + 81]!, b9_0 = c[ob + 90]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7 + vi * (a0_8 + vi * (a0_9)))))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6 + vi * (a1_7 + vi * (a1_8))))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5 + vi * (a2_6 + vi * (a2_7)))))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4 + vi * (a3_5 + vi * (a3_6))))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3 + vi * (a4_4 + vi * (a4_5)))))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2 + vi * (a5_3 + vi * (a5_4))))) + ui * ((a6_0 + vi * (a6_1 + vi * (a6_2 + vi * (a6_3)))) + ui * ((a7_0 + vi * (a7_1 + vi * (a7_2))) + ui * ((a8_0 + vi * (a8_1)) + ui * ((a9_0)))))))))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7 + vi * (b0_8 + vi * (b0_9)))))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6 + vi * (b1_7 + vi * (b1_8))))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5 + vi * (b2_6 + vi * (b2_7)))))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4 + vi * (b3_5 + vi * (b3_6))))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3 + vi * (b4_4 + vi * (b4_5)))))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2 + vi * (b5_3 + vi * (b5_4))))) + ui * ((b6_0 + vi * (b6_1 + vi * (b6_2 + vi * (b6_3)))) + ui * ((b7_0 + vi * (b7_1 + vi * (b7_2))) + ui * ((b8_0 + vi * (b8_1)) + ui * ((b9_0)))))))))));
+  }
+}
 function sipPairIdx9(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
   const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a0_8 = c[oa + 8]!, a0_9 = c[oa + 9]!, a1_0 = c[oa + 10]!, a1_1 = c[oa + 11]!, a1_2 = c[oa + 12]!, a1_3 = c[oa + 13]!, a1_4 = c[oa + 14]!, a1_5 = c[oa + 15]!, a1_6 = c[oa + 16]!, a1_7 = c[oa + 17]!, a1_8 = c[oa + 18]!, a2_0 = c[oa + 20]!, a2_1 = c[oa + 21]!, a2_2 = c[oa + 22]!, a2_3 = c[oa + 23]!, a2_4 = c[oa + 24]!, a2_5 = c[oa + 25]!, a2_6 = c[oa + 26]!, a2_7 = c[oa + 27]!, a3_0 = c[oa + 30]!, a3_1 = c[oa + 31]!, a3_2 = c[oa + 32]!, a3_3 = c[oa + 33]!, a3_4 = c[oa + 34]!, a3_5 = c[oa + 35]!, a3_6 = c[oa + 36]!, a4_0 = c[oa + 40]!, a4_1 = c[oa + 41]!, a4_2 = c[oa + 42]!, a4_3 = c[oa + 43]!, a4_4 = c[oa + 44]!, a4_5 = c[oa + 45]!, a5_0 = c[oa + 50]!, a5_1 = c[oa + 51]!, a5_2 = c[oa + 52]!, a5_3 = c[oa + 53]!, a5_4 = c[oa + 54]!, a6_0 = c[oa + 60]!, a6_1 = c[oa + 61]!, a6_2 = c[oa + 62]!, a6_3 = c[oa + 63]!, a7_0 = c[oa + 70]!, a7_1 = c[oa + 71]!, a7_2 = c[oa + 72]!, a8_0 = c[oa + 80]!, a8_1 = c[oa + 81]!, a9_0 = c[oa + 90]!;
   const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b0_8 = c[ob + 8]!, b0_9 = c[ob + 9]!, b1_0 = c[ob + 10]!, b1_1 = c[ob + 11]!, b1_2 = c[ob + 12]!, b1_3 = c[ob + 13]!, b1_4 = c[ob + 14]!, b1_5 = c[ob + 15]!, b1_6 = c[ob + 16]!, b1_7 = c[ob + 17]!, b1_8 = c[ob + 18]!, b2_0 = c[ob + 20]!, b2_1 = c[ob + 21]!, b2_2 = c[ob + 22]!, b2_3 = c[ob + 23]!, b2_4 = c[ob + 24]!, b2_5 = c[ob + 25]!, b2_6 = c[ob + 26]!, b2_7 = c[ob + 27]!, b3_0 = c[ob + 30]!, b3_1 = c[ob + 31]!, b3_2 = c[ob + 32]!, b3_3 = c[ob + 33]!, b3_4 = c[ob + 34]!, b3_5 = c[ob + 35]!, b3_6 = c[ob + 36]!, b4_0 = c[ob + 40]!, b4_1 = c[ob + 41]!, b4_2 = c[ob + 42]!, b4_3 = c[ob + 43]!, b4_4 = c[ob + 44]!, b4_5 = c[ob + 45]!, b5_0 = c[ob + 50]!, b5_1 = c[ob + 51]!, b5_2 = c[ob + 52]!, b5_3 = c[ob + 53]!, b5_4 = c[ob + 54]!, b6_0 = c[ob + 60]!, b6_1 = c[ob + 61]!, b6_2 = c[ob + 62]!, b6_3 = c[ob + 63]!, b7_0 = c[ob + 70]!, b7_1 = c[ob + 71]!, b7_2 = c[ob + 72]!, b8_0 = c[ob + 80]!, b8_1 = c[ob + 81]!, b9_0 = c[ob + 90]!;
@@ -889,5 +1030,6 @@ function sipGradPairIdx9(
 export const SIP_POLY: readonly SipPoly[] = [sipPoly0, sipPoly1, sipPoly2, sipPoly3, sipPoly4, sipPoly5, sipPoly6, sipPoly7, sipPoly8, sipPoly9];
 export const SIP_GRAD: readonly SipGrad[] = [sipGrad0, sipGrad1, sipGrad2, sipGrad3, sipGrad4, sipGrad5, sipGrad6, sipGrad7, sipGrad8, sipGrad9];
 export const SIP_PAIR_BLOCK: readonly SipPairBlock[] = [sipPairBlock0, sipPairBlock1, sipPairBlock2, sipPairBlock3, sipPairBlock4, sipPairBlock5, sipPairBlock6, sipPairBlock7, sipPairBlock8, sipPairBlock9];
+export const SIP_DISTORT_BLOCK: readonly SipDistortBlock[] = [sipDistortBlock0, sipDistortBlock1, sipDistortBlock2, sipDistortBlock3, sipDistortBlock4, sipDistortBlock5, sipDistortBlock6, sipDistortBlock7, sipDistortBlock8, sipDistortBlock9];
 export const SIP_PAIR_IDX: readonly SipPairIdx[] = [sipPairIdx0, sipPairIdx1, sipPairIdx2, sipPairIdx3, sipPairIdx4, sipPairIdx5, sipPairIdx6, sipPairIdx7, sipPairIdx8, sipPairIdx9];
 export const SIP_GRAD_PAIR_IDX: readonly SipGradPairIdx[] = [sipGradPairIdx0, sipGradPairIdx1, sipGradPairIdx2, sipGradPairIdx3, sipGradPairIdx4, sipGradPairIdx5, sipGradPairIdx6, sipGradPairIdx7, sipGradPairIdx8, sipGradPairIdx9];

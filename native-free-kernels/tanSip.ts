@@ -25,7 +25,7 @@
  * 1e-9 px on 0.05"/px HST pixels): the round trip is then limited by the
  * rounding of the degree outputs themselves.
  */
-import { SIP_GRAD_PAIR_IDX, SIP_MAX_ORDER, SIP_PAIR_BLOCK, SIP_PAIR_IDX } from './sipPoly.js';
+import { SIP_DISTORT_BLOCK, SIP_GRAD_PAIR_IDX, SIP_MAX_ORDER, SIP_PAIR_BLOCK, SIP_PAIR_IDX } from './sipPoly.js';
 import { STATUS_DIVERGED, STATUS_NONFINITE_INPUT, STATUS_NO_CONVERGENCE, STATUS_OUTSIDE_DOMAIN } from './status.js';
 
 export const MODEL_VERSION = 1;
@@ -141,22 +141,25 @@ export function tanSipPixelToSkyDeg(
   const direct = model[17] === 1;
   const n = model[18]!;
   const hasSip = n >= 0;
-  const pair = SIP_PAIR_BLOCK[hasSip ? n : 0]!;
+  const distort = SIP_DISTORT_BLOCK[hasSip ? n : 0]!;
   const oa = model[20]! | 0, ob = model[21]! | 0; // int offsets: double-typed indexes take a slow path
   let bad = 0;
-  let ix = offsetX, iy = offsetY, ir = offsetRa, id = offsetDec, is = offsetStatus;
+  let ir = offsetRa, id = offsetDec, is = offsetStatus;
   for (let start = 0; start < N; start += BLOCK) {
     const count = N - start < BLOCK ? N - start : BLOCK;
-    for (let j = 0; j < count; j++, ix += strideX, iy += strideY) {
-      BU[j] = x[ix]! - x0;
-      BV[j] = y[iy]! - y0;
+    const ox = offsetX + start * strideX, oy = offsetY + start * strideY;
+    // (U, V) = (u + f, v + g) into BU, BV.
+    if (hasSip) distort(model, oa, ob, count, x0, y0, x, strideX, ox, y, strideY, oy, BU, BV);
+    else {
+      for (let j = 0, ix = ox, iy = oy; j < count; j++, ix += strideX, iy += strideY) {
+        BU[j] = x[ix]! - x0;
+        BV[j] = y[iy]! - y0;
+      }
     }
-    if (hasSip) pair(model, oa, ob, count, BU, BV, BF, BG);
     // Two passes per block: the deprojection up to the atan arguments, then the atans and the stores.
     // Shorter loop bodies let the CPU overlap the long division/atan dependency chains of several points.
     for (let j = 0; j < count; j++) {
-      const U = hasSip ? BU[j]! + BF[j]! : BU[j]!;
-      const V = hasSip ? BV[j]! + BG[j]! : BV[j]!;
+      const U = BU[j]!, V = BV[j]!;
       const xi = m11 * U + m12 * V;
       const eta = m21 * U + m22 * V;
       // Gnomonic deprojection and rotation without trig (the common 1/sqrt(1+r^2) cancels in atan2).

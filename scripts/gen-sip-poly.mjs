@@ -36,6 +36,17 @@ export type SipGradPairIdx = (
   f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
 ) => void;
 
+/**
+ * Pixel to distorted focal plane over a block, straight from the strided
+ * inputs: u = x - x0, v = y - y0, U[i] = u + A(u, v), V[i] = v + B(u, v)
+ * (the SIP_POLY expressions, so the same values as point-wise code).
+ */
+export type SipDistortBlock = (
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+) => void;
+
 export const SIP_MAX_ORDER = ${MAX_ORDER};
 `);
 for (let n = 0; n <= MAX_ORDER; n++) {
@@ -82,6 +93,30 @@ for (let n = 0; n <= MAX_ORDER; n++) {
       ps.push(`(${horner(terms, 'vi')})`);
     }
     lines.push(`    ${k === 'a' ? 'f' : 'g'}[i] = ${horner(ps, 'ui')};`);
+  }
+  lines.push('  }');
+  lines.push('}');
+  // Distortion of a block straight from the strided pixel inputs.
+  lines.push(`function sipDistortBlock${n}(`);
+  lines.push('  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,');
+  lines.push('  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,');
+  lines.push('  U: Float64Array, V: Float64Array,');
+  lines.push('): void {');
+  for (const [k, o] of [['a', 'oa'], ['b', 'ob']]) {
+    const decl = [];
+    for (let p = 0; p <= n; p++) for (let q = 0; q <= n - p; q++) decl.push(`${k}${p}_${q} = c[${o} + ${p * w + q}]!`);
+    lines.push(`  const ${decl.join(', ')};`);
+  }
+  lines.push('  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {');
+  lines.push('    const ui = x[ix]! - x0, vi = y[iy]! - y0;');
+  for (const k of ['a', 'b']) {
+    const ps = [];
+    for (let p = 0; p <= n; p++) {
+      const terms = [];
+      for (let q = 0; q <= n - p; q++) terms.push(`${k}${p}_${q}`);
+      ps.push(`(${horner(terms, 'vi')})`);
+    }
+    lines.push(`    ${k === 'a' ? 'U[i] = ui' : 'V[i] = vi'} + (${horner(ps, 'ui')});`);
   }
   lines.push('  }');
   lines.push('}');
@@ -146,6 +181,7 @@ out.push(`/** Evaluators by order, chosen once per kernel call. */
 export const SIP_POLY: readonly SipPoly[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipPoly${n}`).join(', ')}];
 export const SIP_GRAD: readonly SipGrad[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipGrad${n}`).join(', ')}];
 export const SIP_PAIR_BLOCK: readonly SipPairBlock[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipPairBlock${n}`).join(', ')}];
+export const SIP_DISTORT_BLOCK: readonly SipDistortBlock[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipDistortBlock${n}`).join(', ')}];
 export const SIP_PAIR_IDX: readonly SipPairIdx[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipPairIdx${n}`).join(', ')}];
 export const SIP_GRAD_PAIR_IDX: readonly SipGradPairIdx[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipGradPairIdx${n}`).join(', ')}];
 `);
