@@ -134,6 +134,9 @@ export function tanSipPixelToSkyDeg(
   status: Uint8Array, strideStatus: number, offsetStatus: number,
 ): number {
   checkModel(model);
+  // Scratch in locals: in V8 a module-level binding is reloaded (and its typed array re-checked)
+  // at every use, which cost 10-20% here.
+  const bu_ = BU, bv_ = BV, bf_ = BF, bg_ = BG, bs_ = BS;
   const x0 = model[2]!, y0 = model[3]!;
   const m11 = model[4]!, m12 = model[5]!, m21 = model[6]!, m22 = model[7]!;
   const ra0 = model[12]!, sd0 = model[13]!, cd0 = model[14]!, dec0 = model[24]!;
@@ -148,18 +151,18 @@ export function tanSipPixelToSkyDeg(
   for (let start = 0; start < N; start += BLOCK) {
     const count = N - start < BLOCK ? N - start : BLOCK;
     const ox = offsetX + start * strideX, oy = offsetY + start * strideY;
-    // (U, V) = (u + f, v + g) into BU, BV.
-    if (hasSip) distort(model, oa, ob, count, x0, y0, x, strideX, ox, y, strideY, oy, BU, BV);
+    // (U, V) = (u + f, v + g) into bu_, bv_.
+    if (hasSip) distort(model, oa, ob, count, x0, y0, x, strideX, ox, y, strideY, oy, bu_, bv_);
     else {
       for (let j = 0, ix = ox, iy = oy; j < count; j++, ix += strideX, iy += strideY) {
-        BU[j] = x[ix]! - x0;
-        BV[j] = y[iy]! - y0;
+        bu_[j] = x[ix]! - x0;
+        bv_[j] = y[iy]! - y0;
       }
     }
     // Two passes per block: the deprojection up to the atan arguments, then the atans and the stores.
     // Shorter loop bodies let the CPU overlap the long division/atan dependency chains of several points.
     for (let j = 0; j < count; j++) {
-      const U = BU[j]!, V = BV[j]!;
+      const U = bu_[j]!, V = bv_[j]!;
       const xi = m11 * U + m12 * V;
       const eta = m21 * U + m22 * V;
       // Gnomonic deprojection and rotation without trig (the common 1/sqrt(1+r^2) cancels in atan2).
@@ -181,12 +184,12 @@ export function tanSipPixelToSkyDeg(
       const nc = rho * cd0 + z * sd0;
       if (b > 0 && den > 1e-6 && nc > 0) {
         // atan(a / b) is twice as fast as atan2 (7 vs 16 ns) and as exact where b > 0 (|RA - CRVAL1| < 90 deg).
-        BF[j] = a / b;
-        BG[j] = ns / nc;
-        BS[j] = 0;
+        bf_[j] = a / b;
+        bg_[j] = ns / nc;
+        bs_[j] = 0;
       } else {
         // Rare cases (|RA - CRVAL1| >= 90 deg, the pole, non-finite input): finish here.
-        BF[j] = ra0 + (b > 0 ? atanFast(a / b) : Math.atan2(a, b)) * R2D;
+        bf_[j] = ra0 + (b > 0 ? atanFast(a / b) : Math.atan2(a, b)) * R2D;
         let d: number;
         if (den > 1e-6) {
           d = dec0 + (nc > 0 ? atanFast(ns / nc) : Math.atan2(ns, nc)) * R2D;
@@ -195,20 +198,20 @@ export function tanSipPixelToSkyDeg(
         } else {
           d = Math.atan2(z, rho) * R2D; // at the pole itself
         }
-        BG[j] = d;
-        BS[j] = 1;
+        bg_[j] = d;
+        bs_[j] = 1;
       }
     }
     for (let j = 0; j < count; j++, ir += strideRa, id += strideDec, is += strideStatus) {
       let r: number, d: number;
-      if (BS[j] === 0) {
-        r = ra0 + atanFast(BF[j]!) * R2D;
-        d = dec0 + atanFast(BG[j]!) * R2D;
+      if (bs_[j] === 0) {
+        r = ra0 + atanFast(bf_[j]!) * R2D;
+        d = dec0 + atanFast(bg_[j]!) * R2D;
         if (d > 90) d = 90;
         else if (d < -90) d = -90;
       } else {
-        r = BF[j]!;
-        d = BG[j]!;
+        r = bf_[j]!;
+        d = bg_[j]!;
       }
       if (r === r && d === d && r !== Infinity && r !== -Infinity) {
         ra[ir] = wrapDeg(r);
@@ -242,6 +245,8 @@ function projectBlock(
   ra: Float64Array, strideRa: number, offsetRa: number,
   dec: Float64Array, strideDec: number, offsetDec: number,
 ): void {
+  // Scratch in locals (see tanSipPixelToSkyDeg).
+  const bu_ = BU, bv_ = BV, bs_ = BS, da_ = DA, dd_ = DD, sh_ = SH, sd_ = SD;
   const ra0 = model[12]!, dec0 = model[24]!, sd0 = model[13]!, cd0 = model[14]!;
   const sp = model[15]!, cp = model[16]!, direct = model[17] === 1;
   const n11 = model[8]!, n12 = model[9]!, n21 = model[10]!, n22 = model[11]!;
@@ -250,25 +255,25 @@ function projectBlock(
     let st = 0;
     if (!(raDeg - raDeg === 0) || !(decDeg - decDeg === 0)) st = STATUS_NONFINITE_INPUT;
     else if (decDeg > 90 || decDeg < -90) st = STATUS_OUTSIDE_DOMAIN;
-    BS[j] = st;
+    bs_[j] = st;
     if (st !== 0) continue;
     // Reduce RA - CRVAL1 in degrees (exact near 0/360) before radians: 2 pi - tiny loses 1e-13 deg.
     let dad = raDeg - ra0;
     if (dad > 180) dad -= 360;
     else if (dad < -180) dad += 360;
     const ddDeg = decDeg - dec0; // exact subtraction near CRVAL2
-    DA[j] = dad;
-    DD[j] = ddDeg;
-    SH[j] = sinFast(0.5 * dad * D2R);
-    SD[j] = sinFast(ddDeg * D2R);
+    da_[j] = dad;
+    dd_[j] = ddDeg;
+    sh_[j] = sinFast(0.5 * dad * D2R);
+    sd_[j] = sinFast(ddDeg * D2R);
   }
   for (let j = 0; j < count; j++) {
-    if (BS[j] !== 0) {
-      BU[j] = 0;
-      BV[j] = 0;
+    if (bs_[j] !== 0) {
+      bu_[j] = 0;
+      bv_[j] = 0;
       continue;
     }
-    const dad = DA[j]!, ddDeg = DD[j]!, h = SH[j]!, sdd = SD[j]!;
+    const dad = da_[j]!, ddDeg = dd_[j]!, h = sh_[j]!, sdd = sd_[j]!;
     // Two sines instead of five trig calls: cos from sqrt where the angle is within 90 deg.
     const omc = 2 * h * h; // 1 - cos(da) without cancellation
     // sqrt(1 - s^2) loses digits as s -> 1: only within 60 deg (beyond, call the trig function).
@@ -277,9 +282,9 @@ function projectBlock(
     const cd = cd0 * cdd - sd0 * sdd; // cos(Dec) = cos(CRVAL2 + dd)
     const z = cdd - cd * cd0 * omc; // sin(native latitude)
     if (!(z > 0)) {
-      BS[j] = STATUS_OUTSIDE_DOMAIN; // far hemisphere (or the horizon)
-      BU[j] = 0;
-      BV[j] = 0;
+      bs_[j] = STATUS_OUTSIDE_DOMAIN; // far hemisphere (or the horizon)
+      bu_[j] = 0;
+      bv_[j] = 0;
       continue;
     }
     const p = -cd * sa;
@@ -292,8 +297,8 @@ function projectBlock(
       xi = (p * cp + q * sp) / z;
       eta = -(q * cp - p * sp) / z;
     }
-    BU[j] = n11 * xi + n12 * eta;
-    BV[j] = n21 * xi + n22 * eta;
+    bu_[j] = n11 * xi + n12 * eta;
+    bv_[j] = n21 * xi + n22 * eta;
   }
 }
 
@@ -310,6 +315,8 @@ export function tanSipSkyToPixelApproxDeg(
   status: Uint8Array, strideStatus: number, offsetStatus: number,
 ): number {
   checkModel(model);
+  // Scratch in locals (see tanSipPixelToSkyDeg).
+  const bu_ = BU, bv_ = BV, bf_ = BF, bg_ = BG, bs_ = BS;
   const x0 = model[2]!, y0 = model[3]!;
   const m = model[19]!;
   const hasInv = m >= 0;
@@ -320,17 +327,17 @@ export function tanSipSkyToPixelApproxDeg(
   for (let start = 0; start < N; start += BLOCK) {
     const count = N - start < BLOCK ? N - start : BLOCK;
     projectBlock(model, count, ra, strideRa, offsetRa + start * strideRa, dec, strideDec, offsetDec + start * strideDec);
-    if (hasInv) seed(model, oap, obp, count, BU, BV, BF, BG);
+    if (hasInv) seed(model, oap, obp, count, bu_, bv_, bf_, bg_);
     for (let j = 0; j < count; j++, ix += strideX, iy += strideY, is += strideStatus) {
-      const st = BS[j]!;
+      const st = bs_[j]!;
       if (st !== 0) {
         x[ix] = NaN;
         y[iy] = NaN;
         status[is] = st;
         bad++;
       } else {
-        x[ix] = (hasInv ? BU[j]! + BF[j]! : BU[j]!) + x0;
-        y[iy] = (hasInv ? BV[j]! + BG[j]! : BV[j]!) + y0;
+        x[ix] = (hasInv ? bu_[j]! + bf_[j]! : bu_[j]!) + x0;
+        y[iy] = (hasInv ? bv_[j]! + bg_[j]! : bv_[j]!) + y0;
         status[is] = 0;
       }
     }
@@ -341,26 +348,29 @@ export function tanSipSkyToPixelApproxDeg(
 const DONE = 0, FRESH_STEP = 1, CHORD_STEP = 2;
 
 /**
- * Applies the Newton step (du, dv) to point j of the block and says what it
- * needs next: DONE (converged, BS 0, or diverged, BS STATUS_DIVERGED), or a
+ * Applies the Newton step (du, dv) to point j of the block (cu, cv) and says what
+ * it needs next: DONE (converged, bs 0, or diverged, bs STATUS_DIVERGED), or a
  * FRESH_STEP or a CHORD_STEP.
  */
-function newtonUpdate(j: number, du: number, dv: number, k: number, tol: number): number {
-  const u = CU[j]! - du;
-  const v = CV[j]! - dv;
-  CU[j] = u;
-  CV[j] = v;
+function newtonUpdate(
+  j: number, du: number, dv: number, k: number, tol: number,
+  cu: Float64Array, cv: Float64Array, prev: Float64Array, bs: Uint8Array,
+): number {
+  const u = cu[j]! - du;
+  const v = cv[j]! - dv;
+  cu[j] = u;
+  cv[j] = v;
   if (Math.abs(du) <= tol && Math.abs(dv) <= tol) {
-    BS[j] = 0;
+    bs[j] = 0;
     return DONE;
   }
   const step = Math.abs(du) + Math.abs(dv);
   // Growing steps above the rounding floor, or a run-away solution: not invertible here.
-  if (!(step === step) || Math.abs(u) + Math.abs(v) > DIVERGENCE_LIMIT_PX || (k >= 2 && step > PREV[j]! && step > 1e-6)) {
-    BS[j] = STATUS_DIVERGED;
+  if (!(step === step) || Math.abs(u) + Math.abs(v) > DIVERGENCE_LIMIT_PX || (k >= 2 && step > prev[j]! && step > 1e-6)) {
+    bs[j] = STATUS_DIVERGED;
     return DONE;
   }
-  PREV[j] = step;
+  prev[j] = step;
   // Close to the solution the Jacobian barely changes: reuse it (chord steps) and skip the gradient.
   return step > 1e-3 ? FRESH_STEP : CHORD_STEP;
 }
@@ -381,6 +391,8 @@ export function tanSipSkyToPixelDeg(
   status: Uint8Array, strideStatus: number, offsetStatus: number,
 ): number {
   checkModel(model);
+  // Scratch in locals (see tanSipPixelToSkyDeg).
+  const bu_ = BU, bv_ = BV, bf_ = BF, bg_ = BG, cu_ = CU, cv_ = CV, bfu_ = BFU, bfv_ = BFV, bgu_ = BGU, bgv_ = BGV, j11_ = J11, j12_ = J12, j21_ = J21, j22_ = J22, det_ = DET, prev_ = PREV, bs_ = BS, act_ = ACT, fi_ = FI, ci_ = CI, fi2_ = FI2, ci2_ = CI2;
   const x0 = model[2]!, y0 = model[3]!;
   const n = model[18]!, m = model[19]!;
   const hasSip = n >= 0, hasInv = m >= 0;
@@ -398,72 +410,72 @@ export function tanSipSkyToPixelDeg(
     const count = N - start < BLOCK ? N - start : BLOCK;
     projectBlock(model, count, ra, strideRa, offsetRa + start * strideRa, dec, strideDec, offsetDec + start * strideDec);
     let nAct = 0;
-    for (let j = 0; j < count; j++) if (BS[j] === 0) ACT[nAct++] = j;
+    for (let j = 0; j < count; j++) if (bs_[j] === 0) act_[nAct++] = j;
     if (hasInv) {
-      seed(model, oap, obp, count, BU, BV, BF, BG);
+      seed(model, oap, obp, count, bu_, bv_, bf_, bg_);
       for (let j = 0; j < count; j++) {
-        CU[j] = BU[j]! + BF[j]!;
-        CV[j] = BV[j]! + BG[j]!;
+        cu_[j] = bu_[j]! + bf_[j]!;
+        cv_[j] = bv_[j]! + bg_[j]!;
       }
       if (hasSip) {
         // Then one fixed-point step u <- U - f(u): it shrinks the AP/BP error by about |grad f|
         // (0.02 on PTF) for one polynomial pair, so that most points need one Newton step fewer
         // (sky -> pixel 0.88-0.91x the time on PTF). Only where the step is small, i.e. near the image.
-        pair(model, oa, ob, count, CU, CV, BF, BG);
+        pair(model, oa, ob, count, cu_, cv_, bf_, bg_);
         for (let j = 0; j < count; j++) {
-          const u = BU[j]! - BF[j]!, v = BV[j]! - BG[j]!;
-          if (Math.abs(u - CU[j]!) + Math.abs(v - CV[j]!) < 1) {
-            CU[j] = u;
-            CV[j] = v;
+          const u = bu_[j]! - bf_[j]!, v = bv_[j]! - bg_[j]!;
+          if (Math.abs(u - cu_[j]!) + Math.abs(v - cv_[j]!) < 1) {
+            cu_[j] = u;
+            cv_[j] = v;
           }
         }
       }
     } else if (hasSip) {
       // One fixed-point step from the linear inverse: the seed error drops from f to about f * |grad f|.
-      pair(model, oa, ob, count, BU, BV, BF, BG);
+      pair(model, oa, ob, count, bu_, bv_, bf_, bg_);
       for (let j = 0; j < count; j++) {
-        CU[j] = BU[j]! - BF[j]!;
-        CV[j] = BV[j]! - BG[j]!;
+        cu_[j] = bu_[j]! - bf_[j]!;
+        cv_[j] = bv_[j]! - bg_[j]!;
       }
     } else {
       for (let j = 0; j < count; j++) {
-        CU[j] = BU[j]!;
-        CV[j] = BV[j]!;
+        cu_[j] = bu_[j]!;
+        cv_[j] = bv_[j]!;
       }
     }
     if (hasSip) {
       // Points needing a fresh Jacobian (fi) and points on chord steps (ci), double-buffered.
-      let fi = FI, ci = CI, fiNext = FI2, ciNext = CI2;
+      let fi = fi_, ci = ci_, fiNext = fi2_, ciNext = ci2_;
       let nf = 0, nc = 0;
       for (let i = 0; i < nAct; i++) {
-        const j = ACT[i]!;
-        BS[j] = STATUS_NO_CONVERGENCE;
-        PREV[j] = Infinity;
+        const j = act_[i]!;
+        bs_[j] = STATUS_NO_CONVERGENCE;
+        prev_[j] = Infinity;
         fi[nf++] = j;
       }
       for (let k = 0; k < maxIter && nf + nc > 0; k++) {
-        if (nf > 0) gradIdx(model, oa, ob, nf, fi, CU, CV, BF, BFU, BFV, BG, BGU, BGV);
-        if (nc > 0) pairIdx(model, oa, ob, nc, ci, CU, CV, BF, BG);
+        if (nf > 0) gradIdx(model, oa, ob, nf, fi, cu_, cv_, bf_, bfu_, bfv_, bg_, bgu_, bgv_);
+        if (nc > 0) pairIdx(model, oa, ob, nc, ci, cu_, cv_, bf_, bg_);
         let nf2 = 0, nc2 = 0;
         for (let i = 0; i < nf; i++) {
           const j = fi[i]!;
-          const j11 = J11[j] = 1 + BFU[j]!;
-          const j12 = J12[j] = BFV[j]!;
-          const j21 = J21[j] = BGU[j]!;
-          const j22 = J22[j] = 1 + BGV[j]!;
-          const det = DET[j] = j11 * j22 - j12 * j21;
-          const ru = CU[j]! + BF[j]! - BU[j]!;
-          const rv = CV[j]! + BG[j]! - BV[j]!;
-          const next = newtonUpdate(j, (j22 * ru - j12 * rv) / det, (j11 * rv - j21 * ru) / det, k, tol);
+          const j11 = j11_[j] = 1 + bfu_[j]!;
+          const j12 = j12_[j] = bfv_[j]!;
+          const j21 = j21_[j] = bgu_[j]!;
+          const j22 = j22_[j] = 1 + bgv_[j]!;
+          const det = det_[j] = j11 * j22 - j12 * j21;
+          const ru = cu_[j]! + bf_[j]! - bu_[j]!;
+          const rv = cv_[j]! + bg_[j]! - bv_[j]!;
+          const next = newtonUpdate(j, (j22 * ru - j12 * rv) / det, (j11 * rv - j21 * ru) / det, k, tol, cu_, cv_, prev_, bs_);
           if (next === FRESH_STEP) fiNext[nf2++] = j;
           else if (next === CHORD_STEP) ciNext[nc2++] = j;
         }
         for (let i = 0; i < nc; i++) {
           const j = ci[i]!;
-          const j11 = J11[j]!, j12 = J12[j]!, j21 = J21[j]!, j22 = J22[j]!, det = DET[j]!;
-          const ru = CU[j]! + BF[j]! - BU[j]!;
-          const rv = CV[j]! + BG[j]! - BV[j]!;
-          const next = newtonUpdate(j, (j22 * ru - j12 * rv) / det, (j11 * rv - j21 * ru) / det, k, tol);
+          const j11 = j11_[j]!, j12 = j12_[j]!, j21 = j21_[j]!, j22 = j22_[j]!, det = det_[j]!;
+          const ru = cu_[j]! + bf_[j]! - bu_[j]!;
+          const rv = cv_[j]! + bg_[j]! - bv_[j]!;
+          const next = newtonUpdate(j, (j22 * ru - j12 * rv) / det, (j11 * rv - j21 * ru) / det, k, tol, cu_, cv_, prev_, bs_);
           if (next === FRESH_STEP) fiNext[nf2++] = j;
           else if (next === CHORD_STEP) ciNext[nc2++] = j;
         }
@@ -474,15 +486,15 @@ export function tanSipSkyToPixelDeg(
       }
     }
     for (let j = 0; j < count; j++, ix += strideX, iy += strideY, is += strideStatus) {
-      const st = BS[j]!;
+      const st = bs_[j]!;
       if (st !== 0) {
         x[ix] = NaN;
         y[iy] = NaN;
         status[is] = st;
         bad++;
       } else {
-        x[ix] = CU[j]! + x0;
-        y[iy] = CV[j]! + y0;
+        x[ix] = cu_[j]! + x0;
+        y[iy] = cv_[j]! + y0;
         status[is] = 0;
       }
     }
