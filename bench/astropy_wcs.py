@@ -25,8 +25,25 @@ def median_time(fn):
         t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
     return float(np.median(times))
 
-out = {"n": N, "runs": RUNS}
 warnings.simplefilter("ignore", FITSFixedWarning)
+if "--serve" in sys.argv:
+    # Paired mode for bench/wcs.ts: one timed call per input line "<header> <pixelToSky|skyToPixel>",
+    # answered with the seconds it took, so that the caller can alternate skycal and astropy run by run.
+    calls = {}
+    for name, (w, h) in SIZES.items():
+        text = open(os.path.join(DATA, "wcs-headers", name + ".hdr")).read()
+        wcs = WCS(fits.Header.fromstring(text, sep="\n"))
+        rng = np.random.default_rng(42)
+        x = rng.uniform(0, w - 1, N); y = rng.uniform(0, h - 1, N)
+        ra, dec = wcs.all_pix2world(x, y, 0)
+        calls[name, "pixelToSky"] = (lambda wcs=wcs, x=x, y=y: wcs.all_pix2world(x, y, 0))
+        calls[name, "skyToPixel"] = (lambda wcs=wcs, ra=ra, dec=dec: wcs.all_world2pix(ra, dec, 0, tolerance=1e-8))
+    print("ready", flush=True)
+    for line in sys.stdin:
+        fn = calls[tuple(line.split())]
+        t0 = time.perf_counter(); fn(); print(time.perf_counter() - t0, flush=True)
+    sys.exit(0)
+out = {"n": N, "runs": RUNS}
 for name, (w, h) in SIZES.items():
     text = open(os.path.join(DATA, "wcs-headers", name + ".hdr")).read()
     wcs = WCS(fits.Header.fromstring(text, sep="\n"))

@@ -9,6 +9,37 @@ export type SipPoly = (c: Float64Array, o: number, u: number, v: number) => numb
 /** Writes f, df/du, df/dv to g[0..2]. */
 export type SipGrad = (c: Float64Array, o: number, u: number, v: number, g: Float64Array) => void;
 
+/**
+ * Both polynomials of a pair (A and B, or AP and BP) over a block of points:
+ * f[i] = A(u[i], v[i]), g[i] = B(u[i], v[i]) for i < count. The coefficients are
+ * read once per block into locals (no typed-array load and bounds check per
+ * term) and the expressions are those of SIP_POLY, so the values are bit for
+ * bit the same as point-wise calls.
+ */
+export type SipPairBlock = (c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array) => void;
+
+/**
+ * The same pair, and the pair with its gradients (as SIP_GRAD: value, d/du,
+ * d/dv), at the points idx[0..count) of a block (used by the Newton sweeps,
+ * where only the unconverged points of a block are evaluated).
+ */
+export type SipPairIdx = (c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array) => void;
+export type SipGradPairIdx = (
+  c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array,
+  f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
+) => void;
+
+/**
+ * Pixel to distorted focal plane over a block, straight from the strided
+ * inputs: u = x - x0, v = y - y0, U[i] = u + A(u, v), V[i] = v + B(u, v)
+ * (the SIP_POLY expressions, so the same values as point-wise code).
+ */
+export type SipDistortBlock = (
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+) => void;
+
 export const SIP_MAX_ORDER = 9;
 
 
@@ -22,6 +53,59 @@ function sipGrad0(c: Float64Array, o: number, u: number, v: number, g: Float64Ar
   g[0] = p0;
   g[1] = 0;
   g[2] = d0;
+}
+function sipPairBlock0(c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!;
+  const b0_0 = c[ob + 0]!;
+  for (let i = 0; i < count; i++) {
+    const ui = u[i]!, vi = v[i]!;
+    f[i] = (a0_0);
+    g[i] = (b0_0);
+  }
+}
+function sipDistortBlock0(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!;
+  const b0_0 = c[ob + 0]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0));
+    V[i] = vi + ((b0_0));
+  }
+}
+function sipPairIdx0(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!;
+  const b0_0 = c[ob + 0]!;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    f[j] = (a0_0);
+    g[j] = (b0_0);
+  }
+}
+function sipGradPairIdx0(
+  c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array,
+  f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!;
+  const b0_0 = c[ob + 0]!;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    const ap0 = a0_0;
+    const ad0 = 0;
+    f[j] = ap0;
+    fu[j] = 0;
+    fv[j] = ad0;
+    const bp0 = b0_0;
+    const bd0 = 0;
+    g[j] = bp0;
+    gu[j] = 0;
+    gv[j] = bd0;
+  }
 }
 
 function sipPoly1(c: Float64Array, o: number, u: number, v: number): number {
@@ -37,6 +121,65 @@ function sipGrad1(c: Float64Array, o: number, u: number, v: number, g: Float64Ar
   g[0] = p0 + u * (p1);
   g[1] = p1;
   g[2] = d0 + u * (d1);
+}
+function sipPairBlock1(c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a1_0 = c[oa + 2]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b1_0 = c[ob + 2]!;
+  for (let i = 0; i < count; i++) {
+    const ui = u[i]!, vi = v[i]!;
+    f[i] = (a0_0 + vi * (a0_1)) + ui * ((a1_0));
+    g[i] = (b0_0 + vi * (b0_1)) + ui * ((b1_0));
+  }
+}
+function sipDistortBlock1(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a1_0 = c[oa + 2]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b1_0 = c[ob + 2]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1)) + ui * ((a1_0)));
+    V[i] = vi + ((b0_0 + vi * (b0_1)) + ui * ((b1_0)));
+  }
+}
+function sipPairIdx1(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a1_0 = c[oa + 2]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b1_0 = c[ob + 2]!;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    f[j] = (a0_0 + vi * (a0_1)) + ui * ((a1_0));
+    g[j] = (b0_0 + vi * (b0_1)) + ui * ((b1_0));
+  }
+}
+function sipGradPairIdx1(
+  c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array,
+  f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a1_0 = c[oa + 2]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b1_0 = c[ob + 2]!;
+  const da0_1 = 1 * a0_1;
+  const db0_1 = 1 * b0_1;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    const ap0 = a0_0 + vi * (a0_1);
+    const ad0 = da0_1;
+    const ap1 = a1_0;
+    const ad1 = 0;
+    f[j] = ap0 + ui * (ap1);
+    fu[j] = ap1;
+    fv[j] = ad0 + ui * (ad1);
+    const bp0 = b0_0 + vi * (b0_1);
+    const bd0 = db0_1;
+    const bp1 = b1_0;
+    const bd1 = 0;
+    g[j] = bp0 + ui * (bp1);
+    gu[j] = bp1;
+    gv[j] = bd0 + ui * (bd1);
+  }
 }
 
 function sipPoly2(c: Float64Array, o: number, u: number, v: number): number {
@@ -55,6 +198,69 @@ function sipGrad2(c: Float64Array, o: number, u: number, v: number, g: Float64Ar
   g[0] = p0 + u * (p1 + u * (p2));
   g[1] = p1 + u * (2 * p2);
   g[2] = d0 + u * (d1 + u * (d2));
+}
+function sipPairBlock2(c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a1_0 = c[oa + 3]!, a1_1 = c[oa + 4]!, a2_0 = c[oa + 6]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b1_0 = c[ob + 3]!, b1_1 = c[ob + 4]!, b2_0 = c[ob + 6]!;
+  for (let i = 0; i < count; i++) {
+    const ui = u[i]!, vi = v[i]!;
+    f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2))) + ui * ((a1_0 + vi * (a1_1)) + ui * ((a2_0)));
+    g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2))) + ui * ((b1_0 + vi * (b1_1)) + ui * ((b2_0)));
+  }
+}
+function sipDistortBlock2(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a1_0 = c[oa + 3]!, a1_1 = c[oa + 4]!, a2_0 = c[oa + 6]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b1_0 = c[ob + 3]!, b1_1 = c[ob + 4]!, b2_0 = c[ob + 6]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2))) + ui * ((a1_0 + vi * (a1_1)) + ui * ((a2_0))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2))) + ui * ((b1_0 + vi * (b1_1)) + ui * ((b2_0))));
+  }
+}
+function sipPairIdx2(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a1_0 = c[oa + 3]!, a1_1 = c[oa + 4]!, a2_0 = c[oa + 6]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b1_0 = c[ob + 3]!, b1_1 = c[ob + 4]!, b2_0 = c[ob + 6]!;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    f[j] = (a0_0 + vi * (a0_1 + vi * (a0_2))) + ui * ((a1_0 + vi * (a1_1)) + ui * ((a2_0)));
+    g[j] = (b0_0 + vi * (b0_1 + vi * (b0_2))) + ui * ((b1_0 + vi * (b1_1)) + ui * ((b2_0)));
+  }
+}
+function sipGradPairIdx2(
+  c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array,
+  f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a1_0 = c[oa + 3]!, a1_1 = c[oa + 4]!, a2_0 = c[oa + 6]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b1_0 = c[ob + 3]!, b1_1 = c[ob + 4]!, b2_0 = c[ob + 6]!;
+  const da0_1 = 1 * a0_1, da0_2 = 2 * a0_2, da1_1 = 1 * a1_1;
+  const db0_1 = 1 * b0_1, db0_2 = 2 * b0_2, db1_1 = 1 * b1_1;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    const ap0 = a0_0 + vi * (a0_1 + vi * (a0_2));
+    const ad0 = da0_1 + vi * (da0_2);
+    const ap1 = a1_0 + vi * (a1_1);
+    const ad1 = da1_1;
+    const ap2 = a2_0;
+    const ad2 = 0;
+    f[j] = ap0 + ui * (ap1 + ui * (ap2));
+    fu[j] = ap1 + ui * (2 * ap2);
+    fv[j] = ad0 + ui * (ad1 + ui * (ad2));
+    const bp0 = b0_0 + vi * (b0_1 + vi * (b0_2));
+    const bd0 = db0_1 + vi * (db0_2);
+    const bp1 = b1_0 + vi * (b1_1);
+    const bd1 = db1_1;
+    const bp2 = b2_0;
+    const bd2 = 0;
+    g[j] = bp0 + ui * (bp1 + ui * (bp2));
+    gu[j] = bp1 + ui * (2 * bp2);
+    gv[j] = bd0 + ui * (bd1 + ui * (bd2));
+  }
 }
 
 function sipPoly3(c: Float64Array, o: number, u: number, v: number): number {
@@ -76,6 +282,73 @@ function sipGrad3(c: Float64Array, o: number, u: number, v: number, g: Float64Ar
   g[0] = p0 + u * (p1 + u * (p2 + u * (p3)));
   g[1] = p1 + u * (2 * p2 + u * (3 * p3));
   g[2] = d0 + u * (d1 + u * (d2 + u * (d3)));
+}
+function sipPairBlock3(c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a1_0 = c[oa + 4]!, a1_1 = c[oa + 5]!, a1_2 = c[oa + 6]!, a2_0 = c[oa + 8]!, a2_1 = c[oa + 9]!, a3_0 = c[oa + 12]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b1_0 = c[ob + 4]!, b1_1 = c[ob + 5]!, b1_2 = c[ob + 6]!, b2_0 = c[ob + 8]!, b2_1 = c[ob + 9]!, b3_0 = c[ob + 12]!;
+  for (let i = 0; i < count; i++) {
+    const ui = u[i]!, vi = v[i]!;
+    f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3)))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2))) + ui * ((a2_0 + vi * (a2_1)) + ui * ((a3_0))));
+    g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3)))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2))) + ui * ((b2_0 + vi * (b2_1)) + ui * ((b3_0))));
+  }
+}
+function sipDistortBlock3(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a1_0 = c[oa + 4]!, a1_1 = c[oa + 5]!, a1_2 = c[oa + 6]!, a2_0 = c[oa + 8]!, a2_1 = c[oa + 9]!, a3_0 = c[oa + 12]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b1_0 = c[ob + 4]!, b1_1 = c[ob + 5]!, b1_2 = c[ob + 6]!, b2_0 = c[ob + 8]!, b2_1 = c[ob + 9]!, b3_0 = c[ob + 12]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3)))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2))) + ui * ((a2_0 + vi * (a2_1)) + ui * ((a3_0)))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3)))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2))) + ui * ((b2_0 + vi * (b2_1)) + ui * ((b3_0)))));
+  }
+}
+function sipPairIdx3(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a1_0 = c[oa + 4]!, a1_1 = c[oa + 5]!, a1_2 = c[oa + 6]!, a2_0 = c[oa + 8]!, a2_1 = c[oa + 9]!, a3_0 = c[oa + 12]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b1_0 = c[ob + 4]!, b1_1 = c[ob + 5]!, b1_2 = c[ob + 6]!, b2_0 = c[ob + 8]!, b2_1 = c[ob + 9]!, b3_0 = c[ob + 12]!;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    f[j] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3)))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2))) + ui * ((a2_0 + vi * (a2_1)) + ui * ((a3_0))));
+    g[j] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3)))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2))) + ui * ((b2_0 + vi * (b2_1)) + ui * ((b3_0))));
+  }
+}
+function sipGradPairIdx3(
+  c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array,
+  f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a1_0 = c[oa + 4]!, a1_1 = c[oa + 5]!, a1_2 = c[oa + 6]!, a2_0 = c[oa + 8]!, a2_1 = c[oa + 9]!, a3_0 = c[oa + 12]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b1_0 = c[ob + 4]!, b1_1 = c[ob + 5]!, b1_2 = c[ob + 6]!, b2_0 = c[ob + 8]!, b2_1 = c[ob + 9]!, b3_0 = c[ob + 12]!;
+  const da0_1 = 1 * a0_1, da0_2 = 2 * a0_2, da0_3 = 3 * a0_3, da1_1 = 1 * a1_1, da1_2 = 2 * a1_2, da2_1 = 1 * a2_1;
+  const db0_1 = 1 * b0_1, db0_2 = 2 * b0_2, db0_3 = 3 * b0_3, db1_1 = 1 * b1_1, db1_2 = 2 * b1_2, db2_1 = 1 * b2_1;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    const ap0 = a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3)));
+    const ad0 = da0_1 + vi * (da0_2 + vi * (da0_3));
+    const ap1 = a1_0 + vi * (a1_1 + vi * (a1_2));
+    const ad1 = da1_1 + vi * (da1_2);
+    const ap2 = a2_0 + vi * (a2_1);
+    const ad2 = da2_1;
+    const ap3 = a3_0;
+    const ad3 = 0;
+    f[j] = ap0 + ui * (ap1 + ui * (ap2 + ui * (ap3)));
+    fu[j] = ap1 + ui * (2 * ap2 + ui * (3 * ap3));
+    fv[j] = ad0 + ui * (ad1 + ui * (ad2 + ui * (ad3)));
+    const bp0 = b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3)));
+    const bd0 = db0_1 + vi * (db0_2 + vi * (db0_3));
+    const bp1 = b1_0 + vi * (b1_1 + vi * (b1_2));
+    const bd1 = db1_1 + vi * (db1_2);
+    const bp2 = b2_0 + vi * (b2_1);
+    const bd2 = db2_1;
+    const bp3 = b3_0;
+    const bd3 = 0;
+    g[j] = bp0 + ui * (bp1 + ui * (bp2 + ui * (bp3)));
+    gu[j] = bp1 + ui * (2 * bp2 + ui * (3 * bp3));
+    gv[j] = bd0 + ui * (bd1 + ui * (bd2 + ui * (bd3)));
+  }
 }
 
 function sipPoly4(c: Float64Array, o: number, u: number, v: number): number {
@@ -100,6 +373,77 @@ function sipGrad4(c: Float64Array, o: number, u: number, v: number, g: Float64Ar
   g[0] = p0 + u * (p1 + u * (p2 + u * (p3 + u * (p4))));
   g[1] = p1 + u * (2 * p2 + u * (3 * p3 + u * (4 * p4)));
   g[2] = d0 + u * (d1 + u * (d2 + u * (d3 + u * (d4))));
+}
+function sipPairBlock4(c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a1_0 = c[oa + 5]!, a1_1 = c[oa + 6]!, a1_2 = c[oa + 7]!, a1_3 = c[oa + 8]!, a2_0 = c[oa + 10]!, a2_1 = c[oa + 11]!, a2_2 = c[oa + 12]!, a3_0 = c[oa + 15]!, a3_1 = c[oa + 16]!, a4_0 = c[oa + 20]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b1_0 = c[ob + 5]!, b1_1 = c[ob + 6]!, b1_2 = c[ob + 7]!, b1_3 = c[ob + 8]!, b2_0 = c[ob + 10]!, b2_1 = c[ob + 11]!, b2_2 = c[ob + 12]!, b3_0 = c[ob + 15]!, b3_1 = c[ob + 16]!, b4_0 = c[ob + 20]!;
+  for (let i = 0; i < count; i++) {
+    const ui = u[i]!, vi = v[i]!;
+    f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3)))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2))) + ui * ((a3_0 + vi * (a3_1)) + ui * ((a4_0)))));
+    g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3)))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2))) + ui * ((b3_0 + vi * (b3_1)) + ui * ((b4_0)))));
+  }
+}
+function sipDistortBlock4(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a1_0 = c[oa + 5]!, a1_1 = c[oa + 6]!, a1_2 = c[oa + 7]!, a1_3 = c[oa + 8]!, a2_0 = c[oa + 10]!, a2_1 = c[oa + 11]!, a2_2 = c[oa + 12]!, a3_0 = c[oa + 15]!, a3_1 = c[oa + 16]!, a4_0 = c[oa + 20]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b1_0 = c[ob + 5]!, b1_1 = c[ob + 6]!, b1_2 = c[ob + 7]!, b1_3 = c[ob + 8]!, b2_0 = c[ob + 10]!, b2_1 = c[ob + 11]!, b2_2 = c[ob + 12]!, b3_0 = c[ob + 15]!, b3_1 = c[ob + 16]!, b4_0 = c[ob + 20]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3)))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2))) + ui * ((a3_0 + vi * (a3_1)) + ui * ((a4_0))))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3)))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2))) + ui * ((b3_0 + vi * (b3_1)) + ui * ((b4_0))))));
+  }
+}
+function sipPairIdx4(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a1_0 = c[oa + 5]!, a1_1 = c[oa + 6]!, a1_2 = c[oa + 7]!, a1_3 = c[oa + 8]!, a2_0 = c[oa + 10]!, a2_1 = c[oa + 11]!, a2_2 = c[oa + 12]!, a3_0 = c[oa + 15]!, a3_1 = c[oa + 16]!, a4_0 = c[oa + 20]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b1_0 = c[ob + 5]!, b1_1 = c[ob + 6]!, b1_2 = c[ob + 7]!, b1_3 = c[ob + 8]!, b2_0 = c[ob + 10]!, b2_1 = c[ob + 11]!, b2_2 = c[ob + 12]!, b3_0 = c[ob + 15]!, b3_1 = c[ob + 16]!, b4_0 = c[ob + 20]!;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    f[j] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3)))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2))) + ui * ((a3_0 + vi * (a3_1)) + ui * ((a4_0)))));
+    g[j] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3)))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2))) + ui * ((b3_0 + vi * (b3_1)) + ui * ((b4_0)))));
+  }
+}
+function sipGradPairIdx4(
+  c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array,
+  f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a1_0 = c[oa + 5]!, a1_1 = c[oa + 6]!, a1_2 = c[oa + 7]!, a1_3 = c[oa + 8]!, a2_0 = c[oa + 10]!, a2_1 = c[oa + 11]!, a2_2 = c[oa + 12]!, a3_0 = c[oa + 15]!, a3_1 = c[oa + 16]!, a4_0 = c[oa + 20]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b1_0 = c[ob + 5]!, b1_1 = c[ob + 6]!, b1_2 = c[ob + 7]!, b1_3 = c[ob + 8]!, b2_0 = c[ob + 10]!, b2_1 = c[ob + 11]!, b2_2 = c[ob + 12]!, b3_0 = c[ob + 15]!, b3_1 = c[ob + 16]!, b4_0 = c[ob + 20]!;
+  const da0_1 = 1 * a0_1, da0_2 = 2 * a0_2, da0_3 = 3 * a0_3, da0_4 = 4 * a0_4, da1_1 = 1 * a1_1, da1_2 = 2 * a1_2, da1_3 = 3 * a1_3, da2_1 = 1 * a2_1, da2_2 = 2 * a2_2, da3_1 = 1 * a3_1;
+  const db0_1 = 1 * b0_1, db0_2 = 2 * b0_2, db0_3 = 3 * b0_3, db0_4 = 4 * b0_4, db1_1 = 1 * b1_1, db1_2 = 2 * b1_2, db1_3 = 3 * b1_3, db2_1 = 1 * b2_1, db2_2 = 2 * b2_2, db3_1 = 1 * b3_1;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    const ap0 = a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4))));
+    const ad0 = da0_1 + vi * (da0_2 + vi * (da0_3 + vi * (da0_4)));
+    const ap1 = a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3)));
+    const ad1 = da1_1 + vi * (da1_2 + vi * (da1_3));
+    const ap2 = a2_0 + vi * (a2_1 + vi * (a2_2));
+    const ad2 = da2_1 + vi * (da2_2);
+    const ap3 = a3_0 + vi * (a3_1);
+    const ad3 = da3_1;
+    const ap4 = a4_0;
+    const ad4 = 0;
+    f[j] = ap0 + ui * (ap1 + ui * (ap2 + ui * (ap3 + ui * (ap4))));
+    fu[j] = ap1 + ui * (2 * ap2 + ui * (3 * ap3 + ui * (4 * ap4)));
+    fv[j] = ad0 + ui * (ad1 + ui * (ad2 + ui * (ad3 + ui * (ad4))));
+    const bp0 = b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4))));
+    const bd0 = db0_1 + vi * (db0_2 + vi * (db0_3 + vi * (db0_4)));
+    const bp1 = b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3)));
+    const bd1 = db1_1 + vi * (db1_2 + vi * (db1_3));
+    const bp2 = b2_0 + vi * (b2_1 + vi * (b2_2));
+    const bd2 = db2_1 + vi * (db2_2);
+    const bp3 = b3_0 + vi * (b3_1);
+    const bd3 = db3_1;
+    const bp4 = b4_0;
+    const bd4 = 0;
+    g[j] = bp0 + ui * (bp1 + ui * (bp2 + ui * (bp3 + ui * (bp4))));
+    gu[j] = bp1 + ui * (2 * bp2 + ui * (3 * bp3 + ui * (4 * bp4)));
+    gv[j] = bd0 + ui * (bd1 + ui * (bd2 + ui * (bd3 + ui * (bd4))));
+  }
 }
 
 function sipPoly5(c: Float64Array, o: number, u: number, v: number): number {
@@ -127,6 +471,81 @@ function sipGrad5(c: Float64Array, o: number, u: number, v: number, g: Float64Ar
   g[0] = p0 + u * (p1 + u * (p2 + u * (p3 + u * (p4 + u * (p5)))));
   g[1] = p1 + u * (2 * p2 + u * (3 * p3 + u * (4 * p4 + u * (5 * p5))));
   g[2] = d0 + u * (d1 + u * (d2 + u * (d3 + u * (d4 + u * (d5)))));
+}
+function sipPairBlock5(c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a1_0 = c[oa + 6]!, a1_1 = c[oa + 7]!, a1_2 = c[oa + 8]!, a1_3 = c[oa + 9]!, a1_4 = c[oa + 10]!, a2_0 = c[oa + 12]!, a2_1 = c[oa + 13]!, a2_2 = c[oa + 14]!, a2_3 = c[oa + 15]!, a3_0 = c[oa + 18]!, a3_1 = c[oa + 19]!, a3_2 = c[oa + 20]!, a4_0 = c[oa + 24]!, a4_1 = c[oa + 25]!, a5_0 = c[oa + 30]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b1_0 = c[ob + 6]!, b1_1 = c[ob + 7]!, b1_2 = c[ob + 8]!, b1_3 = c[ob + 9]!, b1_4 = c[ob + 10]!, b2_0 = c[ob + 12]!, b2_1 = c[ob + 13]!, b2_2 = c[ob + 14]!, b2_3 = c[ob + 15]!, b3_0 = c[ob + 18]!, b3_1 = c[ob + 19]!, b3_2 = c[ob + 20]!, b4_0 = c[ob + 24]!, b4_1 = c[ob + 25]!, b5_0 = c[ob + 30]!;
+  for (let i = 0; i < count; i++) {
+    const ui = u[i]!, vi = v[i]!;
+    f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5)))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3)))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2))) + ui * ((a4_0 + vi * (a4_1)) + ui * ((a5_0))))));
+    g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5)))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3)))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2))) + ui * ((b4_0 + vi * (b4_1)) + ui * ((b5_0))))));
+  }
+}
+function sipDistortBlock5(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a1_0 = c[oa + 6]!, a1_1 = c[oa + 7]!, a1_2 = c[oa + 8]!, a1_3 = c[oa + 9]!, a1_4 = c[oa + 10]!, a2_0 = c[oa + 12]!, a2_1 = c[oa + 13]!, a2_2 = c[oa + 14]!, a2_3 = c[oa + 15]!, a3_0 = c[oa + 18]!, a3_1 = c[oa + 19]!, a3_2 = c[oa + 20]!, a4_0 = c[oa + 24]!, a4_1 = c[oa + 25]!, a5_0 = c[oa + 30]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b1_0 = c[ob + 6]!, b1_1 = c[ob + 7]!, b1_2 = c[ob + 8]!, b1_3 = c[ob + 9]!, b1_4 = c[ob + 10]!, b2_0 = c[ob + 12]!, b2_1 = c[ob + 13]!, b2_2 = c[ob + 14]!, b2_3 = c[ob + 15]!, b3_0 = c[ob + 18]!, b3_1 = c[ob + 19]!, b3_2 = c[ob + 20]!, b4_0 = c[ob + 24]!, b4_1 = c[ob + 25]!, b5_0 = c[ob + 30]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5)))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3)))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2))) + ui * ((a4_0 + vi * (a4_1)) + ui * ((a5_0)))))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5)))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3)))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2))) + ui * ((b4_0 + vi * (b4_1)) + ui * ((b5_0)))))));
+  }
+}
+function sipPairIdx5(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a1_0 = c[oa + 6]!, a1_1 = c[oa + 7]!, a1_2 = c[oa + 8]!, a1_3 = c[oa + 9]!, a1_4 = c[oa + 10]!, a2_0 = c[oa + 12]!, a2_1 = c[oa + 13]!, a2_2 = c[oa + 14]!, a2_3 = c[oa + 15]!, a3_0 = c[oa + 18]!, a3_1 = c[oa + 19]!, a3_2 = c[oa + 20]!, a4_0 = c[oa + 24]!, a4_1 = c[oa + 25]!, a5_0 = c[oa + 30]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b1_0 = c[ob + 6]!, b1_1 = c[ob + 7]!, b1_2 = c[ob + 8]!, b1_3 = c[ob + 9]!, b1_4 = c[ob + 10]!, b2_0 = c[ob + 12]!, b2_1 = c[ob + 13]!, b2_2 = c[ob + 14]!, b2_3 = c[ob + 15]!, b3_0 = c[ob + 18]!, b3_1 = c[ob + 19]!, b3_2 = c[ob + 20]!, b4_0 = c[ob + 24]!, b4_1 = c[ob + 25]!, b5_0 = c[ob + 30]!;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    f[j] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5)))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3)))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2))) + ui * ((a4_0 + vi * (a4_1)) + ui * ((a5_0))))));
+    g[j] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5)))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3)))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2))) + ui * ((b4_0 + vi * (b4_1)) + ui * ((b5_0))))));
+  }
+}
+function sipGradPairIdx5(
+  c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array,
+  f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a1_0 = c[oa + 6]!, a1_1 = c[oa + 7]!, a1_2 = c[oa + 8]!, a1_3 = c[oa + 9]!, a1_4 = c[oa + 10]!, a2_0 = c[oa + 12]!, a2_1 = c[oa + 13]!, a2_2 = c[oa + 14]!, a2_3 = c[oa + 15]!, a3_0 = c[oa + 18]!, a3_1 = c[oa + 19]!, a3_2 = c[oa + 20]!, a4_0 = c[oa + 24]!, a4_1 = c[oa + 25]!, a5_0 = c[oa + 30]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b1_0 = c[ob + 6]!, b1_1 = c[ob + 7]!, b1_2 = c[ob + 8]!, b1_3 = c[ob + 9]!, b1_4 = c[ob + 10]!, b2_0 = c[ob + 12]!, b2_1 = c[ob + 13]!, b2_2 = c[ob + 14]!, b2_3 = c[ob + 15]!, b3_0 = c[ob + 18]!, b3_1 = c[ob + 19]!, b3_2 = c[ob + 20]!, b4_0 = c[ob + 24]!, b4_1 = c[ob + 25]!, b5_0 = c[ob + 30]!;
+  const da0_1 = 1 * a0_1, da0_2 = 2 * a0_2, da0_3 = 3 * a0_3, da0_4 = 4 * a0_4, da0_5 = 5 * a0_5, da1_1 = 1 * a1_1, da1_2 = 2 * a1_2, da1_3 = 3 * a1_3, da1_4 = 4 * a1_4, da2_1 = 1 * a2_1, da2_2 = 2 * a2_2, da2_3 = 3 * a2_3, da3_1 = 1 * a3_1, da3_2 = 2 * a3_2, da4_1 = 1 * a4_1;
+  const db0_1 = 1 * b0_1, db0_2 = 2 * b0_2, db0_3 = 3 * b0_3, db0_4 = 4 * b0_4, db0_5 = 5 * b0_5, db1_1 = 1 * b1_1, db1_2 = 2 * b1_2, db1_3 = 3 * b1_3, db1_4 = 4 * b1_4, db2_1 = 1 * b2_1, db2_2 = 2 * b2_2, db2_3 = 3 * b2_3, db3_1 = 1 * b3_1, db3_2 = 2 * b3_2, db4_1 = 1 * b4_1;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    const ap0 = a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5)))));
+    const ad0 = da0_1 + vi * (da0_2 + vi * (da0_3 + vi * (da0_4 + vi * (da0_5))));
+    const ap1 = a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4))));
+    const ad1 = da1_1 + vi * (da1_2 + vi * (da1_3 + vi * (da1_4)));
+    const ap2 = a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3)));
+    const ad2 = da2_1 + vi * (da2_2 + vi * (da2_3));
+    const ap3 = a3_0 + vi * (a3_1 + vi * (a3_2));
+    const ad3 = da3_1 + vi * (da3_2);
+    const ap4 = a4_0 + vi * (a4_1);
+    const ad4 = da4_1;
+    const ap5 = a5_0;
+    const ad5 = 0;
+    f[j] = ap0 + ui * (ap1 + ui * (ap2 + ui * (ap3 + ui * (ap4 + ui * (ap5)))));
+    fu[j] = ap1 + ui * (2 * ap2 + ui * (3 * ap3 + ui * (4 * ap4 + ui * (5 * ap5))));
+    fv[j] = ad0 + ui * (ad1 + ui * (ad2 + ui * (ad3 + ui * (ad4 + ui * (ad5)))));
+    const bp0 = b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5)))));
+    const bd0 = db0_1 + vi * (db0_2 + vi * (db0_3 + vi * (db0_4 + vi * (db0_5))));
+    const bp1 = b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4))));
+    const bd1 = db1_1 + vi * (db1_2 + vi * (db1_3 + vi * (db1_4)));
+    const bp2 = b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3)));
+    const bd2 = db2_1 + vi * (db2_2 + vi * (db2_3));
+    const bp3 = b3_0 + vi * (b3_1 + vi * (b3_2));
+    const bd3 = db3_1 + vi * (db3_2);
+    const bp4 = b4_0 + vi * (b4_1);
+    const bd4 = db4_1;
+    const bp5 = b5_0;
+    const bd5 = 0;
+    g[j] = bp0 + ui * (bp1 + ui * (bp2 + ui * (bp3 + ui * (bp4 + ui * (bp5)))));
+    gu[j] = bp1 + ui * (2 * bp2 + ui * (3 * bp3 + ui * (4 * bp4 + ui * (5 * bp5))));
+    gv[j] = bd0 + ui * (bd1 + ui * (bd2 + ui * (bd3 + ui * (bd4 + ui * (bd5)))));
+  }
 }
 
 function sipPoly6(c: Float64Array, o: number, u: number, v: number): number {
@@ -157,6 +576,85 @@ function sipGrad6(c: Float64Array, o: number, u: number, v: number, g: Float64Ar
   g[0] = p0 + u * (p1 + u * (p2 + u * (p3 + u * (p4 + u * (p5 + u * (p6))))));
   g[1] = p1 + u * (2 * p2 + u * (3 * p3 + u * (4 * p4 + u * (5 * p5 + u * (6 * p6)))));
   g[2] = d0 + u * (d1 + u * (d2 + u * (d3 + u * (d4 + u * (d5 + u * (d6))))));
+}
+function sipPairBlock6(c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a1_0 = c[oa + 7]!, a1_1 = c[oa + 8]!, a1_2 = c[oa + 9]!, a1_3 = c[oa + 10]!, a1_4 = c[oa + 11]!, a1_5 = c[oa + 12]!, a2_0 = c[oa + 14]!, a2_1 = c[oa + 15]!, a2_2 = c[oa + 16]!, a2_3 = c[oa + 17]!, a2_4 = c[oa + 18]!, a3_0 = c[oa + 21]!, a3_1 = c[oa + 22]!, a3_2 = c[oa + 23]!, a3_3 = c[oa + 24]!, a4_0 = c[oa + 28]!, a4_1 = c[oa + 29]!, a4_2 = c[oa + 30]!, a5_0 = c[oa + 35]!, a5_1 = c[oa + 36]!, a6_0 = c[oa + 42]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b1_0 = c[ob + 7]!, b1_1 = c[ob + 8]!, b1_2 = c[ob + 9]!, b1_3 = c[ob + 10]!, b1_4 = c[ob + 11]!, b1_5 = c[ob + 12]!, b2_0 = c[ob + 14]!, b2_1 = c[ob + 15]!, b2_2 = c[ob + 16]!, b2_3 = c[ob + 17]!, b2_4 = c[ob + 18]!, b3_0 = c[ob + 21]!, b3_1 = c[ob + 22]!, b3_2 = c[ob + 23]!, b3_3 = c[ob + 24]!, b4_0 = c[ob + 28]!, b4_1 = c[ob + 29]!, b4_2 = c[ob + 30]!, b5_0 = c[ob + 35]!, b5_1 = c[ob + 36]!, b6_0 = c[ob + 42]!;
+  for (let i = 0; i < count; i++) {
+    const ui = u[i]!, vi = v[i]!;
+    f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5)))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3)))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2))) + ui * ((a5_0 + vi * (a5_1)) + ui * ((a6_0)))))));
+    g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5)))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3)))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2))) + ui * ((b5_0 + vi * (b5_1)) + ui * ((b6_0)))))));
+  }
+}
+function sipDistortBlock6(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a1_0 = c[oa + 7]!, a1_1 = c[oa + 8]!, a1_2 = c[oa + 9]!, a1_3 = c[oa + 10]!, a1_4 = c[oa + 11]!, a1_5 = c[oa + 12]!, a2_0 = c[oa + 14]!, a2_1 = c[oa + 15]!, a2_2 = c[oa + 16]!, a2_3 = c[oa + 17]!, a2_4 = c[oa + 18]!, a3_0 = c[oa + 21]!, a3_1 = c[oa + 22]!, a3_2 = c[oa + 23]!, a3_3 = c[oa + 24]!, a4_0 = c[oa + 28]!, a4_1 = c[oa + 29]!, a4_2 = c[oa + 30]!, a5_0 = c[oa + 35]!, a5_1 = c[oa + 36]!, a6_0 = c[oa + 42]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b1_0 = c[ob + 7]!, b1_1 = c[ob + 8]!, b1_2 = c[ob + 9]!, b1_3 = c[ob + 10]!, b1_4 = c[ob + 11]!, b1_5 = c[ob + 12]!, b2_0 = c[ob + 14]!, b2_1 = c[ob + 15]!, b2_2 = c[ob + 16]!, b2_3 = c[ob + 17]!, b2_4 = c[ob + 18]!, b3_0 = c[ob + 21]!, b3_1 = c[ob + 22]!, b3_2 = c[ob + 23]!, b3_3 = c[ob + 24]!, b4_0 = c[ob + 28]!, b4_1 = c[ob + 29]!, b4_2 = c[ob + 30]!, b5_0 = c[ob + 35]!, b5_1 = c[ob + 36]!, b6_0 = c[ob + 42]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5)))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3)))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2))) + ui * ((a5_0 + vi * (a5_1)) + ui * ((a6_0))))))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5)))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3)))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2))) + ui * ((b5_0 + vi * (b5_1)) + ui * ((b6_0))))))));
+  }
+}
+function sipPairIdx6(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a1_0 = c[oa + 7]!, a1_1 = c[oa + 8]!, a1_2 = c[oa + 9]!, a1_3 = c[oa + 10]!, a1_4 = c[oa + 11]!, a1_5 = c[oa + 12]!, a2_0 = c[oa + 14]!, a2_1 = c[oa + 15]!, a2_2 = c[oa + 16]!, a2_3 = c[oa + 17]!, a2_4 = c[oa + 18]!, a3_0 = c[oa + 21]!, a3_1 = c[oa + 22]!, a3_2 = c[oa + 23]!, a3_3 = c[oa + 24]!, a4_0 = c[oa + 28]!, a4_1 = c[oa + 29]!, a4_2 = c[oa + 30]!, a5_0 = c[oa + 35]!, a5_1 = c[oa + 36]!, a6_0 = c[oa + 42]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b1_0 = c[ob + 7]!, b1_1 = c[ob + 8]!, b1_2 = c[ob + 9]!, b1_3 = c[ob + 10]!, b1_4 = c[ob + 11]!, b1_5 = c[ob + 12]!, b2_0 = c[ob + 14]!, b2_1 = c[ob + 15]!, b2_2 = c[ob + 16]!, b2_3 = c[ob + 17]!, b2_4 = c[ob + 18]!, b3_0 = c[ob + 21]!, b3_1 = c[ob + 22]!, b3_2 = c[ob + 23]!, b3_3 = c[ob + 24]!, b4_0 = c[ob + 28]!, b4_1 = c[ob + 29]!, b4_2 = c[ob + 30]!, b5_0 = c[ob + 35]!, b5_1 = c[ob + 36]!, b6_0 = c[ob + 42]!;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    f[j] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5)))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3)))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2))) + ui * ((a5_0 + vi * (a5_1)) + ui * ((a6_0)))))));
+    g[j] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5)))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3)))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2))) + ui * ((b5_0 + vi * (b5_1)) + ui * ((b6_0)))))));
+  }
+}
+function sipGradPairIdx6(
+  c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array,
+  f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a1_0 = c[oa + 7]!, a1_1 = c[oa + 8]!, a1_2 = c[oa + 9]!, a1_3 = c[oa + 10]!, a1_4 = c[oa + 11]!, a1_5 = c[oa + 12]!, a2_0 = c[oa + 14]!, a2_1 = c[oa + 15]!, a2_2 = c[oa + 16]!, a2_3 = c[oa + 17]!, a2_4 = c[oa + 18]!, a3_0 = c[oa + 21]!, a3_1 = c[oa + 22]!, a3_2 = c[oa + 23]!, a3_3 = c[oa + 24]!, a4_0 = c[oa + 28]!, a4_1 = c[oa + 29]!, a4_2 = c[oa + 30]!, a5_0 = c[oa + 35]!, a5_1 = c[oa + 36]!, a6_0 = c[oa + 42]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b1_0 = c[ob + 7]!, b1_1 = c[ob + 8]!, b1_2 = c[ob + 9]!, b1_3 = c[ob + 10]!, b1_4 = c[ob + 11]!, b1_5 = c[ob + 12]!, b2_0 = c[ob + 14]!, b2_1 = c[ob + 15]!, b2_2 = c[ob + 16]!, b2_3 = c[ob + 17]!, b2_4 = c[ob + 18]!, b3_0 = c[ob + 21]!, b3_1 = c[ob + 22]!, b3_2 = c[ob + 23]!, b3_3 = c[ob + 24]!, b4_0 = c[ob + 28]!, b4_1 = c[ob + 29]!, b4_2 = c[ob + 30]!, b5_0 = c[ob + 35]!, b5_1 = c[ob + 36]!, b6_0 = c[ob + 42]!;
+  const da0_1 = 1 * a0_1, da0_2 = 2 * a0_2, da0_3 = 3 * a0_3, da0_4 = 4 * a0_4, da0_5 = 5 * a0_5, da0_6 = 6 * a0_6, da1_1 = 1 * a1_1, da1_2 = 2 * a1_2, da1_3 = 3 * a1_3, da1_4 = 4 * a1_4, da1_5 = 5 * a1_5, da2_1 = 1 * a2_1, da2_2 = 2 * a2_2, da2_3 = 3 * a2_3, da2_4 = 4 * a2_4, da3_1 = 1 * a3_1, da3_2 = 2 * a3_2, da3_3 = 3 * a3_3, da4_1 = 1 * a4_1, da4_2 = 2 * a4_2, da5_1 = 1 * a5_1;
+  const db0_1 = 1 * b0_1, db0_2 = 2 * b0_2, db0_3 = 3 * b0_3, db0_4 = 4 * b0_4, db0_5 = 5 * b0_5, db0_6 = 6 * b0_6, db1_1 = 1 * b1_1, db1_2 = 2 * b1_2, db1_3 = 3 * b1_3, db1_4 = 4 * b1_4, db1_5 = 5 * b1_5, db2_1 = 1 * b2_1, db2_2 = 2 * b2_2, db2_3 = 3 * b2_3, db2_4 = 4 * b2_4, db3_1 = 1 * b3_1, db3_2 = 2 * b3_2, db3_3 = 3 * b3_3, db4_1 = 1 * b4_1, db4_2 = 2 * b4_2, db5_1 = 1 * b5_1;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    const ap0 = a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6))))));
+    const ad0 = da0_1 + vi * (da0_2 + vi * (da0_3 + vi * (da0_4 + vi * (da0_5 + vi * (da0_6)))));
+    const ap1 = a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5)))));
+    const ad1 = da1_1 + vi * (da1_2 + vi * (da1_3 + vi * (da1_4 + vi * (da1_5))));
+    const ap2 = a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4))));
+    const ad2 = da2_1 + vi * (da2_2 + vi * (da2_3 + vi * (da2_4)));
+    const ap3 = a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3)));
+    const ad3 = da3_1 + vi * (da3_2 + vi * (da3_3));
+    const ap4 = a4_0 + vi * (a4_1 + vi * (a4_2));
+    const ad4 = da4_1 + vi * (da4_2);
+    const ap5 = a5_0 + vi * (a5_1);
+    const ad5 = da5_1;
+    const ap6 = a6_0;
+    const ad6 = 0;
+    f[j] = ap0 + ui * (ap1 + ui * (ap2 + ui * (ap3 + ui * (ap4 + ui * (ap5 + ui * (ap6))))));
+    fu[j] = ap1 + ui * (2 * ap2 + ui * (3 * ap3 + ui * (4 * ap4 + ui * (5 * ap5 + ui * (6 * ap6)))));
+    fv[j] = ad0 + ui * (ad1 + ui * (ad2 + ui * (ad3 + ui * (ad4 + ui * (ad5 + ui * (ad6))))));
+    const bp0 = b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6))))));
+    const bd0 = db0_1 + vi * (db0_2 + vi * (db0_3 + vi * (db0_4 + vi * (db0_5 + vi * (db0_6)))));
+    const bp1 = b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5)))));
+    const bd1 = db1_1 + vi * (db1_2 + vi * (db1_3 + vi * (db1_4 + vi * (db1_5))));
+    const bp2 = b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4))));
+    const bd2 = db2_1 + vi * (db2_2 + vi * (db2_3 + vi * (db2_4)));
+    const bp3 = b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3)));
+    const bd3 = db3_1 + vi * (db3_2 + vi * (db3_3));
+    const bp4 = b4_0 + vi * (b4_1 + vi * (b4_2));
+    const bd4 = db4_1 + vi * (db4_2);
+    const bp5 = b5_0 + vi * (b5_1);
+    const bd5 = db5_1;
+    const bp6 = b6_0;
+    const bd6 = 0;
+    g[j] = bp0 + ui * (bp1 + ui * (bp2 + ui * (bp3 + ui * (bp4 + ui * (bp5 + ui * (bp6))))));
+    gu[j] = bp1 + ui * (2 * bp2 + ui * (3 * bp3 + ui * (4 * bp4 + ui * (5 * bp5 + ui * (6 * bp6)))));
+    gv[j] = bd0 + ui * (bd1 + ui * (bd2 + ui * (bd3 + ui * (bd4 + ui * (bd5 + ui * (bd6))))));
+  }
 }
 
 function sipPoly7(c: Float64Array, o: number, u: number, v: number): number {
@@ -190,6 +688,89 @@ function sipGrad7(c: Float64Array, o: number, u: number, v: number, g: Float64Ar
   g[0] = p0 + u * (p1 + u * (p2 + u * (p3 + u * (p4 + u * (p5 + u * (p6 + u * (p7)))))));
   g[1] = p1 + u * (2 * p2 + u * (3 * p3 + u * (4 * p4 + u * (5 * p5 + u * (6 * p6 + u * (7 * p7))))));
   g[2] = d0 + u * (d1 + u * (d2 + u * (d3 + u * (d4 + u * (d5 + u * (d6 + u * (d7)))))));
+}
+function sipPairBlock7(c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a1_0 = c[oa + 8]!, a1_1 = c[oa + 9]!, a1_2 = c[oa + 10]!, a1_3 = c[oa + 11]!, a1_4 = c[oa + 12]!, a1_5 = c[oa + 13]!, a1_6 = c[oa + 14]!, a2_0 = c[oa + 16]!, a2_1 = c[oa + 17]!, a2_2 = c[oa + 18]!, a2_3 = c[oa + 19]!, a2_4 = c[oa + 20]!, a2_5 = c[oa + 21]!, a3_0 = c[oa + 24]!, a3_1 = c[oa + 25]!, a3_2 = c[oa + 26]!, a3_3 = c[oa + 27]!, a3_4 = c[oa + 28]!, a4_0 = c[oa + 32]!, a4_1 = c[oa + 33]!, a4_2 = c[oa + 34]!, a4_3 = c[oa + 35]!, a5_0 = c[oa + 40]!, a5_1 = c[oa + 41]!, a5_2 = c[oa + 42]!, a6_0 = c[oa + 48]!, a6_1 = c[oa + 49]!, a7_0 = c[oa + 56]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b1_0 = c[ob + 8]!, b1_1 = c[ob + 9]!, b1_2 = c[ob + 10]!, b1_3 = c[ob + 11]!, b1_4 = c[ob + 12]!, b1_5 = c[ob + 13]!, b1_6 = c[ob + 14]!, b2_0 = c[ob + 16]!, b2_1 = c[ob + 17]!, b2_2 = c[ob + 18]!, b2_3 = c[ob + 19]!, b2_4 = c[ob + 20]!, b2_5 = c[ob + 21]!, b3_0 = c[ob + 24]!, b3_1 = c[ob + 25]!, b3_2 = c[ob + 26]!, b3_3 = c[ob + 27]!, b3_4 = c[ob + 28]!, b4_0 = c[ob + 32]!, b4_1 = c[ob + 33]!, b4_2 = c[ob + 34]!, b4_3 = c[ob + 35]!, b5_0 = c[ob + 40]!, b5_1 = c[ob + 41]!, b5_2 = c[ob + 42]!, b6_0 = c[ob + 48]!, b6_1 = c[ob + 49]!, b7_0 = c[ob + 56]!;
+  for (let i = 0; i < count; i++) {
+    const ui = u[i]!, vi = v[i]!;
+    f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7)))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5)))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3)))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2))) + ui * ((a6_0 + vi * (a6_1)) + ui * ((a7_0))))))));
+    g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7)))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5)))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3)))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2))) + ui * ((b6_0 + vi * (b6_1)) + ui * ((b7_0))))))));
+  }
+}
+function sipDistortBlock7(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a1_0 = c[oa + 8]!, a1_1 = c[oa + 9]!, a1_2 = c[oa + 10]!, a1_3 = c[oa + 11]!, a1_4 = c[oa + 12]!, a1_5 = c[oa + 13]!, a1_6 = c[oa + 14]!, a2_0 = c[oa + 16]!, a2_1 = c[oa + 17]!, a2_2 = c[oa + 18]!, a2_3 = c[oa + 19]!, a2_4 = c[oa + 20]!, a2_5 = c[oa + 21]!, a3_0 = c[oa + 24]!, a3_1 = c[oa + 25]!, a3_2 = c[oa + 26]!, a3_3 = c[oa + 27]!, a3_4 = c[oa + 28]!, a4_0 = c[oa + 32]!, a4_1 = c[oa + 33]!, a4_2 = c[oa + 34]!, a4_3 = c[oa + 35]!, a5_0 = c[oa + 40]!, a5_1 = c[oa + 41]!, a5_2 = c[oa + 42]!, a6_0 = c[oa + 48]!, a6_1 = c[oa + 49]!, a7_0 = c[oa + 56]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b1_0 = c[ob + 8]!, b1_1 = c[ob + 9]!, b1_2 = c[ob + 10]!, b1_3 = c[ob + 11]!, b1_4 = c[ob + 12]!, b1_5 = c[ob + 13]!, b1_6 = c[ob + 14]!, b2_0 = c[ob + 16]!, b2_1 = c[ob + 17]!, b2_2 = c[ob + 18]!, b2_3 = c[ob + 19]!, b2_4 = c[ob + 20]!, b2_5 = c[ob + 21]!, b3_0 = c[ob + 24]!, b3_1 = c[ob + 25]!, b3_2 = c[ob + 26]!, b3_3 = c[ob + 27]!, b3_4 = c[ob + 28]!, b4_0 = c[ob + 32]!, b4_1 = c[ob + 33]!, b4_2 = c[ob + 34]!, b4_3 = c[ob + 35]!, b5_0 = c[ob + 40]!, b5_1 = c[ob + 41]!, b5_2 = c[ob + 42]!, b6_0 = c[ob + 48]!, b6_1 = c[ob + 49]!, b7_0 = c[ob + 56]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7)))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5)))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3)))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2))) + ui * ((a6_0 + vi * (a6_1)) + ui * ((a7_0)))))))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7)))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5)))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3)))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2))) + ui * ((b6_0 + vi * (b6_1)) + ui * ((b7_0)))))))));
+  }
+}
+function sipPairIdx7(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a1_0 = c[oa + 8]!, a1_1 = c[oa + 9]!, a1_2 = c[oa + 10]!, a1_3 = c[oa + 11]!, a1_4 = c[oa + 12]!, a1_5 = c[oa + 13]!, a1_6 = c[oa + 14]!, a2_0 = c[oa + 16]!, a2_1 = c[oa + 17]!, a2_2 = c[oa + 18]!, a2_3 = c[oa + 19]!, a2_4 = c[oa + 20]!, a2_5 = c[oa + 21]!, a3_0 = c[oa + 24]!, a3_1 = c[oa + 25]!, a3_2 = c[oa + 26]!, a3_3 = c[oa + 27]!, a3_4 = c[oa + 28]!, a4_0 = c[oa + 32]!, a4_1 = c[oa + 33]!, a4_2 = c[oa + 34]!, a4_3 = c[oa + 35]!, a5_0 = c[oa + 40]!, a5_1 = c[oa + 41]!, a5_2 = c[oa + 42]!, a6_0 = c[oa + 48]!, a6_1 = c[oa + 49]!, a7_0 = c[oa + 56]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b1_0 = c[ob + 8]!, b1_1 = c[ob + 9]!, b1_2 = c[ob + 10]!, b1_3 = c[ob + 11]!, b1_4 = c[ob + 12]!, b1_5 = c[ob + 13]!, b1_6 = c[ob + 14]!, b2_0 = c[ob + 16]!, b2_1 = c[ob + 17]!, b2_2 = c[ob + 18]!, b2_3 = c[ob + 19]!, b2_4 = c[ob + 20]!, b2_5 = c[ob + 21]!, b3_0 = c[ob + 24]!, b3_1 = c[ob + 25]!, b3_2 = c[ob + 26]!, b3_3 = c[ob + 27]!, b3_4 = c[ob + 28]!, b4_0 = c[ob + 32]!, b4_1 = c[ob + 33]!, b4_2 = c[ob + 34]!, b4_3 = c[ob + 35]!, b5_0 = c[ob + 40]!, b5_1 = c[ob + 41]!, b5_2 = c[ob + 42]!, b6_0 = c[ob + 48]!, b6_1 = c[ob + 49]!, b7_0 = c[ob + 56]!;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    f[j] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7)))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5)))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3)))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2))) + ui * ((a6_0 + vi * (a6_1)) + ui * ((a7_0))))))));
+    g[j] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7)))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5)))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3)))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2))) + ui * ((b6_0 + vi * (b6_1)) + ui * ((b7_0))))))));
+  }
+}
+function sipGradPairIdx7(
+  c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array,
+  f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a1_0 = c[oa + 8]!, a1_1 = c[oa + 9]!, a1_2 = c[oa + 10]!, a1_3 = c[oa + 11]!, a1_4 = c[oa + 12]!, a1_5 = c[oa + 13]!, a1_6 = c[oa + 14]!, a2_0 = c[oa + 16]!, a2_1 = c[oa + 17]!, a2_2 = c[oa + 18]!, a2_3 = c[oa + 19]!, a2_4 = c[oa + 20]!, a2_5 = c[oa + 21]!, a3_0 = c[oa + 24]!, a3_1 = c[oa + 25]!, a3_2 = c[oa + 26]!, a3_3 = c[oa + 27]!, a3_4 = c[oa + 28]!, a4_0 = c[oa + 32]!, a4_1 = c[oa + 33]!, a4_2 = c[oa + 34]!, a4_3 = c[oa + 35]!, a5_0 = c[oa + 40]!, a5_1 = c[oa + 41]!, a5_2 = c[oa + 42]!, a6_0 = c[oa + 48]!, a6_1 = c[oa + 49]!, a7_0 = c[oa + 56]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b1_0 = c[ob + 8]!, b1_1 = c[ob + 9]!, b1_2 = c[ob + 10]!, b1_3 = c[ob + 11]!, b1_4 = c[ob + 12]!, b1_5 = c[ob + 13]!, b1_6 = c[ob + 14]!, b2_0 = c[ob + 16]!, b2_1 = c[ob + 17]!, b2_2 = c[ob + 18]!, b2_3 = c[ob + 19]!, b2_4 = c[ob + 20]!, b2_5 = c[ob + 21]!, b3_0 = c[ob + 24]!, b3_1 = c[ob + 25]!, b3_2 = c[ob + 26]!, b3_3 = c[ob + 27]!, b3_4 = c[ob + 28]!, b4_0 = c[ob + 32]!, b4_1 = c[ob + 33]!, b4_2 = c[ob + 34]!, b4_3 = c[ob + 35]!, b5_0 = c[ob + 40]!, b5_1 = c[ob + 41]!, b5_2 = c[ob + 42]!, b6_0 = c[ob + 48]!, b6_1 = c[ob + 49]!, b7_0 = c[ob + 56]!;
+  const da0_1 = 1 * a0_1, da0_2 = 2 * a0_2, da0_3 = 3 * a0_3, da0_4 = 4 * a0_4, da0_5 = 5 * a0_5, da0_6 = 6 * a0_6, da0_7 = 7 * a0_7, da1_1 = 1 * a1_1, da1_2 = 2 * a1_2, da1_3 = 3 * a1_3, da1_4 = 4 * a1_4, da1_5 = 5 * a1_5, da1_6 = 6 * a1_6, da2_1 = 1 * a2_1, da2_2 = 2 * a2_2, da2_3 = 3 * a2_3, da2_4 = 4 * a2_4, da2_5 = 5 * a2_5, da3_1 = 1 * a3_1, da3_2 = 2 * a3_2, da3_3 = 3 * a3_3, da3_4 = 4 * a3_4, da4_1 = 1 * a4_1, da4_2 = 2 * a4_2, da4_3 = 3 * a4_3, da5_1 = 1 * a5_1, da5_2 = 2 * a5_2, da6_1 = 1 * a6_1;
+  const db0_1 = 1 * b0_1, db0_2 = 2 * b0_2, db0_3 = 3 * b0_3, db0_4 = 4 * b0_4, db0_5 = 5 * b0_5, db0_6 = 6 * b0_6, db0_7 = 7 * b0_7, db1_1 = 1 * b1_1, db1_2 = 2 * b1_2, db1_3 = 3 * b1_3, db1_4 = 4 * b1_4, db1_5 = 5 * b1_5, db1_6 = 6 * b1_6, db2_1 = 1 * b2_1, db2_2 = 2 * b2_2, db2_3 = 3 * b2_3, db2_4 = 4 * b2_4, db2_5 = 5 * b2_5, db3_1 = 1 * b3_1, db3_2 = 2 * b3_2, db3_3 = 3 * b3_3, db3_4 = 4 * b3_4, db4_1 = 1 * b4_1, db4_2 = 2 * b4_2, db4_3 = 3 * b4_3, db5_1 = 1 * b5_1, db5_2 = 2 * b5_2, db6_1 = 1 * b6_1;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    const ap0 = a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7)))))));
+    const ad0 = da0_1 + vi * (da0_2 + vi * (da0_3 + vi * (da0_4 + vi * (da0_5 + vi * (da0_6 + vi * (da0_7))))));
+    const ap1 = a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6))))));
+    const ad1 = da1_1 + vi * (da1_2 + vi * (da1_3 + vi * (da1_4 + vi * (da1_5 + vi * (da1_6)))));
+    const ap2 = a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5)))));
+    const ad2 = da2_1 + vi * (da2_2 + vi * (da2_3 + vi * (da2_4 + vi * (da2_5))));
+    const ap3 = a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4))));
+    const ad3 = da3_1 + vi * (da3_2 + vi * (da3_3 + vi * (da3_4)));
+    const ap4 = a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3)));
+    const ad4 = da4_1 + vi * (da4_2 + vi * (da4_3));
+    const ap5 = a5_0 + vi * (a5_1 + vi * (a5_2));
+    const ad5 = da5_1 + vi * (da5_2);
+    const ap6 = a6_0 + vi * (a6_1);
+    const ad6 = da6_1;
+    const ap7 = a7_0;
+    const ad7 = 0;
+    f[j] = ap0 + ui * (ap1 + ui * (ap2 + ui * (ap3 + ui * (ap4 + ui * (ap5 + ui * (ap6 + ui * (ap7)))))));
+    fu[j] = ap1 + ui * (2 * ap2 + ui * (3 * ap3 + ui * (4 * ap4 + ui * (5 * ap5 + ui * (6 * ap6 + ui * (7 * ap7))))));
+    fv[j] = ad0 + ui * (ad1 + ui * (ad2 + ui * (ad3 + ui * (ad4 + ui * (ad5 + ui * (ad6 + ui * (ad7)))))));
+    const bp0 = b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7)))))));
+    const bd0 = db0_1 + vi * (db0_2 + vi * (db0_3 + vi * (db0_4 + vi * (db0_5 + vi * (db0_6 + vi * (db0_7))))));
+    const bp1 = b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6))))));
+    const bd1 = db1_1 + vi * (db1_2 + vi * (db1_3 + vi * (db1_4 + vi * (db1_5 + vi * (db1_6)))));
+    const bp2 = b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5)))));
+    const bd2 = db2_1 + vi * (db2_2 + vi * (db2_3 + vi * (db2_4 + vi * (db2_5))));
+    const bp3 = b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4))));
+    const bd3 = db3_1 + vi * (db3_2 + vi * (db3_3 + vi * (db3_4)));
+    const bp4 = b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3)));
+    const bd4 = db4_1 + vi * (db4_2 + vi * (db4_3));
+    const bp5 = b5_0 + vi * (b5_1 + vi * (b5_2));
+    const bd5 = db5_1 + vi * (db5_2);
+    const bp6 = b6_0 + vi * (b6_1);
+    const bd6 = db6_1;
+    const bp7 = b7_0;
+    const bd7 = 0;
+    g[j] = bp0 + ui * (bp1 + ui * (bp2 + ui * (bp3 + ui * (bp4 + ui * (bp5 + ui * (bp6 + ui * (bp7)))))));
+    gu[j] = bp1 + ui * (2 * bp2 + ui * (3 * bp3 + ui * (4 * bp4 + ui * (5 * bp5 + ui * (6 * bp6 + ui * (7 * bp7))))));
+    gv[j] = bd0 + ui * (bd1 + ui * (bd2 + ui * (bd3 + ui * (bd4 + ui * (bd5 + ui * (bd6 + ui * (bd7)))))));
+  }
 }
 
 function sipPoly8(c: Float64Array, o: number, u: number, v: number): number {
@@ -226,6 +807,93 @@ function sipGrad8(c: Float64Array, o: number, u: number, v: number, g: Float64Ar
   g[0] = p0 + u * (p1 + u * (p2 + u * (p3 + u * (p4 + u * (p5 + u * (p6 + u * (p7 + u * (p8))))))));
   g[1] = p1 + u * (2 * p2 + u * (3 * p3 + u * (4 * p4 + u * (5 * p5 + u * (6 * p6 + u * (7 * p7 + u * (8 * p8)))))));
   g[2] = d0 + u * (d1 + u * (d2 + u * (d3 + u * (d4 + u * (d5 + u * (d6 + u * (d7 + u * (d8))))))));
+}
+function sipPairBlock8(c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a0_8 = c[oa + 8]!, a1_0 = c[oa + 9]!, a1_1 = c[oa + 10]!, a1_2 = c[oa + 11]!, a1_3 = c[oa + 12]!, a1_4 = c[oa + 13]!, a1_5 = c[oa + 14]!, a1_6 = c[oa + 15]!, a1_7 = c[oa + 16]!, a2_0 = c[oa + 18]!, a2_1 = c[oa + 19]!, a2_2 = c[oa + 20]!, a2_3 = c[oa + 21]!, a2_4 = c[oa + 22]!, a2_5 = c[oa + 23]!, a2_6 = c[oa + 24]!, a3_0 = c[oa + 27]!, a3_1 = c[oa + 28]!, a3_2 = c[oa + 29]!, a3_3 = c[oa + 30]!, a3_4 = c[oa + 31]!, a3_5 = c[oa + 32]!, a4_0 = c[oa + 36]!, a4_1 = c[oa + 37]!, a4_2 = c[oa + 38]!, a4_3 = c[oa + 39]!, a4_4 = c[oa + 40]!, a5_0 = c[oa + 45]!, a5_1 = c[oa + 46]!, a5_2 = c[oa + 47]!, a5_3 = c[oa + 48]!, a6_0 = c[oa + 54]!, a6_1 = c[oa + 55]!, a6_2 = c[oa + 56]!, a7_0 = c[oa + 63]!, a7_1 = c[oa + 64]!, a8_0 = c[oa + 72]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b0_8 = c[ob + 8]!, b1_0 = c[ob + 9]!, b1_1 = c[ob + 10]!, b1_2 = c[ob + 11]!, b1_3 = c[ob + 12]!, b1_4 = c[ob + 13]!, b1_5 = c[ob + 14]!, b1_6 = c[ob + 15]!, b1_7 = c[ob + 16]!, b2_0 = c[ob + 18]!, b2_1 = c[ob + 19]!, b2_2 = c[ob + 20]!, b2_3 = c[ob + 21]!, b2_4 = c[ob + 22]!, b2_5 = c[ob + 23]!, b2_6 = c[ob + 24]!, b3_0 = c[ob + 27]!, b3_1 = c[ob + 28]!, b3_2 = c[ob + 29]!, b3_3 = c[ob + 30]!, b3_4 = c[ob + 31]!, b3_5 = c[ob + 32]!, b4_0 = c[ob + 36]!, b4_1 = c[ob + 37]!, b4_2 = c[ob + 38]!, b4_3 = c[ob + 39]!, b4_4 = c[ob + 40]!, b5_0 = c[ob + 45]!, b5_1 = c[ob + 46]!, b5_2 = c[ob + 47]!, b5_3 = c[ob + 48]!, b6_0 = c[ob + 54]!, b6_1 = c[ob + 55]!, b6_2 = c[ob + 56]!, b7_0 = c[ob + 63]!, b7_1 = c[ob + 64]!, b8_0 = c[ob + 72]!;
+  for (let i = 0; i < count; i++) {
+    const ui = u[i]!, vi = v[i]!;
+    f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7 + vi * (a0_8))))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6 + vi * (a1_7)))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5 + vi * (a2_6))))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4 + vi * (a3_5)))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3 + vi * (a4_4))))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2 + vi * (a5_3)))) + ui * ((a6_0 + vi * (a6_1 + vi * (a6_2))) + ui * ((a7_0 + vi * (a7_1)) + ui * ((a8_0)))))))));
+    g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7 + vi * (b0_8))))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6 + vi * (b1_7)))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5 + vi * (b2_6))))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4 + vi * (b3_5)))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3 + vi * (b4_4))))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2 + vi * (b5_3)))) + ui * ((b6_0 + vi * (b6_1 + vi * (b6_2))) + ui * ((b7_0 + vi * (b7_1)) + ui * ((b8_0)))))))));
+  }
+}
+function sipDistortBlock8(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a0_8 = c[oa + 8]!, a1_0 = c[oa + 9]!, a1_1 = c[oa + 10]!, a1_2 = c[oa + 11]!, a1_3 = c[oa + 12]!, a1_4 = c[oa + 13]!, a1_5 = c[oa + 14]!, a1_6 = c[oa + 15]!, a1_7 = c[oa + 16]!, a2_0 = c[oa + 18]!, a2_1 = c[oa + 19]!, a2_2 = c[oa + 20]!, a2_3 = c[oa + 21]!, a2_4 = c[oa + 22]!, a2_5 = c[oa + 23]!, a2_6 = c[oa + 24]!, a3_0 = c[oa + 27]!, a3_1 = c[oa + 28]!, a3_2 = c[oa + 29]!, a3_3 = c[oa + 30]!, a3_4 = c[oa + 31]!, a3_5 = c[oa + 32]!, a4_0 = c[oa + 36]!, a4_1 = c[oa + 37]!, a4_2 = c[oa + 38]!, a4_3 = c[oa + 39]!, a4_4 = c[oa + 40]!, a5_0 = c[oa + 45]!, a5_1 = c[oa + 46]!, a5_2 = c[oa + 47]!, a5_3 = c[oa + 48]!, a6_0 = c[oa + 54]!, a6_1 = c[oa + 55]!, a6_2 = c[oa + 56]!, a7_0 = c[oa + 63]!, a7_1 = c[oa + 64]!, a8_0 = c[oa + 72]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b0_8 = c[ob + 8]!, b1_0 = c[ob + 9]!, b1_1 = c[ob + 10]!, b1_2 = c[ob + 11]!, b1_3 = c[ob + 12]!, b1_4 = c[ob + 13]!, b1_5 = c[ob + 14]!, b1_6 = c[ob + 15]!, b1_7 = c[ob + 16]!, b2_0 = c[ob + 18]!, b2_1 = c[ob + 19]!, b2_2 = c[ob + 20]!, b2_3 = c[ob + 21]!, b2_4 = c[ob + 22]!, b2_5 = c[ob + 23]!, b2_6 = c[ob + 24]!, b3_0 = c[ob + 27]!, b3_1 = c[ob + 28]!, b3_2 = c[ob + 29]!, b3_3 = c[ob + 30]!, b3_4 = c[ob + 31]!, b3_5 = c[ob + 32]!, b4_0 = c[ob + 36]!, b4_1 = c[ob + 37]!, b4_2 = c[ob + 38]!, b4_3 = c[ob + 39]!, b4_4 = c[ob + 40]!, b5_0 = c[ob + 45]!, b5_1 = c[ob + 46]!, b5_2 = c[ob + 47]!, b5_3 = c[ob + 48]!, b6_0 = c[ob + 54]!, b6_1 = c[ob + 55]!, b6_2 = c[ob + 56]!, b7_0 = c[ob + 63]!, b7_1 = c[ob + 64]!, b8_0 = c[ob + 72]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7 + vi * (a0_8))))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6 + vi * (a1_7)))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5 + vi * (a2_6))))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4 + vi * (a3_5)))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3 + vi * (a4_4))))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2 + vi * (a5_3)))) + ui * ((a6_0 + vi * (a6_1 + vi * (a6_2))) + ui * ((a7_0 + vi * (a7_1)) + ui * ((a8_0))))))))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7 + vi * (b0_8))))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6 + vi * (b1_7)))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5 + vi * (b2_6))))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4 + vi * (b3_5)))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3 + vi * (b4_4))))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2 + vi * (b5_3)))) + ui * ((b6_0 + vi * (b6_1 + vi * (b6_2))) + ui * ((b7_0 + vi * (b7_1)) + ui * ((b8_0))))))))));
+  }
+}
+function sipPairIdx8(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a0_8 = c[oa + 8]!, a1_0 = c[oa + 9]!, a1_1 = c[oa + 10]!, a1_2 = c[oa + 11]!, a1_3 = c[oa + 12]!, a1_4 = c[oa + 13]!, a1_5 = c[oa + 14]!, a1_6 = c[oa + 15]!, a1_7 = c[oa + 16]!, a2_0 = c[oa + 18]!, a2_1 = c[oa + 19]!, a2_2 = c[oa + 20]!, a2_3 = c[oa + 21]!, a2_4 = c[oa + 22]!, a2_5 = c[oa + 23]!, a2_6 = c[oa + 24]!, a3_0 = c[oa + 27]!, a3_1 = c[oa + 28]!, a3_2 = c[oa + 29]!, a3_3 = c[oa + 30]!, a3_4 = c[oa + 31]!, a3_5 = c[oa + 32]!, a4_0 = c[oa + 36]!, a4_1 = c[oa + 37]!, a4_2 = c[oa + 38]!, a4_3 = c[oa + 39]!, a4_4 = c[oa + 40]!, a5_0 = c[oa + 45]!, a5_1 = c[oa + 46]!, a5_2 = c[oa + 47]!, a5_3 = c[oa + 48]!, a6_0 = c[oa + 54]!, a6_1 = c[oa + 55]!, a6_2 = c[oa + 56]!, a7_0 = c[oa + 63]!, a7_1 = c[oa + 64]!, a8_0 = c[oa + 72]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b0_8 = c[ob + 8]!, b1_0 = c[ob + 9]!, b1_1 = c[ob + 10]!, b1_2 = c[ob + 11]!, b1_3 = c[ob + 12]!, b1_4 = c[ob + 13]!, b1_5 = c[ob + 14]!, b1_6 = c[ob + 15]!, b1_7 = c[ob + 16]!, b2_0 = c[ob + 18]!, b2_1 = c[ob + 19]!, b2_2 = c[ob + 20]!, b2_3 = c[ob + 21]!, b2_4 = c[ob + 22]!, b2_5 = c[ob + 23]!, b2_6 = c[ob + 24]!, b3_0 = c[ob + 27]!, b3_1 = c[ob + 28]!, b3_2 = c[ob + 29]!, b3_3 = c[ob + 30]!, b3_4 = c[ob + 31]!, b3_5 = c[ob + 32]!, b4_0 = c[ob + 36]!, b4_1 = c[ob + 37]!, b4_2 = c[ob + 38]!, b4_3 = c[ob + 39]!, b4_4 = c[ob + 40]!, b5_0 = c[ob + 45]!, b5_1 = c[ob + 46]!, b5_2 = c[ob + 47]!, b5_3 = c[ob + 48]!, b6_0 = c[ob + 54]!, b6_1 = c[ob + 55]!, b6_2 = c[ob + 56]!, b7_0 = c[ob + 63]!, b7_1 = c[ob + 64]!, b8_0 = c[ob + 72]!;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    f[j] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7 + vi * (a0_8))))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6 + vi * (a1_7)))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5 + vi * (a2_6))))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4 + vi * (a3_5)))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3 + vi * (a4_4))))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2 + vi * (a5_3)))) + ui * ((a6_0 + vi * (a6_1 + vi * (a6_2))) + ui * ((a7_0 + vi * (a7_1)) + ui * ((a8_0)))))))));
+    g[j] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7 + vi * (b0_8))))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6 + vi * (b1_7)))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5 + vi * (b2_6))))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4 + vi * (b3_5)))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3 + vi * (b4_4))))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2 + vi * (b5_3)))) + ui * ((b6_0 + vi * (b6_1 + vi * (b6_2))) + ui * ((b7_0 + vi * (b7_1)) + ui * ((b8_0)))))))));
+  }
+}
+function sipGradPairIdx8(
+  c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array,
+  f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a0_8 = c[oa + 8]!, a1_0 = c[oa + 9]!, a1_1 = c[oa + 10]!, a1_2 = c[oa + 11]!, a1_3 = c[oa + 12]!, a1_4 = c[oa + 13]!, a1_5 = c[oa + 14]!, a1_6 = c[oa + 15]!, a1_7 = c[oa + 16]!, a2_0 = c[oa + 18]!, a2_1 = c[oa + 19]!, a2_2 = c[oa + 20]!, a2_3 = c[oa + 21]!, a2_4 = c[oa + 22]!, a2_5 = c[oa + 23]!, a2_6 = c[oa + 24]!, a3_0 = c[oa + 27]!, a3_1 = c[oa + 28]!, a3_2 = c[oa + 29]!, a3_3 = c[oa + 30]!, a3_4 = c[oa + 31]!, a3_5 = c[oa + 32]!, a4_0 = c[oa + 36]!, a4_1 = c[oa + 37]!, a4_2 = c[oa + 38]!, a4_3 = c[oa + 39]!, a4_4 = c[oa + 40]!, a5_0 = c[oa + 45]!, a5_1 = c[oa + 46]!, a5_2 = c[oa + 47]!, a5_3 = c[oa + 48]!, a6_0 = c[oa + 54]!, a6_1 = c[oa + 55]!, a6_2 = c[oa + 56]!, a7_0 = c[oa + 63]!, a7_1 = c[oa + 64]!, a8_0 = c[oa + 72]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b0_8 = c[ob + 8]!, b1_0 = c[ob + 9]!, b1_1 = c[ob + 10]!, b1_2 = c[ob + 11]!, b1_3 = c[ob + 12]!, b1_4 = c[ob + 13]!, b1_5 = c[ob + 14]!, b1_6 = c[ob + 15]!, b1_7 = c[ob + 16]!, b2_0 = c[ob + 18]!, b2_1 = c[ob + 19]!, b2_2 = c[ob + 20]!, b2_3 = c[ob + 21]!, b2_4 = c[ob + 22]!, b2_5 = c[ob + 23]!, b2_6 = c[ob + 24]!, b3_0 = c[ob + 27]!, b3_1 = c[ob + 28]!, b3_2 = c[ob + 29]!, b3_3 = c[ob + 30]!, b3_4 = c[ob + 31]!, b3_5 = c[ob + 32]!, b4_0 = c[ob + 36]!, b4_1 = c[ob + 37]!, b4_2 = c[ob + 38]!, b4_3 = c[ob + 39]!, b4_4 = c[ob + 40]!, b5_0 = c[ob + 45]!, b5_1 = c[ob + 46]!, b5_2 = c[ob + 47]!, b5_3 = c[ob + 48]!, b6_0 = c[ob + 54]!, b6_1 = c[ob + 55]!, b6_2 = c[ob + 56]!, b7_0 = c[ob + 63]!, b7_1 = c[ob + 64]!, b8_0 = c[ob + 72]!;
+  const da0_1 = 1 * a0_1, da0_2 = 2 * a0_2, da0_3 = 3 * a0_3, da0_4 = 4 * a0_4, da0_5 = 5 * a0_5, da0_6 = 6 * a0_6, da0_7 = 7 * a0_7, da0_8 = 8 * a0_8, da1_1 = 1 * a1_1, da1_2 = 2 * a1_2, da1_3 = 3 * a1_3, da1_4 = 4 * a1_4, da1_5 = 5 * a1_5, da1_6 = 6 * a1_6, da1_7 = 7 * a1_7, da2_1 = 1 * a2_1, da2_2 = 2 * a2_2, da2_3 = 3 * a2_3, da2_4 = 4 * a2_4, da2_5 = 5 * a2_5, da2_6 = 6 * a2_6, da3_1 = 1 * a3_1, da3_2 = 2 * a3_2, da3_3 = 3 * a3_3, da3_4 = 4 * a3_4, da3_5 = 5 * a3_5, da4_1 = 1 * a4_1, da4_2 = 2 * a4_2, da4_3 = 3 * a4_3, da4_4 = 4 * a4_4, da5_1 = 1 * a5_1, da5_2 = 2 * a5_2, da5_3 = 3 * a5_3, da6_1 = 1 * a6_1, da6_2 = 2 * a6_2, da7_1 = 1 * a7_1;
+  const db0_1 = 1 * b0_1, db0_2 = 2 * b0_2, db0_3 = 3 * b0_3, db0_4 = 4 * b0_4, db0_5 = 5 * b0_5, db0_6 = 6 * b0_6, db0_7 = 7 * b0_7, db0_8 = 8 * b0_8, db1_1 = 1 * b1_1, db1_2 = 2 * b1_2, db1_3 = 3 * b1_3, db1_4 = 4 * b1_4, db1_5 = 5 * b1_5, db1_6 = 6 * b1_6, db1_7 = 7 * b1_7, db2_1 = 1 * b2_1, db2_2 = 2 * b2_2, db2_3 = 3 * b2_3, db2_4 = 4 * b2_4, db2_5 = 5 * b2_5, db2_6 = 6 * b2_6, db3_1 = 1 * b3_1, db3_2 = 2 * b3_2, db3_3 = 3 * b3_3, db3_4 = 4 * b3_4, db3_5 = 5 * b3_5, db4_1 = 1 * b4_1, db4_2 = 2 * b4_2, db4_3 = 3 * b4_3, db4_4 = 4 * b4_4, db5_1 = 1 * b5_1, db5_2 = 2 * b5_2, db5_3 = 3 * b5_3, db6_1 = 1 * b6_1, db6_2 = 2 * b6_2, db7_1 = 1 * b7_1;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    const ap0 = a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7 + vi * (a0_8))))))));
+    const ad0 = da0_1 + vi * (da0_2 + vi * (da0_3 + vi * (da0_4 + vi * (da0_5 + vi * (da0_6 + vi * (da0_7 + vi * (da0_8)))))));
+    const ap1 = a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6 + vi * (a1_7)))))));
+    const ad1 = da1_1 + vi * (da1_2 + vi * (da1_3 + vi * (da1_4 + vi * (da1_5 + vi * (da1_6 + vi * (da1_7))))));
+    const ap2 = a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5 + vi * (a2_6))))));
+    const ad2 = da2_1 + vi * (da2_2 + vi * (da2_3 + vi * (da2_4 + vi * (da2_5 + vi * (da2_6)))));
+    const ap3 = a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4 + vi * (a3_5)))));
+    const ad3 = da3_1 + vi * (da3_2 + vi * (da3_3 + vi * (da3_4 + vi * (da3_5))));
+    const ap4 = a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3 + vi * (a4_4))));
+    const ad4 = da4_1 + vi * (da4_2 + vi * (da4_3 + vi * (da4_4)));
+    const ap5 = a5_0 + vi * (a5_1 + vi * (a5_2 + vi * (a5_3)));
+    const ad5 = da5_1 + vi * (da5_2 + vi * (da5_3));
+    const ap6 = a6_0 + vi * (a6_1 + vi * (a6_2));
+    const ad6 = da6_1 + vi * (da6_2);
+    const ap7 = a7_0 + vi * (a7_1);
+    const ad7 = da7_1;
+    const ap8 = a8_0;
+    const ad8 = 0;
+    f[j] = ap0 + ui * (ap1 + ui * (ap2 + ui * (ap3 + ui * (ap4 + ui * (ap5 + ui * (ap6 + ui * (ap7 + ui * (ap8))))))));
+    fu[j] = ap1 + ui * (2 * ap2 + ui * (3 * ap3 + ui * (4 * ap4 + ui * (5 * ap5 + ui * (6 * ap6 + ui * (7 * ap7 + ui * (8 * ap8)))))));
+    fv[j] = ad0 + ui * (ad1 + ui * (ad2 + ui * (ad3 + ui * (ad4 + ui * (ad5 + ui * (ad6 + ui * (ad7 + ui * (ad8))))))));
+    const bp0 = b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7 + vi * (b0_8))))))));
+    const bd0 = db0_1 + vi * (db0_2 + vi * (db0_3 + vi * (db0_4 + vi * (db0_5 + vi * (db0_6 + vi * (db0_7 + vi * (db0_8)))))));
+    const bp1 = b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6 + vi * (b1_7)))))));
+    const bd1 = db1_1 + vi * (db1_2 + vi * (db1_3 + vi * (db1_4 + vi * (db1_5 + vi * (db1_6 + vi * (db1_7))))));
+    const bp2 = b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5 + vi * (b2_6))))));
+    const bd2 = db2_1 + vi * (db2_2 + vi * (db2_3 + vi * (db2_4 + vi * (db2_5 + vi * (db2_6)))));
+    const bp3 = b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4 + vi * (b3_5)))));
+    const bd3 = db3_1 + vi * (db3_2 + vi * (db3_3 + vi * (db3_4 + vi * (db3_5))));
+    const bp4 = b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3 + vi * (b4_4))));
+    const bd4 = db4_1 + vi * (db4_2 + vi * (db4_3 + vi * (db4_4)));
+    const bp5 = b5_0 + vi * (b5_1 + vi * (b5_2 + vi * (b5_3)));
+    const bd5 = db5_1 + vi * (db5_2 + vi * (db5_3));
+    const bp6 = b6_0 + vi * (b6_1 + vi * (b6_2));
+    const bd6 = db6_1 + vi * (db6_2);
+    const bp7 = b7_0 + vi * (b7_1);
+    const bd7 = db7_1;
+    const bp8 = b8_0;
+    const bd8 = 0;
+    g[j] = bp0 + ui * (bp1 + ui * (bp2 + ui * (bp3 + ui * (bp4 + ui * (bp5 + ui * (bp6 + ui * (bp7 + ui * (bp8))))))));
+    gu[j] = bp1 + ui * (2 * bp2 + ui * (3 * bp3 + ui * (4 * bp4 + ui * (5 * bp5 + ui * (6 * bp6 + ui * (7 * bp7 + ui * (8 * bp8)))))));
+    gv[j] = bd0 + ui * (bd1 + ui * (bd2 + ui * (bd3 + ui * (bd4 + ui * (bd5 + ui * (bd6 + ui * (bd7 + ui * (bd8))))))));
+  }
 }
 
 function sipPoly9(c: Float64Array, o: number, u: number, v: number): number {
@@ -266,7 +934,102 @@ function sipGrad9(c: Float64Array, o: number, u: number, v: number, g: Float64Ar
   g[1] = p1 + u * (2 * p2 + u * (3 * p3 + u * (4 * p4 + u * (5 * p5 + u * (6 * p6 + u * (7 * p7 + u * (8 * p8 + u * (9 * p9))))))));
   g[2] = d0 + u * (d1 + u * (d2 + u * (d3 + u * (d4 + u * (d5 + u * (d6 + u * (d7 + u * (d8 + u * (d9)))))))));
 }
+function sipPairBlock9(c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a0_8 = c[oa + 8]!, a0_9 = c[oa + 9]!, a1_0 = c[oa + 10]!, a1_1 = c[oa + 11]!, a1_2 = c[oa + 12]!, a1_3 = c[oa + 13]!, a1_4 = c[oa + 14]!, a1_5 = c[oa + 15]!, a1_6 = c[oa + 16]!, a1_7 = c[oa + 17]!, a1_8 = c[oa + 18]!, a2_0 = c[oa + 20]!, a2_1 = c[oa + 21]!, a2_2 = c[oa + 22]!, a2_3 = c[oa + 23]!, a2_4 = c[oa + 24]!, a2_5 = c[oa + 25]!, a2_6 = c[oa + 26]!, a2_7 = c[oa + 27]!, a3_0 = c[oa + 30]!, a3_1 = c[oa + 31]!, a3_2 = c[oa + 32]!, a3_3 = c[oa + 33]!, a3_4 = c[oa + 34]!, a3_5 = c[oa + 35]!, a3_6 = c[oa + 36]!, a4_0 = c[oa + 40]!, a4_1 = c[oa + 41]!, a4_2 = c[oa + 42]!, a4_3 = c[oa + 43]!, a4_4 = c[oa + 44]!, a4_5 = c[oa + 45]!, a5_0 = c[oa + 50]!, a5_1 = c[oa + 51]!, a5_2 = c[oa + 52]!, a5_3 = c[oa + 53]!, a5_4 = c[oa + 54]!, a6_0 = c[oa + 60]!, a6_1 = c[oa + 61]!, a6_2 = c[oa + 62]!, a6_3 = c[oa + 63]!, a7_0 = c[oa + 70]!, a7_1 = c[oa + 71]!, a7_2 = c[oa + 72]!, a8_0 = c[oa + 80]!, a8_1 = c[oa + 81]!, a9_0 = c[oa + 90]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b0_8 = c[ob + 8]!, b0_9 = c[ob + 9]!, b1_0 = c[ob + 10]!, b1_1 = c[ob + 11]!, b1_2 = c[ob + 12]!, b1_3 = c[ob + 13]!, b1_4 = c[ob + 14]!, b1_5 = c[ob + 15]!, b1_6 = c[ob + 16]!, b1_7 = c[ob + 17]!, b1_8 = c[ob + 18]!, b2_0 = c[ob + 20]!, b2_1 = c[ob + 21]!, b2_2 = c[ob + 22]!, b2_3 = c[ob + 23]!, b2_4 = c[ob + 24]!, b2_5 = c[ob + 25]!, b2_6 = c[ob + 26]!, b2_7 = c[ob + 27]!, b3_0 = c[ob + 30]!, b3_1 = c[ob + 31]!, b3_2 = c[ob + 32]!, b3_3 = c[ob + 33]!, b3_4 = c[ob + 34]!, b3_5 = c[ob + 35]!, b3_6 = c[ob + 36]!, b4_0 = c[ob + 40]!, b4_1 = c[ob + 41]!, b4_2 = c[ob + 42]!, b4_3 = c[ob + 43]!, b4_4 = c[ob + 44]!, b4_5 = c[ob + 45]!, b5_0 = c[ob + 50]!, b5_1 = c[ob + 51]!, b5_2 = c[ob + 52]!, b5_3 = c[ob + 53]!, b5_4 = c[ob + 54]!, b6_0 = c[ob + 60]!, b6_1 = c[ob + 61]!, b6_2 = c[ob + 62]!, b6_3 = c[ob + 63]!, b7_0 = c[ob + 70]!, b7_1 = c[ob + 71]!, b7_2 = c[ob + 72]!, b8_0 = c[ob + 80]!, b8_1 = c[ob + 81]!, b9_0 = c[ob + 90]!;
+  for (let i = 0; i < count; i++) {
+    const ui = u[i]!, vi = v[i]!;
+    f[i] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7 + vi * (a0_8 + vi * (a0_9)))))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6 + vi * (a1_7 + vi * (a1_8))))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5 + vi * (a2_6 + vi * (a2_7)))))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4 + vi * (a3_5 + vi * (a3_6))))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3 + vi * (a4_4 + vi * (a4_5)))))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2 + vi * (a5_3 + vi * (a5_4))))) + ui * ((a6_0 + vi * (a6_1 + vi * (a6_2 + vi * (a6_3)))) + ui * ((a7_0 + vi * (a7_1 + vi * (a7_2))) + ui * ((a8_0 + vi * (a8_1)) + ui * ((a9_0))))))))));
+    g[i] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7 + vi * (b0_8 + vi * (b0_9)))))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6 + vi * (b1_7 + vi * (b1_8))))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5 + vi * (b2_6 + vi * (b2_7)))))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4 + vi * (b3_5 + vi * (b3_6))))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3 + vi * (b4_4 + vi * (b4_5)))))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2 + vi * (b5_3 + vi * (b5_4))))) + ui * ((b6_0 + vi * (b6_1 + vi * (b6_2 + vi * (b6_3)))) + ui * ((b7_0 + vi * (b7_1 + vi * (b7_2))) + ui * ((b8_0 + vi * (b8_1)) + ui * ((b9_0))))))))));
+  }
+}
+function sipDistortBlock9(
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a0_8 = c[oa + 8]!, a0_9 = c[oa + 9]!, a1_0 = c[oa + 10]!, a1_1 = c[oa + 11]!, a1_2 = c[oa + 12]!, a1_3 = c[oa + 13]!, a1_4 = c[oa + 14]!, a1_5 = c[oa + 15]!, a1_6 = c[oa + 16]!, a1_7 = c[oa + 17]!, a1_8 = c[oa + 18]!, a2_0 = c[oa + 20]!, a2_1 = c[oa + 21]!, a2_2 = c[oa + 22]!, a2_3 = c[oa + 23]!, a2_4 = c[oa + 24]!, a2_5 = c[oa + 25]!, a2_6 = c[oa + 26]!, a2_7 = c[oa + 27]!, a3_0 = c[oa + 30]!, a3_1 = c[oa + 31]!, a3_2 = c[oa + 32]!, a3_3 = c[oa + 33]!, a3_4 = c[oa + 34]!, a3_5 = c[oa + 35]!, a3_6 = c[oa + 36]!, a4_0 = c[oa + 40]!, a4_1 = c[oa + 41]!, a4_2 = c[oa + 42]!, a4_3 = c[oa + 43]!, a4_4 = c[oa + 44]!, a4_5 = c[oa + 45]!, a5_0 = c[oa + 50]!, a5_1 = c[oa + 51]!, a5_2 = c[oa + 52]!, a5_3 = c[oa + 53]!, a5_4 = c[oa + 54]!, a6_0 = c[oa + 60]!, a6_1 = c[oa + 61]!, a6_2 = c[oa + 62]!, a6_3 = c[oa + 63]!, a7_0 = c[oa + 70]!, a7_1 = c[oa + 71]!, a7_2 = c[oa + 72]!, a8_0 = c[oa + 80]!, a8_1 = c[oa + 81]!, a9_0 = c[oa + 90]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b0_8 = c[ob + 8]!, b0_9 = c[ob + 9]!, b1_0 = c[ob + 10]!, b1_1 = c[ob + 11]!, b1_2 = c[ob + 12]!, b1_3 = c[ob + 13]!, b1_4 = c[ob + 14]!, b1_5 = c[ob + 15]!, b1_6 = c[ob + 16]!, b1_7 = c[ob + 17]!, b1_8 = c[ob + 18]!, b2_0 = c[ob + 20]!, b2_1 = c[ob + 21]!, b2_2 = c[ob + 22]!, b2_3 = c[ob + 23]!, b2_4 = c[ob + 24]!, b2_5 = c[ob + 25]!, b2_6 = c[ob + 26]!, b2_7 = c[ob + 27]!, b3_0 = c[ob + 30]!, b3_1 = c[ob + 31]!, b3_2 = c[ob + 32]!, b3_3 = c[ob + 33]!, b3_4 = c[ob + 34]!, b3_5 = c[ob + 35]!, b3_6 = c[ob + 36]!, b4_0 = c[ob + 40]!, b4_1 = c[ob + 41]!, b4_2 = c[ob + 42]!, b4_3 = c[ob + 43]!, b4_4 = c[ob + 44]!, b4_5 = c[ob + 45]!, b5_0 = c[ob + 50]!, b5_1 = c[ob + 51]!, b5_2 = c[ob + 52]!, b5_3 = c[ob + 53]!, b5_4 = c[ob + 54]!, b6_0 = c[ob + 60]!, b6_1 = c[ob + 61]!, b6_2 = c[ob + 62]!, b6_3 = c[ob + 63]!, b7_0 = c[ob + 70]!, b7_1 = c[ob + 71]!, b7_2 = c[ob + 72]!, b8_0 = c[ob + 80]!, b8_1 = c[ob + 81]!, b9_0 = c[ob + 90]!;
+  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {
+    const ui = x[ix]! - x0, vi = y[iy]! - y0;
+    U[i] = ui + ((a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7 + vi * (a0_8 + vi * (a0_9)))))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6 + vi * (a1_7 + vi * (a1_8))))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5 + vi * (a2_6 + vi * (a2_7)))))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4 + vi * (a3_5 + vi * (a3_6))))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3 + vi * (a4_4 + vi * (a4_5)))))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2 + vi * (a5_3 + vi * (a5_4))))) + ui * ((a6_0 + vi * (a6_1 + vi * (a6_2 + vi * (a6_3)))) + ui * ((a7_0 + vi * (a7_1 + vi * (a7_2))) + ui * ((a8_0 + vi * (a8_1)) + ui * ((a9_0)))))))))));
+    V[i] = vi + ((b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7 + vi * (b0_8 + vi * (b0_9)))))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6 + vi * (b1_7 + vi * (b1_8))))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5 + vi * (b2_6 + vi * (b2_7)))))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4 + vi * (b3_5 + vi * (b3_6))))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3 + vi * (b4_4 + vi * (b4_5)))))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2 + vi * (b5_3 + vi * (b5_4))))) + ui * ((b6_0 + vi * (b6_1 + vi * (b6_2 + vi * (b6_3)))) + ui * ((b7_0 + vi * (b7_1 + vi * (b7_2))) + ui * ((b8_0 + vi * (b8_1)) + ui * ((b9_0)))))))))));
+  }
+}
+function sipPairIdx9(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a0_8 = c[oa + 8]!, a0_9 = c[oa + 9]!, a1_0 = c[oa + 10]!, a1_1 = c[oa + 11]!, a1_2 = c[oa + 12]!, a1_3 = c[oa + 13]!, a1_4 = c[oa + 14]!, a1_5 = c[oa + 15]!, a1_6 = c[oa + 16]!, a1_7 = c[oa + 17]!, a1_8 = c[oa + 18]!, a2_0 = c[oa + 20]!, a2_1 = c[oa + 21]!, a2_2 = c[oa + 22]!, a2_3 = c[oa + 23]!, a2_4 = c[oa + 24]!, a2_5 = c[oa + 25]!, a2_6 = c[oa + 26]!, a2_7 = c[oa + 27]!, a3_0 = c[oa + 30]!, a3_1 = c[oa + 31]!, a3_2 = c[oa + 32]!, a3_3 = c[oa + 33]!, a3_4 = c[oa + 34]!, a3_5 = c[oa + 35]!, a3_6 = c[oa + 36]!, a4_0 = c[oa + 40]!, a4_1 = c[oa + 41]!, a4_2 = c[oa + 42]!, a4_3 = c[oa + 43]!, a4_4 = c[oa + 44]!, a4_5 = c[oa + 45]!, a5_0 = c[oa + 50]!, a5_1 = c[oa + 51]!, a5_2 = c[oa + 52]!, a5_3 = c[oa + 53]!, a5_4 = c[oa + 54]!, a6_0 = c[oa + 60]!, a6_1 = c[oa + 61]!, a6_2 = c[oa + 62]!, a6_3 = c[oa + 63]!, a7_0 = c[oa + 70]!, a7_1 = c[oa + 71]!, a7_2 = c[oa + 72]!, a8_0 = c[oa + 80]!, a8_1 = c[oa + 81]!, a9_0 = c[oa + 90]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b0_8 = c[ob + 8]!, b0_9 = c[ob + 9]!, b1_0 = c[ob + 10]!, b1_1 = c[ob + 11]!, b1_2 = c[ob + 12]!, b1_3 = c[ob + 13]!, b1_4 = c[ob + 14]!, b1_5 = c[ob + 15]!, b1_6 = c[ob + 16]!, b1_7 = c[ob + 17]!, b1_8 = c[ob + 18]!, b2_0 = c[ob + 20]!, b2_1 = c[ob + 21]!, b2_2 = c[ob + 22]!, b2_3 = c[ob + 23]!, b2_4 = c[ob + 24]!, b2_5 = c[ob + 25]!, b2_6 = c[ob + 26]!, b2_7 = c[ob + 27]!, b3_0 = c[ob + 30]!, b3_1 = c[ob + 31]!, b3_2 = c[ob + 32]!, b3_3 = c[ob + 33]!, b3_4 = c[ob + 34]!, b3_5 = c[ob + 35]!, b3_6 = c[ob + 36]!, b4_0 = c[ob + 40]!, b4_1 = c[ob + 41]!, b4_2 = c[ob + 42]!, b4_3 = c[ob + 43]!, b4_4 = c[ob + 44]!, b4_5 = c[ob + 45]!, b5_0 = c[ob + 50]!, b5_1 = c[ob + 51]!, b5_2 = c[ob + 52]!, b5_3 = c[ob + 53]!, b5_4 = c[ob + 54]!, b6_0 = c[ob + 60]!, b6_1 = c[ob + 61]!, b6_2 = c[ob + 62]!, b6_3 = c[ob + 63]!, b7_0 = c[ob + 70]!, b7_1 = c[ob + 71]!, b7_2 = c[ob + 72]!, b8_0 = c[ob + 80]!, b8_1 = c[ob + 81]!, b9_0 = c[ob + 90]!;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    f[j] = (a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7 + vi * (a0_8 + vi * (a0_9)))))))))) + ui * ((a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6 + vi * (a1_7 + vi * (a1_8))))))))) + ui * ((a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5 + vi * (a2_6 + vi * (a2_7)))))))) + ui * ((a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4 + vi * (a3_5 + vi * (a3_6))))))) + ui * ((a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3 + vi * (a4_4 + vi * (a4_5)))))) + ui * ((a5_0 + vi * (a5_1 + vi * (a5_2 + vi * (a5_3 + vi * (a5_4))))) + ui * ((a6_0 + vi * (a6_1 + vi * (a6_2 + vi * (a6_3)))) + ui * ((a7_0 + vi * (a7_1 + vi * (a7_2))) + ui * ((a8_0 + vi * (a8_1)) + ui * ((a9_0))))))))));
+    g[j] = (b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7 + vi * (b0_8 + vi * (b0_9)))))))))) + ui * ((b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6 + vi * (b1_7 + vi * (b1_8))))))))) + ui * ((b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5 + vi * (b2_6 + vi * (b2_7)))))))) + ui * ((b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4 + vi * (b3_5 + vi * (b3_6))))))) + ui * ((b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3 + vi * (b4_4 + vi * (b4_5)))))) + ui * ((b5_0 + vi * (b5_1 + vi * (b5_2 + vi * (b5_3 + vi * (b5_4))))) + ui * ((b6_0 + vi * (b6_1 + vi * (b6_2 + vi * (b6_3)))) + ui * ((b7_0 + vi * (b7_1 + vi * (b7_2))) + ui * ((b8_0 + vi * (b8_1)) + ui * ((b9_0))))))))));
+  }
+}
+function sipGradPairIdx9(
+  c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array,
+  f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
+): void {
+  const a0_0 = c[oa + 0]!, a0_1 = c[oa + 1]!, a0_2 = c[oa + 2]!, a0_3 = c[oa + 3]!, a0_4 = c[oa + 4]!, a0_5 = c[oa + 5]!, a0_6 = c[oa + 6]!, a0_7 = c[oa + 7]!, a0_8 = c[oa + 8]!, a0_9 = c[oa + 9]!, a1_0 = c[oa + 10]!, a1_1 = c[oa + 11]!, a1_2 = c[oa + 12]!, a1_3 = c[oa + 13]!, a1_4 = c[oa + 14]!, a1_5 = c[oa + 15]!, a1_6 = c[oa + 16]!, a1_7 = c[oa + 17]!, a1_8 = c[oa + 18]!, a2_0 = c[oa + 20]!, a2_1 = c[oa + 21]!, a2_2 = c[oa + 22]!, a2_3 = c[oa + 23]!, a2_4 = c[oa + 24]!, a2_5 = c[oa + 25]!, a2_6 = c[oa + 26]!, a2_7 = c[oa + 27]!, a3_0 = c[oa + 30]!, a3_1 = c[oa + 31]!, a3_2 = c[oa + 32]!, a3_3 = c[oa + 33]!, a3_4 = c[oa + 34]!, a3_5 = c[oa + 35]!, a3_6 = c[oa + 36]!, a4_0 = c[oa + 40]!, a4_1 = c[oa + 41]!, a4_2 = c[oa + 42]!, a4_3 = c[oa + 43]!, a4_4 = c[oa + 44]!, a4_5 = c[oa + 45]!, a5_0 = c[oa + 50]!, a5_1 = c[oa + 51]!, a5_2 = c[oa + 52]!, a5_3 = c[oa + 53]!, a5_4 = c[oa + 54]!, a6_0 = c[oa + 60]!, a6_1 = c[oa + 61]!, a6_2 = c[oa + 62]!, a6_3 = c[oa + 63]!, a7_0 = c[oa + 70]!, a7_1 = c[oa + 71]!, a7_2 = c[oa + 72]!, a8_0 = c[oa + 80]!, a8_1 = c[oa + 81]!, a9_0 = c[oa + 90]!;
+  const b0_0 = c[ob + 0]!, b0_1 = c[ob + 1]!, b0_2 = c[ob + 2]!, b0_3 = c[ob + 3]!, b0_4 = c[ob + 4]!, b0_5 = c[ob + 5]!, b0_6 = c[ob + 6]!, b0_7 = c[ob + 7]!, b0_8 = c[ob + 8]!, b0_9 = c[ob + 9]!, b1_0 = c[ob + 10]!, b1_1 = c[ob + 11]!, b1_2 = c[ob + 12]!, b1_3 = c[ob + 13]!, b1_4 = c[ob + 14]!, b1_5 = c[ob + 15]!, b1_6 = c[ob + 16]!, b1_7 = c[ob + 17]!, b1_8 = c[ob + 18]!, b2_0 = c[ob + 20]!, b2_1 = c[ob + 21]!, b2_2 = c[ob + 22]!, b2_3 = c[ob + 23]!, b2_4 = c[ob + 24]!, b2_5 = c[ob + 25]!, b2_6 = c[ob + 26]!, b2_7 = c[ob + 27]!, b3_0 = c[ob + 30]!, b3_1 = c[ob + 31]!, b3_2 = c[ob + 32]!, b3_3 = c[ob + 33]!, b3_4 = c[ob + 34]!, b3_5 = c[ob + 35]!, b3_6 = c[ob + 36]!, b4_0 = c[ob + 40]!, b4_1 = c[ob + 41]!, b4_2 = c[ob + 42]!, b4_3 = c[ob + 43]!, b4_4 = c[ob + 44]!, b4_5 = c[ob + 45]!, b5_0 = c[ob + 50]!, b5_1 = c[ob + 51]!, b5_2 = c[ob + 52]!, b5_3 = c[ob + 53]!, b5_4 = c[ob + 54]!, b6_0 = c[ob + 60]!, b6_1 = c[ob + 61]!, b6_2 = c[ob + 62]!, b6_3 = c[ob + 63]!, b7_0 = c[ob + 70]!, b7_1 = c[ob + 71]!, b7_2 = c[ob + 72]!, b8_0 = c[ob + 80]!, b8_1 = c[ob + 81]!, b9_0 = c[ob + 90]!;
+  const da0_1 = 1 * a0_1, da0_2 = 2 * a0_2, da0_3 = 3 * a0_3, da0_4 = 4 * a0_4, da0_5 = 5 * a0_5, da0_6 = 6 * a0_6, da0_7 = 7 * a0_7, da0_8 = 8 * a0_8, da0_9 = 9 * a0_9, da1_1 = 1 * a1_1, da1_2 = 2 * a1_2, da1_3 = 3 * a1_3, da1_4 = 4 * a1_4, da1_5 = 5 * a1_5, da1_6 = 6 * a1_6, da1_7 = 7 * a1_7, da1_8 = 8 * a1_8, da2_1 = 1 * a2_1, da2_2 = 2 * a2_2, da2_3 = 3 * a2_3, da2_4 = 4 * a2_4, da2_5 = 5 * a2_5, da2_6 = 6 * a2_6, da2_7 = 7 * a2_7, da3_1 = 1 * a3_1, da3_2 = 2 * a3_2, da3_3 = 3 * a3_3, da3_4 = 4 * a3_4, da3_5 = 5 * a3_5, da3_6 = 6 * a3_6, da4_1 = 1 * a4_1, da4_2 = 2 * a4_2, da4_3 = 3 * a4_3, da4_4 = 4 * a4_4, da4_5 = 5 * a4_5, da5_1 = 1 * a5_1, da5_2 = 2 * a5_2, da5_3 = 3 * a5_3, da5_4 = 4 * a5_4, da6_1 = 1 * a6_1, da6_2 = 2 * a6_2, da6_3 = 3 * a6_3, da7_1 = 1 * a7_1, da7_2 = 2 * a7_2, da8_1 = 1 * a8_1;
+  const db0_1 = 1 * b0_1, db0_2 = 2 * b0_2, db0_3 = 3 * b0_3, db0_4 = 4 * b0_4, db0_5 = 5 * b0_5, db0_6 = 6 * b0_6, db0_7 = 7 * b0_7, db0_8 = 8 * b0_8, db0_9 = 9 * b0_9, db1_1 = 1 * b1_1, db1_2 = 2 * b1_2, db1_3 = 3 * b1_3, db1_4 = 4 * b1_4, db1_5 = 5 * b1_5, db1_6 = 6 * b1_6, db1_7 = 7 * b1_7, db1_8 = 8 * b1_8, db2_1 = 1 * b2_1, db2_2 = 2 * b2_2, db2_3 = 3 * b2_3, db2_4 = 4 * b2_4, db2_5 = 5 * b2_5, db2_6 = 6 * b2_6, db2_7 = 7 * b2_7, db3_1 = 1 * b3_1, db3_2 = 2 * b3_2, db3_3 = 3 * b3_3, db3_4 = 4 * b3_4, db3_5 = 5 * b3_5, db3_6 = 6 * b3_6, db4_1 = 1 * b4_1, db4_2 = 2 * b4_2, db4_3 = 3 * b4_3, db4_4 = 4 * b4_4, db4_5 = 5 * b4_5, db5_1 = 1 * b5_1, db5_2 = 2 * b5_2, db5_3 = 3 * b5_3, db5_4 = 4 * b5_4, db6_1 = 1 * b6_1, db6_2 = 2 * b6_2, db6_3 = 3 * b6_3, db7_1 = 1 * b7_1, db7_2 = 2 * b7_2, db8_1 = 1 * b8_1;
+  for (let i = 0; i < count; i++) {
+    const j = idx[i]!;
+    const ui = u[j]!, vi = v[j]!;
+    const ap0 = a0_0 + vi * (a0_1 + vi * (a0_2 + vi * (a0_3 + vi * (a0_4 + vi * (a0_5 + vi * (a0_6 + vi * (a0_7 + vi * (a0_8 + vi * (a0_9)))))))));
+    const ad0 = da0_1 + vi * (da0_2 + vi * (da0_3 + vi * (da0_4 + vi * (da0_5 + vi * (da0_6 + vi * (da0_7 + vi * (da0_8 + vi * (da0_9))))))));
+    const ap1 = a1_0 + vi * (a1_1 + vi * (a1_2 + vi * (a1_3 + vi * (a1_4 + vi * (a1_5 + vi * (a1_6 + vi * (a1_7 + vi * (a1_8))))))));
+    const ad1 = da1_1 + vi * (da1_2 + vi * (da1_3 + vi * (da1_4 + vi * (da1_5 + vi * (da1_6 + vi * (da1_7 + vi * (da1_8)))))));
+    const ap2 = a2_0 + vi * (a2_1 + vi * (a2_2 + vi * (a2_3 + vi * (a2_4 + vi * (a2_5 + vi * (a2_6 + vi * (a2_7)))))));
+    const ad2 = da2_1 + vi * (da2_2 + vi * (da2_3 + vi * (da2_4 + vi * (da2_5 + vi * (da2_6 + vi * (da2_7))))));
+    const ap3 = a3_0 + vi * (a3_1 + vi * (a3_2 + vi * (a3_3 + vi * (a3_4 + vi * (a3_5 + vi * (a3_6))))));
+    const ad3 = da3_1 + vi * (da3_2 + vi * (da3_3 + vi * (da3_4 + vi * (da3_5 + vi * (da3_6)))));
+    const ap4 = a4_0 + vi * (a4_1 + vi * (a4_2 + vi * (a4_3 + vi * (a4_4 + vi * (a4_5)))));
+    const ad4 = da4_1 + vi * (da4_2 + vi * (da4_3 + vi * (da4_4 + vi * (da4_5))));
+    const ap5 = a5_0 + vi * (a5_1 + vi * (a5_2 + vi * (a5_3 + vi * (a5_4))));
+    const ad5 = da5_1 + vi * (da5_2 + vi * (da5_3 + vi * (da5_4)));
+    const ap6 = a6_0 + vi * (a6_1 + vi * (a6_2 + vi * (a6_3)));
+    const ad6 = da6_1 + vi * (da6_2 + vi * (da6_3));
+    const ap7 = a7_0 + vi * (a7_1 + vi * (a7_2));
+    const ad7 = da7_1 + vi * (da7_2);
+    const ap8 = a8_0 + vi * (a8_1);
+    const ad8 = da8_1;
+    const ap9 = a9_0;
+    const ad9 = 0;
+    f[j] = ap0 + ui * (ap1 + ui * (ap2 + ui * (ap3 + ui * (ap4 + ui * (ap5 + ui * (ap6 + ui * (ap7 + ui * (ap8 + ui * (ap9)))))))));
+    fu[j] = ap1 + ui * (2 * ap2 + ui * (3 * ap3 + ui * (4 * ap4 + ui * (5 * ap5 + ui * (6 * ap6 + ui * (7 * ap7 + ui * (8 * ap8 + ui * (9 * ap9))))))));
+    fv[j] = ad0 + ui * (ad1 + ui * (ad2 + ui * (ad3 + ui * (ad4 + ui * (ad5 + ui * (ad6 + ui * (ad7 + ui * (ad8 + ui * (ad9)))))))));
+    const bp0 = b0_0 + vi * (b0_1 + vi * (b0_2 + vi * (b0_3 + vi * (b0_4 + vi * (b0_5 + vi * (b0_6 + vi * (b0_7 + vi * (b0_8 + vi * (b0_9)))))))));
+    const bd0 = db0_1 + vi * (db0_2 + vi * (db0_3 + vi * (db0_4 + vi * (db0_5 + vi * (db0_6 + vi * (db0_7 + vi * (db0_8 + vi * (db0_9))))))));
+    const bp1 = b1_0 + vi * (b1_1 + vi * (b1_2 + vi * (b1_3 + vi * (b1_4 + vi * (b1_5 + vi * (b1_6 + vi * (b1_7 + vi * (b1_8))))))));
+    const bd1 = db1_1 + vi * (db1_2 + vi * (db1_3 + vi * (db1_4 + vi * (db1_5 + vi * (db1_6 + vi * (db1_7 + vi * (db1_8)))))));
+    const bp2 = b2_0 + vi * (b2_1 + vi * (b2_2 + vi * (b2_3 + vi * (b2_4 + vi * (b2_5 + vi * (b2_6 + vi * (b2_7)))))));
+    const bd2 = db2_1 + vi * (db2_2 + vi * (db2_3 + vi * (db2_4 + vi * (db2_5 + vi * (db2_6 + vi * (db2_7))))));
+    const bp3 = b3_0 + vi * (b3_1 + vi * (b3_2 + vi * (b3_3 + vi * (b3_4 + vi * (b3_5 + vi * (b3_6))))));
+    const bd3 = db3_1 + vi * (db3_2 + vi * (db3_3 + vi * (db3_4 + vi * (db3_5 + vi * (db3_6)))));
+    const bp4 = b4_0 + vi * (b4_1 + vi * (b4_2 + vi * (b4_3 + vi * (b4_4 + vi * (b4_5)))));
+    const bd4 = db4_1 + vi * (db4_2 + vi * (db4_3 + vi * (db4_4 + vi * (db4_5))));
+    const bp5 = b5_0 + vi * (b5_1 + vi * (b5_2 + vi * (b5_3 + vi * (b5_4))));
+    const bd5 = db5_1 + vi * (db5_2 + vi * (db5_3 + vi * (db5_4)));
+    const bp6 = b6_0 + vi * (b6_1 + vi * (b6_2 + vi * (b6_3)));
+    const bd6 = db6_1 + vi * (db6_2 + vi * (db6_3));
+    const bp7 = b7_0 + vi * (b7_1 + vi * (b7_2));
+    const bd7 = db7_1 + vi * (db7_2);
+    const bp8 = b8_0 + vi * (b8_1);
+    const bd8 = db8_1;
+    const bp9 = b9_0;
+    const bd9 = 0;
+    g[j] = bp0 + ui * (bp1 + ui * (bp2 + ui * (bp3 + ui * (bp4 + ui * (bp5 + ui * (bp6 + ui * (bp7 + ui * (bp8 + ui * (bp9)))))))));
+    gu[j] = bp1 + ui * (2 * bp2 + ui * (3 * bp3 + ui * (4 * bp4 + ui * (5 * bp5 + ui * (6 * bp6 + ui * (7 * bp7 + ui * (8 * bp8 + ui * (9 * bp9))))))));
+    gv[j] = bd0 + ui * (bd1 + ui * (bd2 + ui * (bd3 + ui * (bd4 + ui * (bd5 + ui * (bd6 + ui * (bd7 + ui * (bd8 + ui * (bd9)))))))));
+  }
+}
 
 /** Evaluators by order, chosen once per kernel call. */
 export const SIP_POLY: readonly SipPoly[] = [sipPoly0, sipPoly1, sipPoly2, sipPoly3, sipPoly4, sipPoly5, sipPoly6, sipPoly7, sipPoly8, sipPoly9];
 export const SIP_GRAD: readonly SipGrad[] = [sipGrad0, sipGrad1, sipGrad2, sipGrad3, sipGrad4, sipGrad5, sipGrad6, sipGrad7, sipGrad8, sipGrad9];
+export const SIP_PAIR_BLOCK: readonly SipPairBlock[] = [sipPairBlock0, sipPairBlock1, sipPairBlock2, sipPairBlock3, sipPairBlock4, sipPairBlock5, sipPairBlock6, sipPairBlock7, sipPairBlock8, sipPairBlock9];
+export const SIP_DISTORT_BLOCK: readonly SipDistortBlock[] = [sipDistortBlock0, sipDistortBlock1, sipDistortBlock2, sipDistortBlock3, sipDistortBlock4, sipDistortBlock5, sipDistortBlock6, sipDistortBlock7, sipDistortBlock8, sipDistortBlock9];
+export const SIP_PAIR_IDX: readonly SipPairIdx[] = [sipPairIdx0, sipPairIdx1, sipPairIdx2, sipPairIdx3, sipPairIdx4, sipPairIdx5, sipPairIdx6, sipPairIdx7, sipPairIdx8, sipPairIdx9];
+export const SIP_GRAD_PAIR_IDX: readonly SipGradPairIdx[] = [sipGradPairIdx0, sipGradPairIdx1, sipGradPairIdx2, sipGradPairIdx3, sipGradPairIdx4, sipGradPairIdx5, sipGradPairIdx6, sipGradPairIdx7, sipGradPairIdx8, sipGradPairIdx9];

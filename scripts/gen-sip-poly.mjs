@@ -16,6 +16,37 @@ export type SipPoly = (c: Float64Array, o: number, u: number, v: number) => numb
 /** Writes f, df/du, df/dv to g[0..2]. */
 export type SipGrad = (c: Float64Array, o: number, u: number, v: number, g: Float64Array) => void;
 
+/**
+ * Both polynomials of a pair (A and B, or AP and BP) over a block of points:
+ * f[i] = A(u[i], v[i]), g[i] = B(u[i], v[i]) for i < count. The coefficients are
+ * read once per block into locals (no typed-array load and bounds check per
+ * term) and the expressions are those of SIP_POLY, so the values are bit for
+ * bit the same as point-wise calls.
+ */
+export type SipPairBlock = (c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array) => void;
+
+/**
+ * The same pair, and the pair with its gradients (as SIP_GRAD: value, d/du,
+ * d/dv), at the points idx[0..count) of a block (used by the Newton sweeps,
+ * where only the unconverged points of a block are evaluated).
+ */
+export type SipPairIdx = (c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array) => void;
+export type SipGradPairIdx = (
+  c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array,
+  f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,
+) => void;
+
+/**
+ * Pixel to distorted focal plane over a block, straight from the strided
+ * inputs: u = x - x0, v = y - y0, U[i] = u + A(u, v), V[i] = v + B(u, v)
+ * (the SIP_POLY expressions, so the same values as point-wise code).
+ */
+export type SipDistortBlock = (
+  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,
+  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,
+  U: Float64Array, V: Float64Array,
+) => void;
+
 export const SIP_MAX_ORDER = ${MAX_ORDER};
 `);
 for (let n = 0; n <= MAX_ORDER; n++) {
@@ -45,10 +76,113 @@ for (let n = 0; n <= MAX_ORDER; n++) {
   lines.push(`  g[1] = ${n >= 1 ? horner(ps.slice(1).map((p) => (p === 1 ? 'p1' : `${p} * p${p}`)), 'u') : '0'};`);
   lines.push(`  g[2] = ${horner(ps.map((p) => `d${p}`), 'u')};`);
   lines.push('}');
+  // Pair over a block, coefficients hoisted into locals.
+  lines.push(`function sipPairBlock${n}(c: Float64Array, oa: number, ob: number, count: number, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {`);
+  for (const [k, o] of [['a', 'oa'], ['b', 'ob']]) {
+    const decl = [];
+    for (let p = 0; p <= n; p++) for (let q = 0; q <= n - p; q++) decl.push(`${k}${p}_${q} = c[${o} + ${p * w + q}]!`);
+    lines.push(`  const ${decl.join(', ')};`);
+  }
+  lines.push('  for (let i = 0; i < count; i++) {');
+  lines.push('    const ui = u[i]!, vi = v[i]!;');
+  for (const k of ['a', 'b']) {
+    const ps = [];
+    for (let p = 0; p <= n; p++) {
+      const terms = [];
+      for (let q = 0; q <= n - p; q++) terms.push(`${k}${p}_${q}`);
+      ps.push(`(${horner(terms, 'vi')})`);
+    }
+    lines.push(`    ${k === 'a' ? 'f' : 'g'}[i] = ${horner(ps, 'ui')};`);
+  }
+  lines.push('  }');
+  lines.push('}');
+  // Distortion of a block straight from the strided pixel inputs.
+  lines.push(`function sipDistortBlock${n}(`);
+  lines.push('  c: Float64Array, oa: number, ob: number, count: number, x0: number, y0: number,');
+  lines.push('  x: Float64Array, strideX: number, offsetX: number, y: Float64Array, strideY: number, offsetY: number,');
+  lines.push('  U: Float64Array, V: Float64Array,');
+  lines.push('): void {');
+  for (const [k, o] of [['a', 'oa'], ['b', 'ob']]) {
+    const decl = [];
+    for (let p = 0; p <= n; p++) for (let q = 0; q <= n - p; q++) decl.push(`${k}${p}_${q} = c[${o} + ${p * w + q}]!`);
+    lines.push(`  const ${decl.join(', ')};`);
+  }
+  lines.push('  for (let i = 0, ix = offsetX, iy = offsetY; i < count; i++, ix += strideX, iy += strideY) {');
+  lines.push('    const ui = x[ix]! - x0, vi = y[iy]! - y0;');
+  for (const k of ['a', 'b']) {
+    const ps = [];
+    for (let p = 0; p <= n; p++) {
+      const terms = [];
+      for (let q = 0; q <= n - p; q++) terms.push(`${k}${p}_${q}`);
+      ps.push(`(${horner(terms, 'vi')})`);
+    }
+    lines.push(`    ${k === 'a' ? 'U[i] = ui' : 'V[i] = vi'} + (${horner(ps, 'ui')});`);
+  }
+  lines.push('  }');
+  lines.push('}');
+  // Pair at indexed points, and with gradients (expressions of SIP_POLY / SIP_GRAD, derivative
+  // coefficients q * c hoisted: the same products, so the same values).
+  const decls = [];
+  const ddecls = [];
+  for (const [k, o] of [['a', 'oa'], ['b', 'ob']]) {
+    const decl = [];
+    const dd = [];
+    for (let p = 0; p <= n; p++) for (let q = 0; q <= n - p; q++) {
+      decl.push(`${k}${p}_${q} = c[${o} + ${p * w + q}]!`);
+      if (q >= 1) dd.push(`d${k}${p}_${q} = ${q} * ${k}${p}_${q}`);
+    }
+    decls.push(`  const ${decl.join(', ')};`);
+    if (dd.length) ddecls.push(`  const ${dd.join(', ')};`);
+  }
+  lines.push(`function sipPairIdx${n}(c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array, f: Float64Array, g: Float64Array): void {`);
+  lines.push(...decls);
+  lines.push('  for (let i = 0; i < count; i++) {');
+  lines.push('    const j = idx[i]!;');
+  lines.push('    const ui = u[j]!, vi = v[j]!;');
+  for (const k of ['a', 'b']) {
+    const ps = [];
+    for (let p = 0; p <= n; p++) {
+      const terms = [];
+      for (let q = 0; q <= n - p; q++) terms.push(`${k}${p}_${q}`);
+      ps.push(`(${horner(terms, 'vi')})`);
+    }
+    lines.push(`    ${k === 'a' ? 'f' : 'g'}[j] = ${horner(ps, 'ui')};`);
+  }
+  lines.push('  }');
+  lines.push('}');
+  lines.push(`function sipGradPairIdx${n}(`);
+  lines.push('  c: Float64Array, oa: number, ob: number, count: number, idx: Int32Array, u: Float64Array, v: Float64Array,');
+  lines.push('  f: Float64Array, fu: Float64Array, fv: Float64Array, g: Float64Array, gu: Float64Array, gv: Float64Array,');
+  lines.push('): void {');
+  lines.push(...decls, ...ddecls);
+  lines.push('  for (let i = 0; i < count; i++) {');
+  lines.push('    const j = idx[i]!;');
+  lines.push('    const ui = u[j]!, vi = v[j]!;');
+  for (const k of ['a', 'b']) {
+    const ps = [...Array(n + 1).keys()];
+    for (let p = 0; p <= n; p++) {
+      const terms = [];
+      const dterms = [];
+      for (let q = 0; q <= n - p; q++) terms.push(`${k}${p}_${q}`);
+      for (let q = 1; q <= n - p; q++) dterms.push(`d${k}${p}_${q}`);
+      lines.push(`    const ${k}p${p} = ${horner(terms, 'vi')};`);
+      lines.push(`    const ${k}d${p} = ${dterms.length ? horner(dterms, 'vi') : '0'};`);
+    }
+    const [F, FU, FV] = k === 'a' ? ['f', 'fu', 'fv'] : ['g', 'gu', 'gv'];
+    lines.push(`    ${F}[j] = ${horner(ps.map((p) => `${k}p${p}`), 'ui')};`);
+    lines.push(`    ${FU}[j] = ${n >= 1 ? horner(ps.slice(1).map((p) => (p === 1 ? `${k}p1` : `${p} * ${k}p${p}`)), 'ui') : '0'};`);
+    lines.push(`    ${FV}[j] = ${horner(ps.map((p) => `${k}d${p}`), 'ui')};`);
+  }
+  lines.push('  }');
+  lines.push('}');
   out.push(lines.join('\n'));
 }
 out.push(`/** Evaluators by order, chosen once per kernel call. */
 export const SIP_POLY: readonly SipPoly[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipPoly${n}`).join(', ')}];
 export const SIP_GRAD: readonly SipGrad[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipGrad${n}`).join(', ')}];
+export const SIP_PAIR_BLOCK: readonly SipPairBlock[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipPairBlock${n}`).join(', ')}];
+export const SIP_DISTORT_BLOCK: readonly SipDistortBlock[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipDistortBlock${n}`).join(', ')}];
+export const SIP_PAIR_IDX: readonly SipPairIdx[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipPairIdx${n}`).join(', ')}];
+export const SIP_GRAD_PAIR_IDX: readonly SipGradPairIdx[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipGradPairIdx${n}`).join(', ')}];
 `);
 writeFileSync(new URL('../native-free-kernels/sipPoly.ts', import.meta.url), out.join('\n\n'));
