@@ -5,6 +5,7 @@ import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { SkycalError } from '../src/errors.js';
 import { Repository } from '../src/butler/repository.js';
 import { mergeInto } from '../src/butler/merge.js';
+import { canonicalDataId } from '../src/butler/dataId.js';
 import { collectGarbage, verifyRepository } from '../src/butler/maintenance.js';
 import { tempDir } from './helpers.js';
 import { crval1Of, imageFits, photoCalibJson, wcsHeaderText } from './butler-fixtures.js';
@@ -305,5 +306,50 @@ test('verify reports a corrupt or missing file and removes leftovers a crash wou
     assert.match(verifyRepository(repo).problems.join('\n'), /checksum mismatch|bytes, registry says/);
     rmSync(path);
     assert.match(verifyRepository(repo).problems.join('\n'), /missing file/);
+  });
+});
+
+test('resolution of a dataset with many versions (history walk) equals the first writer along the topo-ordered log, for every tip and stage', () => {
+  withRepo((repo) => {
+    // A hot dataset rewritten by most runs, on two branches with merges between them, so both the
+    // bounded history walk and the per-version probe answer (WALK_VERSIONS = 8).
+    const hot = det(7);
+    let v = 0;
+    let i = 0;
+    const run = (branch: string, writeHot: boolean) => {
+      const r = repo.begin({ stage: i % 2 === 0 ? 'singleFrame' : 'jointcal', branch });
+      if (writeHot) repo.put(r.id, 'wcs', hot, enc(wcsHeaderText(++v)));
+      repo.put(r.id, 'wcs', det(100 + i), enc(wcsHeaderText(1000 + i)));
+      repo.commit(r.id);
+      i++;
+    };
+    // Each cycle: main writes the hot dataset, a side branch starts there and rewrites it five times
+    // while main moves on with other datasets, then side merges back (its versions are second-parent).
+    for (let cycle = 0; cycle < 6; cycle++) {
+      run('main', true);
+      repo.createBranch('side', 'main', { force: true });
+      for (let k = 0; k < 5; k++) {
+        run('side', true);
+        run('main', false);
+      }
+      mergeInto(repo, 'main', 'side');
+    }
+    assert.ok(v > 30);
+    const tips = repo.log({ at: 'main' }).map((r) => r.id);
+    let checked = 0;
+    for (const tip of new Set(tips)) {
+      for (const stage of [undefined, 'singleFrame', 'jointcal']) {
+        const history = repo.log({ at: tip });
+        const writer = history.find((r) => (stage === undefined || r.stage === stage) && repo.registry.runEntries(r.id).some((e) => e.dataId === canonicalDataId(hot)));
+        const spec = stage === undefined ? { at: tip } : { at: tip, stage };
+        if (writer === undefined) {
+          assert.equal(code(() => repo.resolve('wcs', hot, spec)), 'NOT_FOUND');
+        } else {
+          assert.equal(repo.resolve('wcs', hot, spec).supplied.runId, writer.id, `tip ${tip} stage ${stage}`);
+        }
+        checked++;
+      }
+    }
+    assert.ok(checked > 100);
   });
 });

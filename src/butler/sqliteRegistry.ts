@@ -21,7 +21,9 @@
  * (type, dataId) via `entry_by_name`, each probed in `ancestry` by primary key
  * (tip, run), the smallest rank wins. Its cost grows with the number of
  * versions of that one dataset, not with the length of the history, so a
- * 1000-run history resolves as fast as a 10-run one. The price is storage:
+ * 1000-run history resolves as fast as a 10-run one. (A dataset with many
+ * versions is instead found by walking the tip's history in rank order, which
+ * stops within a few runs: see resolve.) The price is storage:
  * one row per (run, ancestor) pair (500k small rows for a 1000-run linear
  * history); a later registry can store it per first-parent segment instead.
  */
@@ -94,6 +96,9 @@ interface EntryRow {
   id: number; run_id: string; stage: string; type: string; data_id: string; kind: 'dataset' | 'failure';
   file_hash: string | null; size: number | null; reason: string | null; committed_at: number | null;
 }
+
+/** Above this many versions of one dataset, resolution walks the history first (see resolve). */
+const WALK_VERSIONS = 8;
 
 const ENTRY_COLUMNS = 'e.id, e.run_id, r.stage, e.type, e.data_id, e.kind, e.file_hash, e.size, e.reason, r.committed_at';
 
@@ -318,13 +323,28 @@ export class SqliteRegistry implements Registry {
   }
 
   resolve(tip: string, type: string, dataId: string, options: ResolveOptions = {}): EntryRecord | undefined {
+    const params = { tip, type, dataId, stage: options.stage ?? null, asOf: options.asOf ?? null };
+    // A dataset rewritten by many runs (jointcal re-run every night) has many versions, and probing
+    // each one's rank costs one lookup per version. Its newest visible version is usually a few runs
+    // back, so walk the tip's history in rank order instead, and stop at the first run that wrote it;
+    // the walk is bounded (2 lookups per version), after which the per-version probe answers exactly.
+    const versions = this.stmt('SELECT count(*) FROM entry WHERE type = ? AND data_id = ?').pluck().get(type, dataId) as number;
+    if (versions > WALK_VERSIONS) {
+      const walked = this.stmt(`SELECT ${ENTRY_COLUMNS} FROM ancestry a
+        CROSS JOIN entry e ON e.run_id = a.ancestor AND e.type = @type AND e.data_id = @dataId
+        CROSS JOIN run r ON r.id = e.run_id
+        WHERE a.descendant = @tip AND a.rank < @maxRank
+          AND (@stage IS NULL OR r.stage = @stage) AND (@asOf IS NULL OR r.committed_at <= @asOf)
+        ORDER BY a.rank LIMIT 1`).get({ ...params, maxRank: 2 * versions }) as EntryRow | undefined;
+      if (walked !== undefined) return toEntry(walked);
+    }
     // CROSS JOIN fixes the loop order: the versions of this one dataset outside, the history probe inside.
     const row = this.stmt(`SELECT ${ENTRY_COLUMNS} FROM entry e
       CROSS JOIN ancestry a ON a.descendant = @tip AND a.ancestor = e.run_id
       CROSS JOIN run r ON r.id = e.run_id
       WHERE e.type = @type AND e.data_id = @dataId
         AND (@stage IS NULL OR r.stage = @stage) AND (@asOf IS NULL OR r.committed_at <= @asOf)
-      ORDER BY a.rank LIMIT 1`).get({ tip, type, dataId, stage: options.stage ?? null, asOf: options.asOf ?? null }) as EntryRow | undefined;
+      ORDER BY a.rank LIMIT 1`).get(params) as EntryRow | undefined;
     return row && toEntry(row);
   }
 
