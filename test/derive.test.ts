@@ -87,3 +87,24 @@ test('a catalog without centroid columns is refused, and the error names the col
   assert.throws(() => withSky(t, wcs, { centroid: 'base_SdssCentroid' }), { code: 'BAD_INPUT', message: /base_SdssCentroid_x\/base_SdssCentroid_y/ });
   assert.throws(() => calibrated(t, wcs), { code: 'BAD_INPUT', message: /no centroid columns/ });
 });
+
+test('a stream derived in-thread (inputs read from Arrow without a copy) equals the pool, and every yielded batch keeps its values', async () => {
+  const t = table(1500, [500, 1000]);
+  const source = () => ({ schema: t.schema, async *[Symbol.asyncIterator]() { yield* t.batches; } });
+  const inThread = new KernelPool({ workers: 2, minRowsForWorkers: 1e9 });
+  try {
+    const collect = async (p: KernelPool): Promise<Table> => {
+      const s = deriveStream(source(), [AFFINE], { pool: p });
+      const out: RecordBatch[] = [];
+      for await (const b of s) out.push(b);
+      return new Table(s.schema, out);
+    };
+    const a = await collect(inThread);
+    const b = await collect(pool);
+    for (const name of ['u', 'v', 'x', 'y']) assert.deepEqual(bytes(a, name), bytes(b, name));
+    assert.deepEqual(bytes(a, 'x'), bytes(t, 'x'), 'input columns pass through untouched');
+    assert.deepEqual(a.getChild('status')!.toArray(), b.getChild('status')!.toArray());
+  } finally {
+    await inThread.close();
+  }
+});

@@ -12,7 +12,7 @@
 import { Float64, RecordBatch, Schema, Struct, Table, makeData, type Data, type Field, type Vector } from 'apache-arrow';
 import { SkycalError } from '../errors.js';
 import { KernelPool } from '../parallel/pool.js';
-import { SharedScratch, copyColumnInto, plainCopy, sharedFloat64, sharedUint8 } from '../parallel/shared.js';
+import { SharedScratch, copyColumnInto, float64ValuesOf, plainCopy, sharedFloat64, sharedUint8 } from '../parallel/shared.js';
 import { requireColumns } from './columns.js';
 
 /** Anything with a packed kernel model: TanSipWcs and PhotoCalib both are. */
@@ -73,43 +73,58 @@ export function derivedSchema(input: Schema, derivations: readonly ColumnDerivat
 
 const floatData = (a: Float64Array): Data => makeData({ type: new Float64(), length: a.length, nullCount: 0, data: a });
 
+/** Where a batch's inputs and outputs live. */
+type ColumnMemory =
+  /** In-thread: inputs read straight from Arrow where they can be, outputs are fresh plain arrays the batch owns. */
+  | { kind: 'plain' }
+  /** Pool, one-shot table: fresh shared arrays, handed over as they are. */
+  | { kind: 'fresh-shared' }
+  /** Pool, stream: shared arrays reused from batch to batch; outputs are copied out into arrays the batch owns. */
+  | { kind: 'scratch'; scratch: SharedScratch };
+
 /**
  * Run every derivation over one batch (or a whole table: any chunking).
- * With a scratch, inputs and outputs live in reused shared buffers and the
- * outputs are copied out (streams); without, fresh shared outputs are
- * handed over as they are (one-shot tables).
+ * Inputs are copied into shared memory for the pool; in-thread they are
+ * read straight from Arrow where the column allows it.
  */
 async function deriveColumns(
   columns: (name: string) => Vector,
   rows: number,
   derivations: readonly ColumnDerivation[],
   pool: KernelPool,
-  scratch?: SharedScratch,
+  memory: ColumnMemory,
 ): Promise<{ columns: Map<string, Data>; bad: number }> {
+  // Small jobs run in-thread (pool.usesWorkers): there, shared memory would only cost copies.
+  const mem: ColumnMemory = pool.usesWorkers(rows) ? memory : { kind: 'plain' };
+  const newFloat64 = (key: string): Float64Array =>
+    mem.kind === 'plain' ? new Float64Array(rows) : mem.kind === 'scratch' ? mem.scratch.float64(key, rows) : sharedFloat64(rows);
   const out = new Map<string, Data>();
   const inputsByName = new Map<string, Float64Array>();
-  const shared = (name: string): Float64Array => {
+  const input = (name: string): Float64Array => {
     if (name === '') return new Float64Array(0);
     let a = inputsByName.get(name);
     if (a === undefined) {
       // Copied once per batch, whichever derivations read it.
-      a = copyColumnInto(columns(name), scratch ? scratch.float64(`in:${name}`, rows) : sharedFloat64(rows));
+      const column = columns(name);
+      a = (mem.kind === 'plain' ? float64ValuesOf(column) : undefined) ?? copyColumnInto(column, newFloat64(`in:${name}`));
       inputsByName.set(name, a);
     }
     return a;
   };
   // All derivations go to the pool at once (e.g. several flux families): its queue keeps every worker busy.
   const jobs = derivations.map((d) => {
-    const outputs = d.outputs.map((f) => (f === null ? new Float64Array(0) : scratch ? scratch.float64(`out:${f.name}`, rows) : sharedFloat64(rows)));
-    const status = d.status === null ? new Uint8Array(0) : scratch ? scratch.uint8(`out:${d.status.name}`, rows) : sharedUint8(rows);
-    return { kernel: d.kernel, model: d.model, scalars: d.scalars ?? [], inputs: d.inputs.map(shared), outputs, status };
+    const outputs = d.outputs.map((f) => (f === null ? new Float64Array(0) : newFloat64(`out:${f.name}`)));
+    const status =
+      d.status === null ? new Uint8Array(0) : mem.kind === 'plain' ? new Uint8Array(rows) : mem.kind === 'scratch' ? mem.scratch.uint8(`out:${d.status.name}`, rows) : sharedUint8(rows);
+    return { kernel: d.kernel, model: d.model, scalars: d.scalars ?? [], inputs: d.inputs.map(input), outputs, status };
   });
   const bads = await Promise.all(jobs.map((job) => pool.run(job, rows)));
+  // A reused shared view is copied into a plain buffer the batch can own.
+  const own = <T extends Float64Array | Uint8Array>(a: T): T => (mem.kind === 'scratch' ? plainCopy(a) : a);
   derivations.forEach((d, j) => {
     const { outputs, status } = jobs[j]!;
-    // A reused shared view is copied into a plain buffer the batch can own.
-    d.outputs.forEach((f, k) => f !== null && out.set(f.name, floatData(scratch ? plainCopy(outputs[k]!) : outputs[k]!)));
-    if (d.status !== null) out.set(d.status.name, makeData({ type: d.status.type, length: rows, nullCount: 0, data: scratch ? plainCopy(status) : status }));
+    d.outputs.forEach((f, k) => f !== null && out.set(f.name, floatData(own(outputs[k]!))));
+    if (d.status !== null) out.set(d.status.name, makeData({ type: d.status.type, length: rows, nullCount: 0, data: own(status) }));
   });
   const bad = bads.reduce((a, b) => a + b, 0);
   return { columns: out, bad };
@@ -139,7 +154,7 @@ export async function deriveTable(table: Table, derivations: readonly ColumnDeri
   checkInputs(table.schema, derivations, options.source ?? 'table');
   const schema = derivedSchema(table.schema, derivations, options.metadata);
   const rows = table.numRows;
-  const { columns: derived, bad } = await withPool(options, (pool) => deriveColumns((n) => table.getChild(n)!, rows, derivations, pool));
+  const { columns: derived, bad } = await withPool(options, (pool) => deriveColumns((n) => table.getChild(n)!, rows, derivations, pool, { kind: 'fresh-shared' }));
   options.onProgress?.(rows, bad);
   // Keep the table's batching: each output batch takes a zero-copy slice of the derived columns.
   let offset = 0;
@@ -173,7 +188,7 @@ async function* run(source: BatchSource, schema: Schema, derivations: readonly C
       // Start reading (decoding) the next batch while the workers compute this one.
       next = iterator.next();
       next.catch(() => {});
-      const { columns: derived, bad } = await deriveColumns((n) => batch.getChild(n)!, batch.numRows, derivations, pool, scratch);
+      const { columns: derived, bad } = await deriveColumns((n) => batch.getChild(n)!, batch.numRows, derivations, pool, { kind: 'scratch', scratch });
       rowsDone += batch.numRows;
       badPoints += bad;
       options.onProgress?.(rowsDone, badPoints);

@@ -12,7 +12,7 @@
  * parquet-wasm is loaded on first use (it compiles a 5 MB module).
  */
 import { openAsBlob } from 'node:fs';
-import { RecordBatch, RecordBatchReader, Schema, Table, tableToIPC } from 'apache-arrow';
+import { DataType, RecordBatch, RecordBatchReader, Schema, Table, tableToIPC } from 'apache-arrow';
 import { SkycalError, errors } from '../errors.js';
 
 type ParquetWasm = typeof import('parquet-wasm');
@@ -84,12 +84,17 @@ export async function encodeParquet(
   sink: (bytes: Uint8Array) => Promise<void>,
 ): Promise<void> {
   const pw = await parquetWasm();
-  const properties = new pw.WriterPropertiesBuilder()
+  let builder = new pw.WriterPropertiesBuilder()
     .setKeyValueMetadata(new Map(metadata))
     .setMaxRowGroupSize(PARQUET_ROW_GROUP_ROWS)
     .setCompression(pw.Compression.SNAPPY)
-    .setCreatedBy('skycal')
-    .build();
+    .setCreatedBy('skycal');
+  // Measured columns (positions, fluxes) are nearly all distinct doubles: the default dictionary
+  // fills up after ~131k values and falls back to plain, having cost the writer 3x the time, the
+  // file ~13% in size and the reader a slow dictionary + Snappy pass (5e6 x, y: encode 1.8 s ->
+  // 0.5 s, 83 -> 72 MB, read 0.36 -> 0.23 s). Other types (dataId strings, status bytes) keep it.
+  for (const f of schema.fields) if (DataType.isFloat(f.type)) builder = builder.setColumnDictionaryEnabled(f.name, false);
+  const properties = builder.build();
   const iterator = batches[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) {

@@ -88,13 +88,18 @@ export class KernelPool {
     return this.piscina;
   }
 
+  /** Whether a job of `rows` rows goes to the workers (else it runs in-thread and needs no shared memory). */
+  usesWorkers(rows: number): boolean {
+    return this.workers > 0 && rows >= this.minRowsForWorkers;
+  }
+
   /**
    * Run `job` over rows [0, rows). With workers, every column must live in a
    * SharedArrayBuffer. Returns the number of bad rows.
    */
   async run(job: ColumnJob, rows: number, options: RunOptions = {}): Promise<number> {
     checkJob(job, rows);
-    if (this.workers === 0 || rows < this.minRowsForWorkers) {
+    if (!this.usesWorkers(rows)) {
       const bad = runColumnKernel(job, 0, rows);
       options.onProgress?.(rows);
       return bad;

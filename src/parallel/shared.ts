@@ -39,6 +39,18 @@ export function copyColumnInto(column: Vector, target: Float64Array, offset = 0)
 }
 
 /**
+ * The column's values without a copy, when it is one chunk of Float64 with
+ * no nulls (what a Parquet or IPC batch usually holds); else undefined.
+ * Read-only use: the view aliases the Arrow buffer.
+ */
+export function float64ValuesOf(column: Vector): Float64Array | undefined {
+  if (column.data.length !== 1) return undefined;
+  const data = column.data[0]!;
+  const values: unknown = data.values;
+  return values instanceof Float64Array && data.nullCount === 0 ? values.subarray(0, data.length) : undefined;
+}
+
+/**
  * A plain (unshared) copy of a shared view, for results a caller keeps.
  * Why not view.slice(): on SharedArrayBuffer views it copies element by
  * element (5.3 ns per double here, against 0.9 ns for allocate-and-set).
