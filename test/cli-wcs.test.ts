@@ -96,7 +96,7 @@ test('errors: a missing file is IO, a bad header is BAD_INPUT naming the keyword
   try {
     const missing = skycal(['wcs', 'info', '--wcs', join(dir.path, 'nope.hdr'), '--json']);
     assert.equal(missing.code, 1);
-    assert.equal(JSON.parse(missing.stdout).error.code, 'IO');
+    assert.equal(JSON.parse(missing.stdout).error.code, 'NOT_FOUND');
     const badHdr = join(dir.path, 'sin.hdr');
     writeFileSync(badHdr, readFileSync(ptfPath, 'utf8').replace("'RA---TAN-SIP'", "'RA---SIN'    "));
     const bad = skycal(['pix2sky', '--wcs', badHdr, '--json'], 'x,y\n1,2\n');

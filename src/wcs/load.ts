@@ -30,7 +30,9 @@ export function loadWcs(path: string, options: LoadWcsOptions = {}): TanSipWcs {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new SkycalError('IO', `${path}: cannot read the WCS file: ${(e as Error).message}`, { cause: e });
+    // A missing input is NOT_FOUND, as for catalogs and calibrations; anything else reading it is IO.
+    const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'IO';
+    throw new SkycalError(code, `${path}: cannot read the WCS file: ${(e as Error).message}`, { cause: e });
   }
   try {
     if (looksLikeFits(bytes) && (options.hdu !== undefined || !isHeaderOnly(bytes))) {
