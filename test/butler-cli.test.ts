@@ -243,13 +243,13 @@ test('every bad input fails with a stable code and a JSON error document', async
     assert.equal(await errorCode('begin', repo), 'USAGE');
     assert.equal(await errorCode('begin', repo, '--stage', 's', '--expect', 'nocolon'), 'USAGE');
     assert.equal(await errorCode('begin', repo, '--stage', 's', '--expect', 'nope:a=1'), 'NOT_FOUND');
-    assert.equal(await errorCode('begin', repo, '--stage', 's', '--config', join(tmp.path, 'missing.json')), 'IO');
+    assert.equal(await errorCode('begin', repo, '--stage', 's', '--config', join(tmp.path, 'missing.json')), 'NOT_FOUND');
     assert.equal(await errorCode('begin', repo, '--stage', 's', '--config', writeFixture(tmp.path, 'bad.json', '{')), 'BAD_INPUT');
     assert.equal(await errorCode('begin', repo, '--stage', 's', '--lease', '-3'), 'USAGE');
     const r = (await ok('begin', repo, '--stage', 's')).run;
     assert.equal(await errorCode('put', repo, '--run', r, '--type', 'wcs', '--data-id', 'a=1', writeFixture(tmp.path, 'junk.hdr', 'junk')), 'BAD_INPUT');
     assert.equal(await errorCode('put', repo, '--run', r, '--type', 'wcs', '--data-id', 'a', writeFixture(tmp.path, 'w.hdr', wcsHeaderText(1))), 'BAD_INPUT');
-    assert.equal(await errorCode('put', repo, '--run', r, '--type', 'wcs', '--data-id', 'a=1', join(tmp.path, 'nope')), 'IO');
+    assert.equal(await errorCode('put', repo, '--run', r, '--type', 'wcs', '--data-id', 'a=1', join(tmp.path, 'nope')), 'NOT_FOUND');
     assert.equal(await errorCode('fail', repo, '--run', r, '--type', 'wcs', '--data-id', 'a=1'), 'USAGE');
     assert.equal(await errorCode('get', repo, '--type', 'wcs', '--data-id', 'a=1', '--as-of', 'noon'), 'BAD_INPUT');
     assert.equal(await errorCode('get', repo, '--type', 'wcs', '--data-id', 'a=1', '--at', 'nope'), 'NOT_FOUND');

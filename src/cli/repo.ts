@@ -22,6 +22,7 @@ function readInput(path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw errors.notFound(path);
     throw errors.io(path, e);
   }
 }
