@@ -119,8 +119,22 @@ function dataIdFields(plans: readonly Plan[]): Field[] {
   });
 }
 
-/** A column holding one value in every row, built straight into Arrow buffers (no per-row builder calls). */
+/**
+ * A column holding one value in every row, built straight into Arrow buffers.
+ * Batches mostly have the same length, so the last column made for a
+ * field with the same value and length is reused: Arrow data are immutable,
+ * and sharing them between batches costs nothing.
+ */
+const constantCache = new Map<string, { field: Field; value: string | undefined; rows: number; data: Data }>();
 function constantColumn(field: Field, value: string | undefined, rows: number): Data {
+  const hit = constantCache.get(field.name);
+  if (hit !== undefined && hit.field === field && hit.value === value && hit.rows === rows) return hit.data;
+  const data = makeConstantColumn(field, value, rows);
+  constantCache.set(field.name, { field, value, rows, data });
+  return data;
+}
+
+function makeConstantColumn(field: Field, value: string | undefined, rows: number): Data {
   if (field.type instanceof Int64) {
     return makeData({ type: new Int64(), length: rows, nullCount: 0, data: new BigInt64Array(rows).fill(BigInt(value!)) });
   }
@@ -129,7 +143,11 @@ function constantColumn(field: Field, value: string | undefined, rows: number): 
   }
   const bytes = new TextEncoder().encode(value);
   const data = new Uint8Array(bytes.length * rows);
-  for (let i = 0; i < rows; i++) data.set(bytes, i * bytes.length);
+  // Fill by doubling: log2(rows) block copies instead of one small copy per row.
+  if (data.length > 0) {
+    data.set(bytes);
+    for (let filled = bytes.length; filled < data.length; filled *= 2) data.copyWithin(filled, 0, Math.min(filled, data.length - filled));
+  }
   const valueOffsets = new Int32Array(rows + 1);
   for (let i = 0; i <= rows; i++) valueOffsets[i] = i * bytes.length;
   return makeData({ type: new Utf8(), length: rows, nullCount: 0, valueOffsets, data });
