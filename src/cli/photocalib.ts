@@ -2,7 +2,7 @@
  * Photometric calibration commands: `calibrate`, `photocalib info`,
  * `plot photocalib` and `bench calibrate`.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { SkycalError, errors } from '../errors.js';
 import { readHdus, looksLikeFits } from '../fits/file.js';
 import { PhotoCalib } from '../photocalib/photoCalib.js';
@@ -10,7 +10,8 @@ import { instFluxNames } from '../photocalib/calibrateCatalog.js';
 import { benchCalibrate } from '../photocalib/benchCalibrate.js';
 import { boxToString, makeBox } from '../photocalib/bbox.js';
 import type { ChebyshevField } from '../photocalib/chebyshevField.js';
-import { heatmapSvg } from '../plot/heatmap.js';
+import { photoCalibMapSvg } from '../plot/maps.js';
+import { writeFileAtomic } from '../io/atomicFile.js';
 import type { Command } from './command.js';
 import { CATALOG_OPTIONS, CATALOG_USAGE, fileVersion, runCatalogCommand } from './catalogCommand.js';
 import { calibrated } from '../catalog/views.js';
@@ -148,33 +149,11 @@ const plot: Command = {
     const given = parseBBoxOption(optionalString(values, 'bbox'));
     const bbox = given ? makeBox(given, '--bbox') : calib.field.bbox;
     if (!bbox) throw new SkycalError('BAD_INPUT', 'plot photocalib: a constant calibration without a bbox needs --bbox');
-    const w = bbox.maxX - bbox.minX + 1, h = bbox.maxY - bbox.minY + 1;
-    // About 320 cells along the longer side: smooth fields need no more.
-    const cell = Math.max(w, h) / 320;
-    const nx = Math.max(2, Math.round(w / cell)), ny = Math.max(2, Math.round(h / cell));
-    const xs = new Float64Array(nx * ny), ys = new Float64Array(nx * ny);
-    for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
-      xs[j * nx + i] = bbox.minX - 0.5 + ((i + 0.5) * w) / nx;
-      ys[j * nx + i] = bbox.minY - 0.5 + ((j + 0.5) * h) / ny;
-    }
-    const values_ = calib.isConstant ? new Float64Array(nx * ny).fill(calib.calibrationMean) : calib.field.evaluateArrays(xs, ys);
-    for (let k = 0; k < values_.length; k++) values_[k] = values_[k]! / calib.calibrationMean;
-    const svg = heatmapSvg({
-      values: values_, nx, ny,
-      extent: { x0: bbox.minX - 0.5, x1: bbox.maxX + 0.5, y0: bbox.minY - 0.5, y1: bbox.maxY + 0.5 },
-      title: optionalString(values, 'title') ?? 'Photometric calibration  c(x, y) / mean',
-      subtitle: `mean ${calib.calibrationMean.toPrecision(7)} nJy/count, ${calib.isConstant ? 'constant' : calib.field.type} field, bbox ${boxToString(bbox)}`,
-      xLabel: 'x (parent pixels)',
-      yLabel: 'y (parent pixels)',
-      colorbarLabel: 'c(x, y) / calibrationMean',
-    });
+    const title = optionalString(values, 'title');
+    const { svg, nx, ny } = photoCalibMapSvg(calib, bbox, title === undefined ? {} : { title });
     // Loaded here, not at startup: resvg is a native module every other command can do without.
     const { plotBytes } = await import('../plot/png.js');
-    try {
-      await writeFile(out, plotBytes(svg, out));
-    } catch (e) {
-      throw errors.io(out, e);
-    }
+    writeFileAtomic(out, plotBytes(svg, out));
     if (ctx.json) ctx.writeJson({ out, bbox, grid: [nx, ny] });
     else ctx.log(`plot photocalib: wrote ${out}`);
   },

@@ -23,9 +23,7 @@ import { ChebyshevField } from '../photocalib/chebyshevField.js';
 import { PhotoCalib } from '../photocalib/photoCalib.js';
 import { makeTanSipWcs } from '../wcs/tanSipWcs.js';
 import type { TanSipWcs } from '../wcs/tanSipWcs.js';
-import { sipDistortionGrid } from '../wcs/distortion.js';
-import { heatmapSvg } from '../plot/heatmap.js';
-import { quiverSvg } from '../plot/quiver.js';
+import { distortionMapSvg, photoCalibMapSvg } from '../plot/maps.js';
 import { plotBytes } from '../plot/png.js';
 import { writeFileAtomic } from '../io/atomicFile.js';
 import { recompute, type RecomputeSummary } from '../recompute/recompute.js';
@@ -204,27 +202,11 @@ export async function runDemo(dirIn: string, options: DemoOptions = {}): Promise
     const shown = camera[0]!;
     const shownWcs = jointcalWcs.get(idOf(shown)) ?? truth.get(idOf(shown))!;
     const plotDistortion = join(dir, 'distortion.svg');
-    const grid = sipDistortionGrid(shownWcs, bbox, 12, 24);
-    writeFileAtomic(plotDistortion, plotBytes(quiverSvg({
-      x: grid.x, y: grid.y, u: grid.dx, v: grid.dy,
-      extent: { x0: -0.5, x1: config.ccdWidth - 0.5, y0: -0.5, y1: config.ccdHeight - 0.5 },
-      title: `SIP distortion, visit ${shown.visit} det ${shown.detector}`,
-      subtitle: `pixel minus linear WCS (jointcal) · max ${grid.maxPx.toPrecision(3)} px`,
-      xLabel: 'x (pixels)', yLabel: 'y (pixels)', unit: 'px',
-    }), plotDistortion));
+    const title = `visit ${shown.visit} det ${shown.detector}`;
+    writeFileAtomic(plotDistortion, distortionMapSvg(shownWcs, bbox, { title: `SIP distortion (jointcal), ${title}` }).svg);
     const plotCalib = join(dir, 'photocalib.svg');
     const shownCalib = PhotoCalib.fromField(new ChebyshevField(bbox, (shown.calib.field as { coefficients: number[][] }).coefficients));
-    const g = shownCalib.field.evaluateGrid(bbox, 32);
-    const mean = shownCalib.calibrationMean;
-    const values = new Float64Array(g.size);
-    for (let j = 0; j < g.shape[0]!; j++) for (let i = 0; i < g.shape[1]!; i++) values[j * g.shape[1]! + i] = g.get(j, i) / mean;
-    writeFileAtomic(plotCalib, plotBytes(heatmapSvg({
-      values, nx: g.shape[1]!, ny: g.shape[0]!,
-      extent: { x0: -0.5, x1: config.ccdWidth - 0.5, y0: -0.5, y1: config.ccdHeight - 0.5 },
-      title: `jointcal, visit ${shown.visit} det ${shown.detector}`,
-      subtitle: `c(x, y) / mean, mean = ${mean.toFixed(2)} nJy/count`,
-      xLabel: 'x (pixels)', yLabel: 'y (pixels)', colorbarLabel: 'c(x, y) / mean',
-    }), plotCalib));
+    writeFileAtomic(plotCalib, photoCalibMapSvg(shownCalib, bbox, { title: `jointcal c(x, y) / mean, ${title}` }).svg);
 
     // --- how much better jointcal is, against the truth the camera was made from.
     const residual = (versions: Map<string, TanSipWcs>) => {
