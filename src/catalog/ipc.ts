@@ -26,9 +26,16 @@ async function openReader(handle: FileHandle, path: string) {
 }
 
 /** Reads from an open handle; the handle is closed when iteration ends. */
-export async function openIpc(handle: FileHandle, path: string, columns?: readonly string[]): Promise<IpcSource> {
+export async function openIpc(handle: FileHandle, path: string, pick?: readonly string[] | ((schema: Schema) => readonly string[])): Promise<IpcSource> {
   const reader = await openReader(handle, path);
   const fullSchema = reader.schema;
+  let columns: readonly string[] | undefined;
+  try {
+    columns = typeof pick === 'function' ? pick(fullSchema) : pick;
+  } catch (e) {
+    await handle.close(); // no batch will be read: release the file now
+    throw e;
+  }
   const schema = columns === undefined ? fullSchema : selectSchema(fullSchema, columns);
   const names = schema.fields.map((f) => f.name);
   // The file format knows its batch count but not its row count without reading every batch header.

@@ -37,7 +37,7 @@ export interface ParquetSource {
   batches: AsyncIterable<RecordBatch>;
 }
 
-export async function openParquet(path: string, columns?: readonly string[], batchRows = PARQUET_READ_BATCH_ROWS): Promise<ParquetSource> {
+export async function openParquet(path: string, pick?: readonly string[] | ((schema: Schema) => readonly string[]), batchRows = PARQUET_READ_BATCH_ROWS): Promise<ParquetSource> {
   const pw = await parquetWasm();
   let file: import('parquet-wasm').ParquetFile;
   try {
@@ -47,6 +47,13 @@ export async function openParquet(path: string, columns?: readonly string[], bat
   }
   const fullSchema = RecordBatchReader.from(file.schema().intoIPCStream()).open().schema as Schema;
   const numRows = file.metadata().fileMetadata().numRows();
+  let columns: readonly string[] | undefined;
+  try {
+    columns = typeof pick === 'function' ? pick(fullSchema) : pick;
+  } catch (e) {
+    file.free(); // no batch will be read: release the file now
+    throw e;
+  }
   const schema = columns === undefined ? fullSchema : selectSchema(fullSchema, columns);
   async function* batches(): AsyncGenerator<RecordBatch> {
     try {

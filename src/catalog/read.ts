@@ -22,8 +22,12 @@ export interface CatalogBatches extends AsyncIterable<RecordBatch> {
 }
 
 export interface ReadOptions {
-  /** Read only these columns (others are never decoded). */
-  columns?: readonly string[];
+  /**
+   * Read only these columns (others are never decoded), or a function that
+   * picks them from the file's schema, so that a caller who must look at the
+   * schema first (to find the centroid, say) still opens the file once.
+   */
+  columns?: readonly string[] | ((schema: Schema) => readonly string[]);
   /** Rows per batch where the format lets us choose (Parquet). */
   batchRows?: number;
   /** The format when the path's extension does not say it (e.g. a datastore file). */
@@ -70,7 +74,8 @@ export async function readCatalogBatches(path: string, options: ReadOptions = {}
     return catalog(path, format, source.schema, source.numRows, source.batches);
   }
   const table = csvToTable(await readCsvText(path), path === STDIO ? 'stdin' : path);
-  const schema = columns === undefined ? table.schema : selectSchema(table.schema, columns);
+  const chosen = typeof columns === 'function' ? columns(table.schema) : columns;
+  const schema = chosen === undefined ? table.schema : selectSchema(table.schema, chosen);
   const selected = columns === undefined ? table : table.select(schema.fields.map((f) => f.name));
   async function* batches(): AsyncGenerator<RecordBatch> {
     yield* selected.batches;

@@ -56,10 +56,11 @@ async function sourcePositions(adapter: ButlerAdapter, dataId: string, spec: Ver
     if (SkycalError.isSkycalError(e) && (e.code === 'NOT_FOUND' || e.code === 'INVALID_DATASET')) return undefined;
     throw e;
   }
-  // Opening reads only the schema; no batch is decoded until iterated.
-  const probe = await readCatalogBatches(found.path, { format: found.format });
-  const [cx, cy] = findCentroid(probe.schema, undefined, dataId);
-  const catalog = await readCatalogBatches(found.path, { format: found.format, columns: [cx, cy] });
+  let cx = '', cy = '';
+  const catalog = await readCatalogBatches(found.path, {
+    format: found.format,
+    columns: (schema) => ([cx, cy] = findCentroid(schema, undefined, dataId)),
+  });
   const xs: Float64Array[] = [];
   const ys: Float64Array[] = [];
   let n = 0;
