@@ -1,15 +1,15 @@
 /** Paths and small utilities shared by tests. Tests run from dist/test/. */
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The project root (tests run from dist/test). */
 export const repoRoot = resolve(here, '..', '..');
-/** ../shared/data beside the project (or two levels up, from a git worktree under wt/). */
-export const sharedData = [resolve(repoRoot, '..', 'shared', 'data'), resolve(repoRoot, '..', '..', 'shared', 'data')].find((p) => existsSync(p)) ?? resolve(repoRoot, '..', 'shared', 'data');
-export const wcsHeaderDir = join(sharedData, 'wcs-headers');
+/** The real test data vendored into the project (test/data/, provenance in its README.md). */
+export const testData = join(repoRoot, 'test', 'data');
+export const wcsHeaderDir = join(testData, 'wcs-headers');
 /** The compiled CLI entry point. */
 export const cliPath = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 

@@ -1,16 +1,16 @@
 /**
- * Every number in shared/data/photocalib/afw-acceptance.json (LSST afw's own
+ * Every number in test/data/photocalib/afw-acceptance.json (LSST afw's own
  * test values), reproduced to 1e-13 relative.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sharedData } from './helpers.js';
+import { testData } from './helpers.js';
 import { ChebyshevField, PhotoCalib, REFERENCE_FLUX_NJY, chebyshevRangeTransform } from '../src/photocalib/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const afw: any = JSON.parse(readFileSync(join(sharedData, 'photocalib', 'afw-acceptance.json'), 'utf8'));
+const afw: any = JSON.parse(readFileSync(join(testData, 'photocalib', 'afw-acceptance.json'), 'utf8'));
 const TOL = 1e-13;
 let worst = 0;
 
