@@ -501,3 +501,23 @@ export function tanSipSkyToPixelDeg(
   }
   return bad;
 }
+
+/**
+ * The gnomonic (TAN) projection about the point (lambda0, phi0), as d3-geo's
+ * `gnomonicRaw` with the centre as arguments: longitude and latitude in
+ * radians in, tangent-plane (x east, y north) in radians out, written into
+ * `out` (which is returned). Points on or behind the plane (cos c <= 0) give NaN.
+ */
+export function gnomonicRaw(lambda: number, phi: number, lambda0: number, phi0: number, out: [number, number] = [0, 0]): [number, number] {
+  const dl = lambda - lambda0;
+  const sp = Math.sin(phi), cp = Math.cos(phi), sp0 = Math.sin(phi0), cp0 = Math.cos(phi0), cdl = Math.cos(dl);
+  const cosc = sp0 * sp + cp0 * cp * cdl;
+  if (!(cosc > 0)) {
+    out[0] = NaN;
+    out[1] = NaN;
+  } else {
+    out[0] = (cp * Math.sin(dl)) / cosc;
+    out[1] = (cp0 * sp - sp0 * cp * cdl) / cosc;
+  }
+  return out;
+}
