@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCalibrate } from '../src/photocalib/benchCalibrate.js';
+import { median } from '../src/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -20,7 +21,6 @@ const { values } = parseArgs({
 });
 const n = Number(values.n), runs = Number(values.runs);
 const script = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'bench', 'numpy_calibrate.py');
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
 
 const ours: number[] = [], numpy: number[] = [];
 for (let r = 0; r < runs; r++) {

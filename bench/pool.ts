@@ -11,6 +11,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { loadWcs } from '../src/wcs/load.js';
 import { benchPool } from '../src/parallel/benchPool.js';
 import { benchCatalog } from '../src/catalog/benchCatalog.js';
+import { median } from '../src/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,7 +27,6 @@ const wcs = loadWcs(values.wcs!);
 const cores = availableParallelism();
 const counts = values.workers ? values.workers.split(',').map(Number) : [...new Set([1, 2, cores])].filter((w) => w <= cores);
 const runs = Number(values.runs);
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
 
 const inThread: number[] = [], inThreadCpu: number[] = [];
 const cpuPerWorkers = new Map<number, number[]>(counts.map((w) => [w, []]));

@@ -13,6 +13,7 @@ import { runDemo } from '../src/demo/demo.js';
 import { Repository } from '../src/butler/repository.js';
 import { recompute } from '../src/recompute/recompute.js';
 import { KernelPool } from '../src/parallel/pool.js';
+import { median } from '../src/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,7 +29,6 @@ const perCcd = Math.ceil(Number(values.sources) / CCDS);
 const cores = availableParallelism();
 const counts = values.workers ? values.workers.split(',').map(Number) : [...new Set([1, 2, cores])].filter((w) => w <= cores);
 const runs = Number(values.runs);
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
 
 const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'skycal-bench-recompute-'));
 const log = (s: string) => { if (!values.json) process.stderr.write(`${s}\n`); };

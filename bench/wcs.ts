@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { TanSipWcs } from '../src/wcs/index.js';
 import { tanSipPixelToSkyDeg, tanSipSkyToPixelDeg } from '../native-free-kernels/index.js';
 import { makeRandom } from '../src/demo/camera.js';
+import { median } from '../src/stats.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number) => {
@@ -37,7 +38,6 @@ const findData = (): string => {
 const data = process.env['SKYCAL_SHARED_DATA'] ?? findData();
 const SIZES: Record<string, [number, number]> = { ptf_p48_sip4: [2048, 4096], hst_acs_wfc_sip4_noinv: [4096, 2048] };
 
-const median = (a: number[]) => a.slice().sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
 const kernels = Object.entries(SIZES).map(([name, [w, h]]) => {
   const wcs = TanSipWcs.fromFitsHeader(readFileSync(join(data, 'wcs-headers', `${name}.hdr`), 'utf8'));
   const model = wcs.toKernelModel();

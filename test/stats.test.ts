@@ -28,3 +28,25 @@ test('quantiles are monotone in q and bounded by min and max', () => {
     }),
   );
 });
+
+test('median of an even count is the mean of the two middle values (numpy), of an odd count the middle one; NaN is left out', async () => {
+  const { median } = await import('../src/stats.js');
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([5, NaN, 1, 3]), 3);
+  assert.equal(median([7]), 7);
+  assert.ok(Number.isNaN(median([])));
+  assert.ok(Number.isNaN(median([NaN])));
+});
+
+test('quantile of unsorted values equals quantileSorted of the sorted finite values, and median is quantile 0.5 and summarize\'s median (law; 200 arrays)', async () => {
+  const { median, quantile } = await import('../src/stats.js');
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), fc.constant(NaN)), { maxLength: 40 }), fc.double({ min: 0, max: 1, noNaN: true }), (xs, q) => {
+      const sorted = Float64Array.from(xs.filter((v) => !Number.isNaN(v))).sort();
+      assert.ok(Object.is(quantile(xs, q), quantileSorted(sorted, q)));
+      assert.ok(Object.is(median(xs), quantile(xs, 0.5)));
+      assert.ok(Object.is(median(xs), summarize(xs).median));
+    }),
+    { numRuns: 200 },
+  );
+});

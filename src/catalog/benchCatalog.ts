@@ -16,6 +16,7 @@ import { readCatalogBatches } from './read.js';
 import { writeCatalog } from './write.js';
 import { withSky } from './views.js';
 import type { KernelModelSource } from './derive.js';
+import { median } from '../stats.js';
 
 export interface CatalogBenchResult {
   n: number;
@@ -39,11 +40,6 @@ async function drain(batches: AsyncIterable<RecordBatch>, column: string): Promi
   let rows = 0;
   for await (const b of batches) rows += b.getChild(column)!.get(0) === undefined ? 0 : b.numRows;
   return rows;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 export async function benchCatalog(wcs: KernelModelSource, n: number, options: { workers?: number; iterations?: number } = {}): Promise<CatalogBenchResult> {
