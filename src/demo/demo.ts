@@ -26,6 +26,8 @@ import type { TanSipWcs } from '../wcs/tanSipWcs.js';
 import { distortionMapSvg, photoCalibMapSvg } from '../plot/maps.js';
 import { plotBytes } from '../plot/png.js';
 import { writeFileAtomic } from '../io/atomicFile.js';
+import { median } from '../stats.js';
+import { angularSeparationMas } from '../../native-free-kernels/separation.js';
 import { recompute, type RecomputeSummary } from '../recompute/recompute.js';
 import { diffWcsVersions, type DataIdDiff } from '../compare/diffVersions.js';
 import { diffPlotSvg } from '../compare/diffPlot.js';
@@ -75,7 +77,8 @@ function prepareDir(dir: string): void {
   writeFileSync(join(dir, MARKER), 'made by skycal demo; the demo clears this folder when it runs again\n');
 }
 
-function wcsOf(p: WcsParams, width: number, height: number): TanSipWcs {
+/** The demo's WCS of a CCD from its parameters (exported so that tests rebuild the camera's truth). */
+export function wcsOf(p: WcsParams, width: number, height: number): TanSipWcs {
   const wcs = makeTanSipWcs({ crpix: p.crpix, crval: p.crval, cd: p.cd, sipA: p.sipA, sipB: p.sipB, bbox: { minX: 0, minY: 0, maxX: width - 1, maxY: height - 1 } });
   // AP/BP seeds the exact inverse (and is what other tools read).
   return wcs.fitInverse({ order: 4 }).wcs;
@@ -107,20 +110,19 @@ async function catalogBytes(dir: string, name: string, ccd: CcdTruth, n: number,
   return bytes;
 }
 
-/** Median sky residual (mas) of a derived catalog against the true WCS, on a sample of rows. */
-function medianResidualMas(truth: TanSipWcs, derived: TanSipWcs, width: number, height: number, seed: number): number {
+/**
+ * Sky residuals (mas) of a derived WCS against the true one at `n` seeded
+ * random pixels: the Vincenty separation that `diff` measures with.
+ */
+export function residualsMas(truth: TanSipWcs, derived: TanSipWcs, width: number, height: number, seed: number, n = 2000): Float64Array {
   const random = makeRandom(seed);
-  const n = 2000;
   const x = Float64Array.from({ length: n }, () => random() * (width - 1));
   const y = Float64Array.from({ length: n }, () => random() * (height - 1));
   const a = truth.pixelToSkyArrays(x, y);
   const b = derived.pixelToSkyArrays(x, y);
-  const sep = Array.from({ length: n }, (_, i) => {
-    const dE = (b.ra[i]! - a.ra[i]!) * Math.cos((a.dec[i]! * Math.PI) / 180);
-    const dN = b.dec[i]! - a.dec[i]!;
-    return Math.sqrt(dE * dE + dN * dN) * 3.6e6;
-  }).sort((p, q) => p - q);
-  return sep[n >> 1]!;
+  const sep = new Float64Array(n);
+  angularSeparationMas(n, a.ra, 1, 0, a.dec, 1, 0, b.ra, 1, 0, b.dec, 1, 0, sep, 1, 0);
+  return sep;
 }
 
 export async function runDemo(dirIn: string, options: DemoOptions = {}): Promise<DemoSummary> {
@@ -191,10 +193,11 @@ export async function runDemo(dirIn: string, options: DemoOptions = {}): Promise
     for (const s of recomputed.skipped) log(`   invalid, not recomputed: ${s.dataId}: ${s.reason}`);
 
     // --- diff singleFrame vs jointcal.
-    const firstVisit = String(config.visits[0]);
+    // The plot shows the focal plane of the visit with the failed CCD, which it draws hatched.
+    const plotVisit = String(failing.visit);
     const diff = await diffWcsVersions(repo, { from: { stage: 'singleFrame' }, to: { stage: 'jointcal' } });
     const plotDiff = join(dir, 'diff-singleFrame-jointcal.svg');
-    writeFileAtomic(plotDiff, plotBytes(diffPlotSvg(diff.filter((d) => d.dataId.includes(`visit=${firstVisit}`)), `singleFrame`, `jointcal, visit ${firstVisit}`), plotDiff));
+    writeFileAtomic(plotDiff, plotBytes(diffPlotSvg(diff.filter((d) => d.dataId.includes(`visit=${plotVisit}`)), `singleFrame`, `jointcal, visit ${plotVisit}`), plotDiff));
     const valid = diff.filter((d) => d.positions !== 'invalid').map((d) => d.medianMas).sort((a, b) => a - b);
     log(`4. diff @singleFrame -> @jointcal: median shift per CCD ${valid[0]?.toFixed(1)} to ${valid[valid.length - 1]?.toFixed(1)} mas; ${diff.length - valid.length} CCD(s) invalid`);
 
@@ -209,10 +212,9 @@ export async function runDemo(dirIn: string, options: DemoOptions = {}): Promise
     writeFileAtomic(plotCalib, photoCalibMapSvg(shownCalib, bbox, { title: `jointcal c(x, y) / mean, ${title}` }).svg);
 
     // --- how much better jointcal is, against the truth the camera was made from.
-    const residual = (versions: Map<string, TanSipWcs>) => {
-      const m = [...versions].map(([id, w], k) => medianResidualMas(truth.get(id)!, w, config.ccdWidth, config.ccdHeight, k + 7)).sort((a, b) => a - b);
-      return m[m.length >> 1]!;
-    };
+    // The median over CCDs of each CCD's median residual (the one median of stats.ts).
+    const residual = (versions: Map<string, TanSipWcs>) =>
+      median([...versions].map(([id, w], k) => median(residualsMas(truth.get(id)!, w, config.ccdWidth, config.ccdHeight, k + 7))));
     const accuracy = { singleFrameMedianMas: residual(singleFrameWcs), jointcalMedianMas: residual(jointcalWcs) };
 
     const failed = [
