@@ -32,7 +32,7 @@ function explain(s: DemoSummary): string {
     'Plots:',
     `  ${rel(s.plots.distortion)}   SIP distortion of one detector`,
     `  ${rel(s.plots.photoCalib)}   jointcal's calibration c(x, y)/mean of one detector`,
-    `  ${rel(s.plots.diff)}   shift between the two WCS versions over the first visit`,
+    `  ${rel(s.plots.diff)}   shift between the two WCS versions over the visit with the failed CCD (hatched)`,
     '',
     'Try next:',
     `  npx skycal log ${rel(s.repository)}`,

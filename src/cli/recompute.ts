@@ -162,7 +162,7 @@ function writeDiff(ctx: CliContext, rows: readonly DataIdDiff[], from: string, t
       to,
       unit: 'mas',
       ...(plot !== undefined && { plot }),
-      dataIds: rows.map(({ shift: _shift, ...r }) => ({ ...r, medianMas: finiteOrNull(r.medianMas), p95Mas: finiteOrNull(r.p95Mas), maxMas: finiteOrNull(r.maxMas) })),
+      dataIds: rows.map(({ shift: _shift, outline: _outline, ...r }) => ({ ...r, medianMas: finiteOrNull(r.medianMas), p95Mas: finiteOrNull(r.p95Mas), maxMas: finiteOrNull(r.maxMas) })),
     });
   } else {
     ctx.stdout.write(`${formatDiffTable(rows, from, to)}\n`);

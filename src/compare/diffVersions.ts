@@ -11,7 +11,7 @@ import { readCatalogBatches } from '../catalog/read.js';
 import { findCentroid } from '../catalog/columns.js';
 import type { TanSipWcs } from '../wcs/tanSipWcs.js';
 import type { CatalogFormat } from '../catalog/format.js';
-import { pixelGrid, wcsShift, type WcsShift } from './wcsDiff.js';
+import { pixelGrid, skyOutline, wcsShift, type SkyOutline, type WcsShift } from './wcsDiff.js';
 import type { Summary } from '../stats.js';
 
 export interface DiffOptions {
@@ -38,6 +38,8 @@ export interface DataIdDiff {
   maxMas: number;
   /** The shift itself, for plots (absent for invalid dataIds). */
   shift?: WcsShift;
+  /** The image's outline on the sky, for plots: `to`'s WCS, else `from`'s (so an invalid side still has one); absent when neither WCS gives an image size. */
+  outline?: SkyOutline;
 }
 
 /** Describe a version spec for messages: "main", "@jointcal", "v1 as of 2026-...". */
@@ -98,6 +100,19 @@ function readWcs(adapter: ButlerAdapter, dataId: string, spec: VersionSpec): { w
   return { wcs, run: supplied.runId };
 }
 
+const unreadable = (e: unknown): boolean => SkycalError.isSkycalError(e) && ['INVALID_DATASET', 'NOT_FOUND'].includes(e.code);
+
+function tryReadWcs(adapter: ButlerAdapter, dataId: string, spec: VersionSpec): TanSipWcs | undefined {
+  try {
+    return readWcs(adapter, dataId, spec).wcs;
+  } catch (e) {
+    if (unreadable(e)) return undefined;
+    throw e;
+  }
+}
+
+const outlineOf = (wcs: TanSipWcs | undefined): SkyOutline | undefined => (wcs?.bbox ? skyOutline(wcs, wcs.bbox) : undefined);
+
 /** The same version without a stage: `@jointcal` picks the WCS, while the catalog and dataIds come from the ref. */
 function withoutStage(spec: VersionSpec): VersionSpec {
   const { stage: _stage, ...rest } = spec;
@@ -118,8 +133,9 @@ export async function diffWcsVersions(adapter: ButlerAdapter, options: DiffOptio
       from = readWcs(adapter, dataId, options.from);
       to = readWcs(adapter, dataId, options.to);
     } catch (e) {
-      if (!SkycalError.isSkycalError(e) || !['INVALID_DATASET', 'NOT_FOUND'].includes(e.code)) throw e;
-      out.push({ dataId, positions: 'invalid', invalid: e.message, points: 0, medianMas: NaN, p95Mas: NaN, maxMas: NaN });
+      if (!unreadable(e)) throw e;
+      const outline = outlineOf(tryReadWcs(adapter, dataId, options.to) ?? tryReadWcs(adapter, dataId, options.from));
+      out.push({ dataId, positions: 'invalid', invalid: (e as Error).message, points: 0, medianMas: NaN, p95Mas: NaN, maxMas: NaN, ...(outline && { outline }) });
       continue;
     }
     let positions: 'src' | 'grid' = 'src';
@@ -133,7 +149,8 @@ export async function diffWcsVersions(adapter: ButlerAdapter, options: DiffOptio
     }
     const shift = wcsShift(from.wcs, to.wcs, xy.x, xy.y);
     const s: Summary = shift.summary;
-    out.push({ dataId, positions, fromRun: from.run, toRun: to.run, points: s.count, medianMas: s.median, p95Mas: s.p95, maxMas: s.max, shift });
+    const outline = outlineOf(to.wcs.bbox ? to.wcs : from.wcs);
+    out.push({ dataId, positions, fromRun: from.run, toRun: to.run, points: s.count, medianMas: s.median, p95Mas: s.p95, maxMas: s.max, shift, ...(outline && { outline }) });
   }
   return out;
 }

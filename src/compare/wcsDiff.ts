@@ -7,6 +7,7 @@
 import { angularSeparationMas } from '../../native-free-kernels/separation.js';
 import { summarize, type Summary } from '../stats.js';
 import type { TanSipWcs } from '../wcs/tanSipWcs.js';
+import type { PixelBox } from '../wcs/params.js';
 
 const MAS_PER_DEG = 3.6e6;
 
@@ -41,4 +42,30 @@ export function wcsShift(from: TanSipWcs, to: TanSipWcs, x: Float64Array, y: Flo
     northMas[i] = (b.dec[i]! - a.dec[i]!) * MAS_PER_DEG;
   }
   return { separationMas, eastMas, northMas, ra: a.ra, dec: a.dec, summary: summarize(separationMas) };
+}
+
+/** An image's outline on the sky (deg), a closed polygon (the last vertex joins the first). */
+export interface SkyOutline {
+  ra: number[];
+  dec: number[];
+}
+
+/**
+ * The outline of `bbox` on the sky: its outer pixel edges (0-based pixel
+ * centres, so the edges lie at min - 0.5 and max + 0.5), `perEdge` points per
+ * edge through the WCS, so that a distorted image keeps its curved edges.
+ */
+export function skyOutline(wcs: TanSipWcs, bbox: PixelBox, perEdge = 8): SkyOutline {
+  const x0 = bbox.minX - 0.5, x1 = bbox.maxX + 0.5, y0 = bbox.minY - 0.5, y1 = bbox.maxY + 0.5;
+  const corners: [number, number][] = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+  const x = new Float64Array(4 * perEdge), y = new Float64Array(4 * perEdge);
+  for (let e = 0; e < 4; e++) {
+    const [ax, ay] = corners[e]!, [bx, by] = corners[(e + 1) % 4]!;
+    for (let k = 0; k < perEdge; k++) {
+      x[e * perEdge + k] = ax + ((bx - ax) * k) / perEdge;
+      y[e * perEdge + k] = ay + ((by - ay) * k) / perEdge;
+    }
+  }
+  const sky = wcs.pixelToSkyArrays(x, y);
+  return { ra: Array.from(sky.ra), dec: Array.from(sky.dec) };
 }

@@ -41,13 +41,21 @@ export function photoCalibMapSvg(calib: PhotoCalib, bbox: PixelBox, options: { t
   return { svg, nx, ny };
 }
 
-/** The SIP distortion (pixel minus linear WCS) as arrows on ~`cells` square cells along the longer side. */
+/**
+ * The SIP distortion (pixel minus linear WCS) as arrows on ~`cells` square
+ * cells along the longer side. The frame shows half a cell around the image
+ * (drawn as a region) so that the arrows of its edge cells have room.
+ */
 export function distortionMapSvg(wcs: TanSipWcs, bbox: PixelBox, options: { title: string; cells?: number }): { svg: string; maxDistortionPx: number; nx: number; ny: number } {
   const { nx, ny } = gridShape(bbox, options.cells ?? 24);
   const grid = sipDistortionGrid(wcs, bbox, nx, ny);
+  const e = extentOf(bbox);
+  const cell = Math.max((e.x1 - e.x0) / nx, (e.y1 - e.y0) / ny);
   const svg = quiverSvg({
     x: grid.x, y: grid.y, u: grid.dx, v: grid.dy,
-    extent: extentOf(bbox),
+    extent: { x0: e.x0 - cell / 2, x1: e.x1 + cell / 2, y0: e.y0 - cell / 2, y1: e.y1 + cell / 2 },
+    regions: [{ x: [e.x0, e.x1, e.x1, e.x0], y: [e.y0, e.y0, e.y1, e.y1] }],
+    cellSize: cell,
     title: options.title,
     subtitle: `pixel minus linear WCS · max ${grid.maxPx.toPrecision(3)} px · SIP order ${wcs.sipA?.order ?? 0}`,
     xLabel: 'x (pixels, 0-based)',

@@ -28,6 +28,27 @@ export function formatTick(v: number, ticks: readonly number[]): string {
   return v.toFixed(digits);
 }
 
+/**
+ * Lines of at most about `maxChars` characters: breaks after ", " or " · "
+ * first, then at spaces; a single word longer than that keeps its own line.
+ */
+export function wrapText(text: string, maxChars: number): string[] {
+  if (text.length <= maxChars) return [text];
+  const pieces = text.split(/(?<=, |· )/).flatMap((p) => (p.length > maxChars ? p.split(/(?<= )/) : [p]));
+  const lines: string[] = [];
+  let line = '';
+  for (const p of pieces) {
+    if (line !== '' && (line + p).trimEnd().length > maxChars) {
+      lines.push(line.trimEnd());
+      line = '';
+    }
+    line += p;
+  }
+  if (line.trim() !== '') lines.push(line.trimEnd());
+  // A "·" ends a line only because the break fell after it.
+  return lines.map((l) => l.replace(/\s*·$/, ''));
+}
+
 export interface Frame {
   /** Pixel rectangle of the data area in the SVG. */
   left: number;
@@ -46,7 +67,7 @@ export const toPxY = (f: Frame, y: number): number => f.top + f.height - ((y - f
 
 /** Border, ticks, tick labels and axis labels around a frame. */
 export function axesSvg(f: Frame, xLabel: string, yLabel: string): string {
-  const parts: string[] = [`<rect x="${f.left}" y="${f.top}" width="${f.width}" height="${f.height}" fill="none" stroke="#222" stroke-width="1"/>`];
+  const parts: string[] = [`<rect class="frame" x="${f.left}" y="${f.top}" width="${f.width}" height="${f.height}" fill="none" stroke="#222" stroke-width="1"/>`];
   // Ticks over the sorted range: an axis may run right to left (RA on the sky).
   const xt = niceTicks(Math.min(f.x0, f.x1), Math.max(f.x0, f.x1), Math.max(3, Math.round(f.width / 90)));
   for (const v of xt) {
