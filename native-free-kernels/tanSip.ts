@@ -503,21 +503,48 @@ export function tanSipSkyToPixelDeg(
 }
 
 /**
- * The gnomonic (TAN) projection about the point (lambda0, phi0), as d3-geo's
- * `gnomonicRaw` with the centre as arguments: longitude and latitude in
- * radians in, tangent-plane (x east, y north) in radians out, written into
- * `out` (which is returned). Points on or behind the plane (cos c <= 0) give NaN.
+ * Sky (deg) to gnomonic standard coordinates (deg) on the plane tangent at
+ * (ra0, dec0): xi grows to the east, eta to the north (FITS TAN with LONPOLE
+ * 180; d3-geo's gnomonicRaw after the rotation to the centre). Points at or
+ * beyond 90 deg from (ra0, dec0), or with |dec| > 90, get NaN and
+ * STATUS_OUTSIDE_DOMAIN; NaN input gets STATUS_NONFINITE_INPUT. Returns the
+ * number of bad points. (The same name and contract as the wcs branch's
+ * block kernel, which is to replace this one when both are merged.)
  */
-export function gnomonicRaw(lambda: number, phi: number, lambda0: number, phi0: number, out: [number, number] = [0, 0]): [number, number] {
-  const dl = lambda - lambda0;
-  const sp = Math.sin(phi), cp = Math.cos(phi), sp0 = Math.sin(phi0), cp0 = Math.cos(phi0), cdl = Math.cos(dl);
-  const cosc = sp0 * sp + cp0 * cp * cdl;
-  if (!(cosc > 0)) {
-    out[0] = NaN;
-    out[1] = NaN;
-  } else {
-    out[0] = (cp * Math.sin(dl)) / cosc;
-    out[1] = (cp0 * sp - sp0 * cp * cdl) / cosc;
+export function gnomonicProjectDeg(
+  N: number, ra0: number, dec0: number,
+  ra: Float64Array, strideRa: number, offsetRa: number,
+  dec: Float64Array, strideDec: number, offsetDec: number,
+  xi: Float64Array, strideXi: number, offsetXi: number,
+  eta: Float64Array, strideEta: number, offsetEta: number,
+  status: Uint8Array, strideStatus: number, offsetStatus: number,
+): number {
+  const sd0 = Math.sin(dec0 * D2R), cd0 = Math.cos(dec0 * D2R);
+  let bad = 0;
+  let ir = offsetRa, id = offsetDec, ix = offsetXi, ie = offsetEta, is = offsetStatus;
+  for (let i = 0; i < N; i++, ir += strideRa, id += strideDec, ix += strideXi, ie += strideEta, is += strideStatus) {
+    const r = ra[ir]!, d = dec[id]!;
+    let st = 0, cosc = 0, sd = 0, cdd = 0, sdl = 0, cdl = 0;
+    if (!(r - r === 0) || !(d - d === 0)) st = STATUS_NONFINITE_INPUT;
+    else if (d > 90 || d < -90) st = STATUS_OUTSIDE_DOMAIN;
+    else {
+      // RA - ra0 reduced in degrees first (exact near 0/360).
+      let dl = r - ra0;
+      if (dl > 180) dl -= 360;
+      else if (dl < -180) dl += 360;
+      sd = Math.sin(d * D2R); cdd = Math.cos(d * D2R); sdl = Math.sin(dl * D2R); cdl = Math.cos(dl * D2R);
+      cosc = sd0 * sd + cd0 * cdd * cdl;
+      if (!(cosc > 0)) st = STATUS_OUTSIDE_DOMAIN;
+    }
+    status[is] = st;
+    if (st !== 0) {
+      xi[ix] = NaN;
+      eta[ie] = NaN;
+      bad++;
+    } else {
+      xi[ix] = ((cdd * sdl) / cosc) * R2D;
+      eta[ie] = ((cd0 * sd - sd0 * cdd * cdl) / cosc) * R2D;
+    }
   }
-  return out;
+  return bad;
 }

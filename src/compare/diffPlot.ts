@@ -8,7 +8,7 @@
  * Cells are per CCD, and the longest arrow spans 0.9 of a cell, so that
  * arrows never run across a neighbouring cell or CCD.
  */
-import { gnomonicRaw } from '../../native-free-kernels/tanSip.js';
+import { gnomonicProjectDeg } from '../../native-free-kernels/tanSip.js';
 import { quiverSvg, type QuiverRegion } from '../plot/quiver.js';
 import { parseDataId } from '../butler/dataId.js';
 import { median } from '../stats.js';
@@ -45,33 +45,29 @@ export function diffPlotSvg(rows: readonly DataIdDiff[], from: string, to: strin
   const ra0 = Math.atan2(sy, sx);
   const dec0 = Math.atan2(sz, Math.hypot(sx, sy));
   // Gnomonic (xi, eta) in degrees about the centre, xi growing to the east: the kernel's projection.
-  const xy: [number, number] = [0, 0];
+  const ra0Deg = ra0 / DEG, dec0Deg = dec0 / DEG;
   let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-  const project = (raDeg: number, decDeg: number): [number, number] => {
-    gnomonicRaw(raDeg * DEG, decDeg * DEG, ra0, dec0, xy);
-    const xi = xy[0] / DEG, eta = xy[1] / DEG;
-    if (Number.isFinite(xi) && Number.isFinite(eta)) {
-      x0 = Math.min(x0, xi); x1 = Math.max(x1, xi);
-      y0 = Math.min(y0, eta); y1 = Math.max(y1, eta);
+  const project = (ra: ArrayLike<number>, dec: ArrayLike<number>): { xi: Float64Array; eta: Float64Array } => {
+    const n = ra.length, xi = new Float64Array(n), eta = new Float64Array(n);
+    gnomonicProjectDeg(n, ra0Deg, dec0Deg, Float64Array.from(ra), 1, 0, Float64Array.from(dec), 1, 0, xi, 1, 0, eta, 1, 0, new Uint8Array(n), 1, 0);
+    for (let i = 0; i < n; i++) {
+      if (Number.isFinite(xi[i]!) && Number.isFinite(eta[i]!)) {
+        x0 = Math.min(x0, xi[i]!); x1 = Math.max(x1, xi[i]!);
+        y0 = Math.min(y0, eta[i]!); y1 = Math.max(y1, eta[i]!);
+      }
     }
-    return [xi, eta];
+    return { xi, eta };
   };
   const regions: QuiverRegion[] = [];
   for (const r of rows) {
     if (!r.outline) continue;
-    const px: number[] = [], py: number[] = [];
-    for (let i = 0; i < r.outline.ra.length; i++) {
-      const [xi, eta] = project(r.outline.ra[i]!, r.outline.dec[i]!);
-      px.push(xi); py.push(eta);
-    }
-    regions.push({ x: px, y: py, label: detectorLabel(r.dataId), invalid: r.shift === undefined });
+    const { xi, eta } = project(r.outline.ra, r.outline.dec);
+    regions.push({ x: xi, y: eta, label: detectorLabel(r.dataId), invalid: r.shift === undefined });
   }
   const points: { xi: Float64Array; eta: Float64Array; east: Float64Array; north: Float64Array }[] = [];
   for (const r of valid) {
     const { ra, dec, eastMas, northMas } = r.shift!;
-    const xi = new Float64Array(ra.length), eta = new Float64Array(ra.length);
-    for (let i = 0; i < ra.length; i++) [xi[i], eta[i]] = project(ra[i]!, dec[i]!);
-    points.push({ xi, eta, east: eastMas, north: northMas });
+    points.push({ ...project(ra, dec), east: eastMas, north: northMas });
   }
   if (!(x1 > x0)) { x0 = (Number.isFinite(x0) ? x0 : 0) - 0.01; x1 = x0 + 0.02; }
   if (!(y1 > y0)) { y0 = (Number.isFinite(y0) ? y0 : 0) - 0.01; y1 = y0 + 0.02; }
