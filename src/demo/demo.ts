@@ -114,7 +114,7 @@ async function catalogBytes(dir: string, name: string, ccd: CcdTruth, n: number,
  * Sky residuals (mas) of a derived WCS against the true one at `n` seeded
  * random pixels: the Vincenty separation that `diff` measures with.
  */
-export function residualsMas(truth: TanSipWcs, derived: TanSipWcs, width: number, height: number, seed: number, n = 2000): Float64Array {
+function residualsMas(truth: TanSipWcs, derived: TanSipWcs, width: number, height: number, seed: number, n = 2000): Float64Array {
   const random = makeRandom(seed);
   const x = Float64Array.from({ length: n }, () => random() * (width - 1));
   const y = Float64Array.from({ length: n }, () => random() * (height - 1));
