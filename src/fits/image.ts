@@ -45,6 +45,8 @@ function decodeImage(bytes: Uint8Array, hdu: Hdu, source: string): FitsImage & {
   if (!BITPIXES.includes(bitpix)) throw new SkycalError('BAD_INPUT', `${source}: unsupported BITPIX ${bitpix}`);
   const width = h.getNumber('NAXIS1');
   const height = h.getNumber('NAXIS2');
+  // readHdus checked that the sizes are non-negative integers within the file; an image also needs pixels.
+  if (width < 1 || height < 1) throw new SkycalError('BAD_INPUT', `${source}: HDU ${hdu.index} is a ${width} x ${height} image: NAXIS1 and NAXIS2 must be at least 1`);
   const bscale = h.getNumber('BSCALE', 1);
   const bzero = h.getNumber('BZERO', 0);
   const blank = bitpix > 0 ? h.getOptionalNumber('BLANK') : undefined;
