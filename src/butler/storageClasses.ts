@@ -9,9 +9,9 @@
  * put is refused exactly when a read would fail.
  */
 import { SkycalError } from '../errors.js';
-import { sniffInput } from '../fits/sniff.js';
+import { outputKindOf, sniffInput } from '../fits/sniff.js';
 import { readImage } from '../fits/image.js';
-import { readWcsBytes } from '../wcs/load.js';
+import { readWcsBytes, wcsFromBytes } from '../wcs/load.js';
 import { photoCalibFromBytes } from '../photocalib/load.js';
 
 export type StorageClassName = 'TanSipWcs' | 'PhotoCalib' | 'ArrowTable' | 'Image' | 'Exposure';
@@ -22,6 +22,8 @@ export interface StorageClass {
   readonly extension: string;
   /** Check the bytes; return what to store (maybe normalised). */
   normalise(bytes: Uint8Array, source: string): Uint8Array;
+  /** The stored bytes as a file named `path` (default: as stored). */
+  forOutput?(bytes: Uint8Array, path: string): Uint8Array;
 }
 
 const latin1 = new TextDecoder('latin1');
@@ -35,6 +37,10 @@ const tanSipWcs: StorageClass = {
     if (kind !== 'fits') return bytes;
     // A FITS file is stored as the header text of the HDU holding the WCS, so equal content hashes equal.
     return new TextEncoder().encode(header.cards.map((c) => c.raw).join('\n') + '\n' + 'END'.padEnd(80) + '\n');
+  },
+  forOutput(bytes, path) {
+    // Output kind by extension (fits/sniff.ts outputKindOf): a .fits name gets a FITS file, anything else header text.
+    return outputKindOf(path) === 'fits' ? wcsFromBytes(bytes, path).toFitsFile() : bytes;
   },
 };
 

@@ -3,8 +3,8 @@
  * (README "Input files"), used by loadWcs, the repository's storage classes
  * and the photocalib commands.
  *
- * - A FITS file: its first card is `SIMPLE  =` ... `T` and its first 2880
- *   bytes hold no line break (FITS blocks never do). A file that ends right
+ * - A FITS file: its first card is `SIMPLE  =` ... `T`, its length is a
+ *   whole number of 2880-byte blocks and its first block holds no line break. A file that ends right
  *   after its first header unit (astropy's `Header.tofile`) is that header.
  * - JSON: otherwise, when the first non-blank character is `{`.
  * - Header text: anything else: 80-column cards run together or one card per
@@ -20,12 +20,20 @@ import { BLOCK_LENGTH, CARD_LENGTH, FitsHeader } from './header.js';
 
 export type InputKind = 'fits' | 'json' | 'header';
 
+/**
+ * What to write for an output path: a FITS file for .fits, .fit, .fts (any
+ * case), header text for anything else (.hdr, .txt, ...).
+ */
+export function outputKindOf(path: string): 'fits' | 'header' {
+  return /\.(fits|fit|fts)$/i.test(path) ? 'fits' : 'header';
+}
+
 const latin1 = new TextDecoder('latin1');
 
 export function sniffInput(bytes: Uint8Array): InputKind {
   if (bytes.length >= BLOCK_LENGTH && /^SIMPLE  = +T/.test(latin1.decode(bytes.subarray(0, CARD_LENGTH)))) {
     const first = bytes.subarray(0, BLOCK_LENGTH);
-    if (!first.includes(10) && !first.includes(13)) return 'fits';
+    if (bytes.length % BLOCK_LENGTH === 0 && !first.includes(10) && !first.includes(13)) return 'fits';
   }
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i]!;

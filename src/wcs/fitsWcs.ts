@@ -7,7 +7,7 @@
  * ZNAXISn, NAXISn, IMAGEW/IMAGEH, ONAXISn or SIZAXISn.
  */
 import { SkycalError } from '../errors.js';
-import { FitsHeader, cardsToText, formatCard } from '../fits/header.js';
+import { FitsHeader, cardsToBlocks, cardsToText, formatCard } from '../fits/header.js';
 import { SIP_MAX_ORDER } from '../../native-free-kernels/tanSip.js';
 import type { Mat2, PixelBox, TanSipParams } from './params.js';
 import { linearMatrix } from './params.js';
@@ -250,4 +250,26 @@ export function tanSipHeaderCards(params: TanSipParams): string[] {
 
 export function tanSipHeaderText(params: TanSipParams): string {
   return cardsToText(tanSipHeaderCards(params));
+}
+
+/**
+ * A FITS file holding the WCS: a primary HDU with no data (NAXIS = 0) whose
+ * header has the WCS cards; the image size, when known, as IMAGEW/IMAGEH.
+ */
+export function tanSipFitsFile(params: TanSipParams): Uint8Array {
+  const wcsCards = tanSipHeaderCards(params).filter((c) => !/^NAXIS\d* /.test(c));
+  const cards = [
+    formatCard('SIMPLE', true, 'conforms to FITS standard'),
+    formatCard('BITPIX', 8, 'no data', true),
+    formatCard('NAXIS', 0, 'header only: the WCS of an image', true),
+    formatCard('EXTEND', true),
+    ...(params.bbox
+      ? [
+          formatCard('IMAGEW', params.bbox.maxX - params.bbox.minX + 1, 'image width (px)', true),
+          formatCard('IMAGEH', params.bbox.maxY - params.bbox.minY + 1, 'image height (px)', true),
+        ]
+      : []),
+    ...wcsCards,
+  ];
+  return new TextEncoder().encode(cardsToBlocks(cards));
 }

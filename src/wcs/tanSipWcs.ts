@@ -22,7 +22,7 @@ import {
 } from '../../native-free-kernels/index.js';
 import { NoConvergenceError } from './errors.js';
 import { fitInverseSip } from './fitInverse.js';
-import { parseTanSipHeader, tanSipHeaderText } from './fitsWcs.js';
+import { parseTanSipHeader, tanSipFitsFile, tanSipHeaderText } from './fitsWcs.js';
 import { packTanSipModel } from './model.js';
 import { linearMatrix, type Mat2, type PixelBox, type TanSipParams } from './params.js';
 import { makeSipPolynomial, sipEquals, type SipInput, type SipPolynomial } from './sip.js';
@@ -134,6 +134,11 @@ export class TanSipWcs {
   /** Header text, one card per line: always "-SIP" and every A/B/AP/BP term the model has. */
   toFitsHeader(): string {
     return tanSipHeaderText(this.params);
+  }
+
+  /** A FITS file (2880-byte blocks, astropy and ds9 open it) whose primary header holds the WCS. */
+  toFitsFile(): Uint8Array {
+    return tanSipFitsFile(this.params);
   }
 
   /** The same WCS for pixels in the parent frame (pixel = local + parentOffset). */
