@@ -51,6 +51,9 @@ function decodeImage(bytes: Uint8Array, hdu: Hdu, source: string): FitsImage & {
   const bzero = h.getNumber('BZERO', 0);
   const blank = bitpix > 0 ? h.getOptionalNumber('BLANK') : undefined;
   const n = width * height;
+  if (n * (Math.abs(bitpix) / 8) > hdu.dataLength) {
+    throw new SkycalError('BAD_INPUT', `${source}: HDU ${hdu.index}: a ${width} x ${height} image of BITPIX ${bitpix} needs more than the ${hdu.dataLength} data bytes its header declares (GCOUNT/PCOUNT?)`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset + hdu.dataOffset, hdu.dataLength);
   const pixels = new Float64Array(n);
   for (let i = 0; i < n; i++) {
