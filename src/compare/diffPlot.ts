@@ -4,7 +4,6 @@
  * tangent plane at the field's centre (so that hundreds of thousands of
  * sources become a readable field of arrows), east to the left as on the sky.
  */
-import { gnomonicProjectDeg } from '../../native-free-kernels/tanSip.js';
 import { quiverSvg } from '../plot/quiver.js';
 import type { DataIdDiff } from './diffVersions.js';
 
@@ -25,15 +24,21 @@ export function diffPlotSvg(rows: readonly DataIdDiff[], from: string, to: strin
   }
   const ra0 = Math.atan2(sy, sx);
   const dec0 = Math.atan2(sz, Math.hypot(sx, sy));
-  const ra0Deg = ra0 / DEG, dec0Deg = dec0 / DEG;
+  // Gnomonic (xi, eta) in degrees, xi growing to the east.
+  const project = (ra: number, dec: number): [number, number] => {
+    const d = ra * DEG - ra0;
+    const cosc = Math.sin(dec0) * Math.sin(dec * DEG) + Math.cos(dec0) * Math.cos(dec * DEG) * Math.cos(d);
+    const xi = (Math.cos(dec * DEG) * Math.sin(d)) / cosc;
+    const eta = (Math.cos(dec0) * Math.sin(dec * DEG) - Math.sin(dec0) * Math.cos(dec * DEG) * Math.cos(d)) / cosc;
+    return [xi / DEG, eta / DEG];
+  };
   let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
   const points: { xi: Float64Array; eta: Float64Array; east: Float64Array; north: Float64Array }[] = [];
   for (const r of valid) {
     const { ra, dec, eastMas, northMas } = r.shift!;
-    // Gnomonic (xi, eta) in degrees, xi growing to the east: the kernels' projection.
     const xi = new Float64Array(ra.length), eta = new Float64Array(ra.length);
-    gnomonicProjectDeg(ra.length, ra0Deg, dec0Deg, Float64Array.from(ra), 1, 0, Float64Array.from(dec), 1, 0, xi, 1, 0, eta, 1, 0, new Uint8Array(ra.length), 1, 0);
     for (let i = 0; i < ra.length; i++) {
+      [xi[i], eta[i]] = project(ra[i]!, dec[i]!);
       if (Number.isFinite(xi[i]!) && Number.isFinite(eta[i]!)) {
         x0 = Math.min(x0, xi[i]!); x1 = Math.max(x1, xi[i]!);
         y0 = Math.min(y0, eta[i]!); y1 = Math.max(y1, eta[i]!);
