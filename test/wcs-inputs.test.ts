@@ -359,3 +359,12 @@ test('calibrations that would give non-finite fluxes are refused at parse (Cheby
   const fine = PhotoCalib.fromJson(doc(cheb(0.5)));
   assert.ok(Number.isFinite(fine.instFluxToNanojansky(1e6, { x: 3, y: 4 })));
 });
+
+test('a bbox beyond 32-bit integers (as afw Box2I) is BAD_INPUT (old main accepted +-1e300, where pixel positions no longer resolve)', () => {
+  const doc = (maxX: number) => ({
+    photoCalibVersion: 1, calibrationMean: 1, calibrationErr: 0, isConstant: false,
+    field: { type: 'chebyshev', bbox: { minX: -maxX, minY: 0, maxX, maxY: 9 }, coefficients: [[1, 0.5], [0, 0]] },
+  });
+  assert.throws(() => PhotoCalib.fromJson(doc(1e300)), (e: any) => e.code === 'BAD_INPUT' && /32-bit integer/.test(e.message));
+  assert.equal(PhotoCalib.fromJson(doc(2 ** 31 - 1)).field.bbox!.maxX, 2 ** 31 - 1);
+});

@@ -247,7 +247,11 @@ export class PhotoCalib {
     return calibrateCatalog(this, table, fields, options);
   }
 
-  /** image x c and variance x c^2 over the overlap with the field's bbox; element [0][0] is parent pixel xy0. */
+  /**
+   * image x c and variance x c^2 over the overlap with the field's bbox. `image` and `variance` are 2-D
+   * ndarrays of shape [rows (y), columns (x)] (the same shape), element [0][0] at parent pixel `xy0`
+   * (integers); returns new arrays (Float32 stays Float32, anything else becomes Float64).
+   */
   calibrateImage(
     image: ndarray.NdArray<ndarray.TypedArray | number[]>,
     variance?: ndarray.NdArray<ndarray.TypedArray | number[]>,
