@@ -25,14 +25,40 @@ export const PHOTOCALIB_FIELD_OFFSET = 4;
 /** Slots before the coefficients in a packed chebyshev field. */
 export const CHEBYSHEV_HEADER = 7;
 
+/** Slots of a packed PhotoCalib model (use the names, never the numbers). */
+export const PHOTOCALIB_SLOTS = Object.freeze({ VERSION: 0, MEAN: 1, ERR: 2, IS_CONSTANT: 3, FIELD: PHOTOCALIB_FIELD_OFFSET } as const);
+/** Slots of a packed field, relative to its start (slot KIND holds FIELD_CONSTANT, FIELD_CHEBYSHEV or FIELD_PRODUCT). */
+export const CONSTANT_SLOTS = Object.freeze({ KIND: 0, VALUE: 1 } as const);
+export const CHEBYSHEV_SLOTS = Object.freeze({
+  KIND: 0, NX: 1, NY: 2, SCALE_X: 3, OFFSET_X: 4, SCALE_Y: 5, OFFSET_Y: 6, COEFFICIENTS: CHEBYSHEV_HEADER,
+} as const);
+export const PRODUCT_SLOTS = Object.freeze({ KIND: 0, N_FACTORS: 1, FACTORS: 2 } as const);
+const PC = PHOTOCALIB_SLOTS, CS = CONSTANT_SLOTS, CH = CHEBYSHEV_SLOTS, PR = PRODUCT_SLOTS;
+
+/** A packed PhotoCalib model: the header slots, then the packed field. */
+export function packPhotoCalibModel(calibrationMean: number, calibrationErr: number, isConstant: boolean, field: ArrayLike<number>): Float64Array {
+  const model = new Float64Array(PC.FIELD + field.length);
+  model[PC.VERSION] = PHOTOCALIB_MODEL_V1;
+  model[PC.MEAN] = calibrationMean;
+  model[PC.ERR] = calibrationErr;
+  model[PC.IS_CONSTANT] = isConstant ? 1 : 0;
+  model.set(field, PC.FIELD);
+  return model;
+}
+
+/** True when a packed PhotoCalib model is constant (c = calibrationMean everywhere). */
+export function photoCalibModelIsConstant(model: Float64Array): boolean {
+  return model[PC.IS_CONSTANT] === 1;
+}
+
 /** Length in slots of the packed field starting at `p` (NaN when the kind is unknown). */
 export function packedFieldLength(model: Float64Array, p: number): number {
   const kind = model[p];
-  if (kind === FIELD_CONSTANT) return 2;
-  if (kind === FIELD_CHEBYSHEV) return CHEBYSHEV_HEADER + model[p + 1]! * model[p + 2]!;
+  if (kind === FIELD_CONSTANT) return CS.VALUE + 1;
+  if (kind === FIELD_CHEBYSHEV) return CH.COEFFICIENTS + model[p + CH.NX]! * model[p + CH.NY]!;
   if (kind === FIELD_PRODUCT) {
-    let q = p + 2;
-    for (let k = 0; k < model[p + 1]!; k++) q += packedFieldLength(model, q);
+    let q = p + PR.FACTORS;
+    for (let k = 0; k < model[p + PR.N_FACTORS]!; k++) q += packedFieldLength(model, q);
     return q - p;
   }
   return NaN;
@@ -50,12 +76,12 @@ export function evaluatePackedField(
 ): number {
   const kind = model[p];
   if (kind === FIELD_CONSTANT) {
-    const v = model[p + 1]!;
+    const v = model[p + CS.VALUE]!;
     let io = offsetOut;
     if (multiply) for (let i = 0; i < N; i++, io += strideOut) out[io] = out[io]! * v;
     else for (let i = 0; i < N; i++, io += strideOut) out[io] = v;
   } else if (kind === FIELD_CHEBYSHEV) {
-    const nx = model[p + 1]!, ny = model[p + 2]!;
+    const nx = model[p + CH.NX]!, ny = model[p + CH.NY]!;
     if (!multiply && nx <= 4 && ny <= 4) {
       chebyshev4x4(N, model, p, x, strideX, offsetX, y, strideY, offsetY, out, strideOut, offsetOut);
     } else {
@@ -63,8 +89,8 @@ export function evaluatePackedField(
     }
   } else if (kind === FIELD_PRODUCT) {
     // afw: result = 1; result *= factor(p) for each factor, in order.
-    const n = model[p + 1]!;
-    let q = p + 2;
+    const n = model[p + PR.N_FACTORS]!;
+    let q = p + PR.FACTORS;
     for (let k = 0; k < n; k++) {
       evaluatePackedField(N, model, q, multiply || k > 0, x, strideX, offsetX, y, strideY, offsetY, out, strideOut, offsetOut);
       q += packedFieldLength(model, q);
@@ -89,9 +115,9 @@ function chebyshevGeneric(
   y: Float64Array, strideY: number, offsetY: number,
   out: Float64Array, strideOut: number, offsetOut: number,
 ): void {
-  const nx = model[p + 1]!, ny = model[p + 2]!;
-  const sx = model[p + 3]!, ox = model[p + 4]!, sy = model[p + 5]!, oy = model[p + 6]!;
-  const c0 = p + CHEBYSHEV_HEADER;
+  const nx = model[p + CH.NX]!, ny = model[p + CH.NY]!;
+  const sx = model[p + CH.SCALE_X]!, ox = model[p + CH.OFFSET_X]!, sy = model[p + CH.SCALE_Y]!, oy = model[p + CH.OFFSET_Y]!;
+  const c0 = p + CH.COEFFICIENTS;
   let ix = offsetX, iy = offsetY, io = offsetOut;
   for (let i = 0; i < N; i++, ix += strideX, iy += strideY, io += strideOut) {
     const u = sx * x[ix]! + ox;
@@ -130,9 +156,9 @@ function chebyshev4x4(
   y: Float64Array, strideY: number, offsetY: number,
   out: Float64Array, strideOut: number, offsetOut: number,
 ): void {
-  const nx = model[p + 1]!, ny = model[p + 2]!;
-  const sx = model[p + 3]!, ox = model[p + 4]!, sy = model[p + 5]!, oy = model[p + 6]!;
-  const c0 = p + CHEBYSHEV_HEADER;
+  const nx = model[p + CH.NX]!, ny = model[p + CH.NY]!;
+  const sx = model[p + CH.SCALE_X]!, ox = model[p + CH.OFFSET_X]!, sy = model[p + CH.SCALE_Y]!, oy = model[p + CH.OFFSET_Y]!;
+  const c0 = p + CH.COEFFICIENTS;
   const at = (k: number, j: number): number => (k < ny && j < nx ? model[c0 + k * nx + j]! : 0);
   const a00 = at(0, 0), a01 = at(0, 1), a02 = at(0, 2), a03 = at(0, 3);
   const a10 = at(1, 0), a11 = at(1, 1), a12 = at(1, 2), a13 = at(1, 3);
@@ -171,15 +197,15 @@ export function boundedFieldEvaluate(
   out: Float64Array, strideOut: number, offsetOut: number,
 ): number {
   if (N <= 0) return 0;
-  if (model[0] === PHOTOCALIB_MODEL_V1) {
-    if (model[3] === 1) {
+  if (model[PC.VERSION] === PHOTOCALIB_MODEL_V1) {
+    if (model[PC.IS_CONSTANT] === 1) {
       // isConstant: afw uses calibrationMean everywhere, whatever the field.
-      const mean = model[1]!;
+      const mean = model[PC.MEAN]!;
       let io = offsetOut;
       for (let i = 0; i < N; i++, io += strideOut) out[io] = mean;
       return mean === mean ? 0 : N;
     }
-    return evaluatePackedField(N, model, PHOTOCALIB_FIELD_OFFSET, false, x, strideX, offsetX, y, strideY, offsetY, out, strideOut, offsetOut);
+    return evaluatePackedField(N, model, PC.FIELD, false, x, strideX, offsetX, y, strideY, offsetY, out, strideOut, offsetOut);
   }
   return evaluatePackedField(N, model, 0, false, x, strideX, offsetX, y, strideY, offsetY, out, strideOut, offsetOut);
 }

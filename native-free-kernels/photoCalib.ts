@@ -2,9 +2,9 @@
  * The calibration kernel: instrumental fluxes (counts) at parent-pixel
  * positions to nJy and AB magnitudes, with errors, for a packed PhotoCalib.
  *
- * Model (a Float64Array from PhotoCalib#toKernelModel()):
- *   [PHOTOCALIB_MODEL_V1, calibrationMean, calibrationErr, isConstant(0|1), field...]
- * with the packed field layout of boundedField.ts at PHOTOCALIB_FIELD_OFFSET.
+ * Model (a Float64Array from PhotoCalib#toKernelModel()), slots PHOTOCALIB_SLOTS:
+ *   VERSION (PHOTOCALIB_MODEL_V1), MEAN, ERR, IS_CONSTANT (0|1), then the field
+ * in the packed layout of boundedField.ts from slot FIELD.
  * When isConstant is 1, c = calibrationMean and x, y are not read (they may be empty).
  *
  * Per point, with c = c(x, y), f = instFlux, e = instFluxErr, s = calibrationErr:
@@ -23,8 +23,8 @@
  * Returns the number of points with a non-zero status.
  */
 import {
-  PHOTOCALIB_FIELD_OFFSET,
   PHOTOCALIB_MODEL_V1,
+  PHOTOCALIB_SLOTS as PC,
   evaluatePackedField,
 } from './boundedField.js';
 import { STATUS_NONFINITE_INPUT, STATUS_NONPOSITIVE_FLUX } from './status.js';
@@ -52,7 +52,7 @@ export function photoCalibCalibrate(
   status: Uint8Array, strideSt: number, offsetSt: number,
 ): number {
   if (N <= 0) return 0;
-  if (model[0] !== PHOTOCALIB_MODEL_V1) {
+  if (model[PC.VERSION] !== PHOTOCALIB_MODEL_V1) {
     // Not a model we know: every point is bad, never a guess.
     let io = offsetFl, im = offsetM, is = offsetSt;
     for (let i = 0; i < N; i++, io += strideFl, im += strideM, is += strideSt) {
@@ -62,9 +62,9 @@ export function photoCalibCalibrate(
     }
     return N;
   }
-  const constant = model[3] === 1;
-  const mean = model[1]!;
-  const s = model[2]!;
+  const constant = model[PC.IS_CONSTANT] === 1;
+  const mean = model[PC.MEAN]!;
+  const s = model[PC.ERR]!;
   const legacy = legacyErrors === 1;
   const wantErr = instFluxErr.length > 0;
   const wantFlux = flux.length > 0, wantMag = mag.length > 0;
@@ -82,7 +82,7 @@ export function photoCalibCalibrate(
     if (constant) {
       for (let j = 0; j < n; j++) cScratch[j] = mean;
     } else {
-      evaluatePackedField(n, model, PHOTOCALIB_FIELD_OFFSET, false, x, strideX, ix, y, strideY, iy, cScratch, 1, 0);
+      evaluatePackedField(n, model, PC.FIELD, false, x, strideX, ix, y, strideY, iy, cScratch, 1, 0);
       ix += n * strideX;
       iy += n * strideY;
     }

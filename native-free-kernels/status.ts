@@ -12,6 +12,8 @@ export const STATUS_NO_CONVERGENCE = 4;
 export const STATUS_DIVERGED = 8;
 /** A calibrated flux was zero or negative, so it has no magnitude (mag NaN, as afw). */
 export const STATUS_NONPOSITIVE_FLUX = 16;
+/** Finite input, but the model's arithmetic overflowed (e.g. SIP terms of 1e300): NaN output. */
+export const STATUS_OVERFLOW = 32;
 
 export const STATUS_NAMES: readonly (readonly [number, string])[] = [
   [STATUS_NONFINITE_INPUT, 'nonFiniteInput'],
@@ -19,4 +21,5 @@ export const STATUS_NAMES: readonly (readonly [number, string])[] = [
   [STATUS_NO_CONVERGENCE, 'noConvergence'],
   [STATUS_DIVERGED, 'diverged'],
   [STATUS_NONPOSITIVE_FLUX, 'nonPositiveFlux'],
+  [STATUS_OVERFLOW, 'overflow'],
 ];

@@ -7,17 +7,20 @@
  * IWC = M (U, V), then TAN deprojection and the rotation to the native pole at
  * CRVAL with native longitude of the celestial pole LONPOLE.
  *
- * The packed model (a plain Float64Array, so it can be posted to workers):
- *   [0] MODEL_VERSION   [1] MODEL_KIND_TAN_SIP
- *   [2] x0 = CRPIX1 - 1 [3] y0 = CRPIX2 - 1
- *   [4..7]  M = CD (or diag(CDELT) PC) in radians per pixel, row major
- *   [8..11] M^-1 in pixels per radian, row major
- *   [12] CRVAL1 (deg)   [13] sin CRVAL2  [14] cos CRVAL2
- *   [15] sin LONPOLE    [16] cos LONPOLE [17] 1 when LONPOLE = 180 (direct gnomonic formulas)
- *   [18] n = order of A and B (padded to a common order; -1 without SIP)
- *   [19] m = order of AP and BP (padded to a common order; -1 without an inverse)
- *   [20..23] offsets of A, B, AP, BP; each dense (order + 1)^2, c[p * (order + 1) + q]
- *   [24] CRVAL2 (deg)   [25] reserved (0)
+ * The packed model (a plain Float64Array, so it can be posted to workers),
+ * slot by slot as the names in TAN_SIP_SLOTS (use the names, never the numbers):
+ *   VERSION, KIND          MODEL_VERSION, MODEL_KIND_TAN_SIP
+ *   X0, Y0                 CRPIX1 - 1, CRPIX2 - 1
+ *   M11..M22               M = CD (or diag(CDELT) PC) in radians per pixel, row major
+ *   MINV11..MINV22         M^-1 in pixels per radian, row major
+ *   CRVAL1                 deg, in [0, 360)
+ *   SIN_CRVAL2, COS_CRVAL2, SIN_LONPOLE, COS_LONPOLE
+ *   DIRECT                 1 when LONPOLE = 180 (direct gnomonic formulas)
+ *   SIP_ORDER              order of A and B (padded to a common order; -1 without SIP)
+ *   INV_ORDER              order of AP and BP (padded to a common order; -1 without an inverse)
+ *   OFFSET_A, OFFSET_B, OFFSET_AP, OFFSET_BP: each dense (order + 1)^2, c[p * (order + 1) + q]
+ *   CRVAL2                 deg
+ *   RESERVED               0
  *
  * Precision: Dec is computed as CRVAL2 + (Dec - CRVAL2), and sky -> pixel
  * works from (RA - CRVAL1, Dec - CRVAL2) with 1 - cos written as 2 sin^2, so
@@ -26,15 +29,45 @@
  * rounding of the degree outputs themselves.
  */
 import { SIP_DISTORT_BLOCK, SIP_GRAD_PAIR_IDX, SIP_MAX_ORDER, SIP_PAIR_BLOCK, SIP_PAIR_IDX } from './sipPoly.js';
-import { STATUS_DIVERGED, STATUS_NONFINITE_INPUT, STATUS_NO_CONVERGENCE, STATUS_OUTSIDE_DOMAIN } from './status.js';
+import { STATUS_DIVERGED, STATUS_NONFINITE_INPUT, STATUS_NO_CONVERGENCE, STATUS_OUTSIDE_DOMAIN, STATUS_OVERFLOW } from './status.js';
+
+const D2R = Math.PI / 180;
+const R2D = 180 / Math.PI;
 
 export const MODEL_VERSION = 1;
 export const MODEL_KIND_TAN_SIP = 1;
 export const MODEL_HEADER_LENGTH = 26;
+
+/** Slot of each header value in a packed TAN-SIP model (layout above). */
+export const TAN_SIP_SLOTS = Object.freeze({
+  VERSION: 0, KIND: 1, X0: 2, Y0: 3,
+  M11: 4, M12: 5, M21: 6, M22: 7,
+  MINV11: 8, MINV12: 9, MINV21: 10, MINV22: 11,
+  CRVAL1: 12, SIN_CRVAL2: 13, COS_CRVAL2: 14, SIN_LONPOLE: 15, COS_LONPOLE: 16, DIRECT: 17,
+  SIP_ORDER: 18, INV_ORDER: 19,
+  OFFSET_A: 20, OFFSET_B: 21, OFFSET_AP: 22, OFFSET_BP: 23,
+  CRVAL2: 24, RESERVED: 25,
+} as const);
+const S = TAN_SIP_SLOTS;
+
+/** A copy of `model` with AP/BP switched off: sky -> pixel then seeds from the linear inverse. */
+export function withoutInverse(model: Float64Array): Float64Array {
+  const m = model.slice();
+  m[S.INV_ORDER] = -1;
+  return m;
+}
+
+/** sin and cos of an angle in degrees, exact at multiples of 90 (as WCSLIB's sind/cosd). */
+export function sinCosDeg(deg: number): [number, number] {
+  const r = ((deg % 360) + 360) % 360;
+  if (r === 0) return [0, 1];
+  if (r === 90) return [1, 0];
+  if (r === 180) return [0, -1];
+  if (r === 270) return [-1, 0];
+  return [Math.sin(deg * D2R), Math.cos(deg * D2R)];
+}
 export { SIP_MAX_ORDER };
 
-const D2R = Math.PI / 180;
-const R2D = 180 / Math.PI;
 /** Newton steps that keep growing, or a solution this far from CRPIX, mean the polynomial is not invertible there. */
 const DIVERGENCE_LIMIT_PX = 1e8;
 /**
@@ -68,15 +101,19 @@ const FI = new Int32Array(BLOCK);
 const CI = new Int32Array(BLOCK);
 const FI2 = new Int32Array(BLOCK);
 const CI2 = new Int32Array(BLOCK);
+// Per point of a block, for the diagnostics: the last Newton step and the iterations used.
+const LDU = new Float64Array(BLOCK);
+const LDV = new Float64Array(BLOCK);
+const NIT = new Int32Array(BLOCK);
 
 /** True when `model` is a packed TAN-SIP model this kernel version understands. */
 export function isTanSipModel(model: Float64Array): boolean {
   return (
     model.length >= MODEL_HEADER_LENGTH &&
-    model[0] === MODEL_VERSION &&
-    model[1] === MODEL_KIND_TAN_SIP &&
-    model[18]! <= SIP_MAX_ORDER &&
-    model[19]! <= SIP_MAX_ORDER
+    model[S.VERSION] === MODEL_VERSION &&
+    model[S.KIND] === MODEL_KIND_TAN_SIP &&
+    model[S.SIP_ORDER]! <= SIP_MAX_ORDER &&
+    model[S.INV_ORDER]! <= SIP_MAX_ORDER
   );
 }
 
@@ -137,15 +174,15 @@ export function tanSipPixelToSkyDeg(
   // Scratch in locals: in V8 a module-level binding is reloaded (and its typed array re-checked)
   // at every use, which cost 10-20% here.
   const bu_ = BU, bv_ = BV, bf_ = BF, bg_ = BG, bs_ = BS;
-  const x0 = model[2]!, y0 = model[3]!;
-  const m11 = model[4]!, m12 = model[5]!, m21 = model[6]!, m22 = model[7]!;
-  const ra0 = model[12]!, sd0 = model[13]!, cd0 = model[14]!, dec0 = model[24]!;
-  const sp = model[15]!, cp = model[16]!;
-  const direct = model[17] === 1;
-  const n = model[18]!;
+  const x0 = model[S.X0]!, y0 = model[S.Y0]!;
+  const m11 = model[S.M11]!, m12 = model[S.M12]!, m21 = model[S.M21]!, m22 = model[S.M22]!;
+  const ra0 = model[S.CRVAL1]!, sd0 = model[S.SIN_CRVAL2]!, cd0 = model[S.COS_CRVAL2]!, dec0 = model[S.CRVAL2]!;
+  const sp = model[S.SIN_LONPOLE]!, cp = model[S.COS_LONPOLE]!;
+  const direct = model[S.DIRECT] === 1;
+  const n = model[S.SIP_ORDER]!;
   const hasSip = n >= 0;
   const distort = SIP_DISTORT_BLOCK[hasSip ? n : 0]!;
-  const oa = model[20]! | 0, ob = model[21]! | 0; // int offsets: double-typed indexes take a slow path
+  const oa = model[S.OFFSET_A]! | 0, ob = model[S.OFFSET_B]! | 0; // int offsets: double-typed indexes take a slow path
   let bad = 0;
   let ir = offsetRa, id = offsetDec, is = offsetStatus;
   for (let start = 0; start < N; start += BLOCK) {
@@ -220,7 +257,9 @@ export function tanSipPixelToSkyDeg(
       } else {
         ra[ir] = NaN;
         dec[id] = NaN;
-        status[is] = STATUS_NONFINITE_INPUT;
+        // Finite pixels with a non-finite result: the SIP polynomial overflowed there.
+        const px = x[ox + j * strideX]!, py = y[oy + j * strideY]!;
+        status[is] = px - px === 0 && py - py === 0 ? STATUS_OVERFLOW : STATUS_NONFINITE_INPUT;
         bad++;
       }
     }
@@ -245,11 +284,28 @@ function projectBlock(
   ra: Float64Array, strideRa: number, offsetRa: number,
   dec: Float64Array, strideDec: number, offsetDec: number,
 ): void {
+  gnomonicBlock(
+    count, model[S.CRVAL1]!, model[S.CRVAL2]!, model[S.SIN_CRVAL2]!, model[S.COS_CRVAL2]!,
+    model[S.SIN_LONPOLE]!, model[S.COS_LONPOLE]!, model[S.DIRECT] === 1,
+    model[S.MINV11]!, model[S.MINV12]!, model[S.MINV21]!, model[S.MINV22]!,
+    ra, strideRa, offsetRa, dec, strideDec, offsetDec,
+  );
+}
+
+/**
+ * The one gnomonic (TAN) projection: sky (deg) to N (xi, eta), the standard
+ * coordinates in radians on the plane tangent at (ra0, dec0) (xi east, eta
+ * north, rotated by LONPOLE unless `direct`), times the matrix N. Into BU, BV;
+ * 0 or a status bit into BS.
+ */
+function gnomonicBlock(
+  count: number, ra0: number, dec0: number, sd0: number, cd0: number, sp: number, cp: number, direct: boolean,
+  n11: number, n12: number, n21: number, n22: number,
+  ra: Float64Array, strideRa: number, offsetRa: number,
+  dec: Float64Array, strideDec: number, offsetDec: number,
+): void {
   // Scratch in locals (see tanSipPixelToSkyDeg).
   const bu_ = BU, bv_ = BV, bs_ = BS, da_ = DA, dd_ = DD, sh_ = SH, sd_ = SD;
-  const ra0 = model[12]!, dec0 = model[24]!, sd0 = model[13]!, cd0 = model[14]!;
-  const sp = model[15]!, cp = model[16]!, direct = model[17] === 1;
-  const n11 = model[8]!, n12 = model[9]!, n21 = model[10]!, n22 = model[11]!;
   for (let j = 0, ir = offsetRa, id = offsetDec; j < count; j++, ir += strideRa, id += strideDec) {
     const raDeg = ra[ir]!, decDeg = dec[id]!;
     let st = 0;
@@ -303,6 +359,80 @@ function projectBlock(
 }
 
 /**
+ * The SIP distortion at N pixels: (dx, dy) = (A(u, v), B(u, v)) with
+ * u = x - x0, v = y - y0, the offset (px) that SIP adds to the linear model
+ * (0 without SIP). The kernels' own polynomial evaluation.
+ */
+export function tanSipDistortionPx(
+  N: number, model: Float64Array,
+  x: Float64Array, strideX: number, offsetX: number,
+  y: Float64Array, strideY: number, offsetY: number,
+  dx: Float64Array, strideDx: number, offsetDx: number,
+  dy: Float64Array, strideDy: number, offsetDy: number,
+): void {
+  checkModel(model);
+  const bu_ = BU, bv_ = BV, bf_ = BF, bg_ = BG;
+  const x0 = model[S.X0]!, y0 = model[S.Y0]!, n = model[S.SIP_ORDER]!;
+  const pair = SIP_PAIR_BLOCK[n >= 0 ? n : 0]!;
+  const oa = model[S.OFFSET_A]! | 0, ob = model[S.OFFSET_B]! | 0;
+  let ix = offsetX, iy = offsetY, idx = offsetDx, idy = offsetDy;
+  for (let start = 0; start < N; start += BLOCK) {
+    const count = N - start < BLOCK ? N - start : BLOCK;
+    for (let j = 0; j < count; j++, ix += strideX, iy += strideY) {
+      bu_[j] = x[ix]! - x0;
+      bv_[j] = y[iy]! - y0;
+    }
+    if (n >= 0) pair(model, oa, ob, count, bu_, bv_, bf_, bg_);
+    for (let j = 0; j < count; j++, idx += strideDx, idy += strideDy) {
+      dx[idx] = n >= 0 ? bf_[j]! : 0;
+      dy[idy] = n >= 0 ? bg_[j]! : 0;
+    }
+  }
+}
+
+/**
+ * Sky (deg) to gnomonic standard coordinates (deg) on the plane tangent at
+ * (ra0, dec0): xi grows to the east, eta to the north (FITS TAN with LONPOLE
+ * 180). The same arithmetic as the TAN-SIP kernels' projection. Points at or
+ * beyond 90 deg from (ra0, dec0), or with |dec| > 90, get NaN and
+ * STATUS_OUTSIDE_DOMAIN; NaN input gets STATUS_NONFINITE_INPUT. Returns the
+ * number of bad points.
+ */
+export function gnomonicProjectDeg(
+  N: number, ra0: number, dec0: number,
+  ra: Float64Array, strideRa: number, offsetRa: number,
+  dec: Float64Array, strideDec: number, offsetDec: number,
+  xi: Float64Array, strideXi: number, offsetXi: number,
+  eta: Float64Array, strideEta: number, offsetEta: number,
+  status: Uint8Array, strideStatus: number, offsetStatus: number,
+): number {
+  let r0 = ra0 % 360;
+  if (r0 < 0) r0 += 360;
+  if (r0 >= 360) r0 = 0;
+  const [sd0, cd0] = sinCosDeg(dec0);
+  const bu_ = BU, bv_ = BV, bs_ = BS;
+  let bad = 0;
+  let ix = offsetXi, ie = offsetEta, is = offsetStatus;
+  for (let start = 0; start < N; start += BLOCK) {
+    const count = N - start < BLOCK ? N - start : BLOCK;
+    gnomonicBlock(count, r0, dec0, sd0, cd0, 0, -1, true, 1, 0, 0, 1, ra, strideRa, offsetRa + start * strideRa, dec, strideDec, offsetDec + start * strideDec);
+    for (let j = 0; j < count; j++, ix += strideXi, ie += strideEta, is += strideStatus) {
+      const st = bs_[j]!;
+      if (st !== 0) {
+        xi[ix] = NaN;
+        eta[ie] = NaN;
+        bad++;
+      } else {
+        xi[ix] = bu_[j]! * R2D;
+        eta[ie] = bv_[j]! * R2D;
+      }
+      status[is] = st;
+    }
+  }
+  return bad;
+}
+
+/**
  * Sky to pixel by the AP/BP polynomial alone (an approximation: 1e-3 to 0.1 px
  * on real headers). Without AP/BP this is the linear inverse (SIP ignored).
  */
@@ -317,11 +447,11 @@ export function tanSipSkyToPixelApproxDeg(
   checkModel(model);
   // Scratch in locals (see tanSipPixelToSkyDeg).
   const bu_ = BU, bv_ = BV, bf_ = BF, bg_ = BG, bs_ = BS;
-  const x0 = model[2]!, y0 = model[3]!;
-  const m = model[19]!;
+  const x0 = model[S.X0]!, y0 = model[S.Y0]!;
+  const m = model[S.INV_ORDER]!;
   const hasInv = m >= 0;
   const seed = SIP_PAIR_BLOCK[hasInv ? m : 0]!;
-  const oap = model[22]! | 0, obp = model[23]! | 0;
+  const oap = model[S.OFFSET_AP]! | 0, obp = model[S.OFFSET_BP]! | 0;
   let bad = 0;
   let ix = offsetX, iy = offsetY, is = offsetStatus;
   for (let start = 0; start < N; start += BLOCK) {
@@ -336,9 +466,18 @@ export function tanSipSkyToPixelApproxDeg(
         status[is] = st;
         bad++;
       } else {
-        x[ix] = (hasInv ? bu_[j]! + bf_[j]! : bu_[j]!) + x0;
-        y[iy] = (hasInv ? bv_[j]! + bg_[j]! : bv_[j]!) + y0;
-        status[is] = 0;
+        const px = (hasInv ? bu_[j]! + bf_[j]! : bu_[j]!) + x0;
+        const py = (hasInv ? bv_[j]! + bg_[j]! : bv_[j]!) + y0;
+        if (px - px === 0 && py - py === 0) {
+          x[ix] = px;
+          y[iy] = py;
+          status[is] = 0;
+        } else {
+          x[ix] = NaN; // the AP/BP polynomial overflowed
+          y[iy] = NaN;
+          status[is] = STATUS_OVERFLOW;
+          bad++;
+        }
       }
     }
   }
@@ -356,8 +495,9 @@ function newtonUpdate(
   j: number, du: number, dv: number, k: number, tol: number,
   cu: Float64Array, cv: Float64Array, prev: Float64Array, bs: Uint8Array,
 ): number {
-  const u = cu[j]! - du;
-  const v = cv[j]! - dv;
+  const u0 = cu[j]!, v0 = cv[j]!;
+  const u = u0 - du;
+  const v = v0 - dv;
   cu[j] = u;
   cv[j] = v;
   if (Math.abs(du) <= tol && Math.abs(dv) <= tol) {
@@ -367,7 +507,10 @@ function newtonUpdate(
   const step = Math.abs(du) + Math.abs(dv);
   // Growing steps above the rounding floor, or a run-away solution: not invertible here.
   if (!(step === step) || Math.abs(u) + Math.abs(v) > DIVERGENCE_LIMIT_PX || (k >= 2 && step > prev[j]! && step > 1e-6)) {
-    bs[j] = STATUS_DIVERGED;
+    // A NaN step from finite input is overflow in the polynomials, not a growing step.
+    bs[j] = step === step ? STATUS_DIVERGED : STATUS_OVERFLOW;
+    cu[j] = u0; // keep the iterate before the step that failed: the best solution (as astropy)
+    cv[j] = v0;
     return DONE;
   }
   prev[j] = step;
@@ -390,17 +533,50 @@ export function tanSipSkyToPixelDeg(
   y: Float64Array, strideY: number, offsetY: number,
   status: Uint8Array, strideStatus: number, offsetStatus: number,
 ): number {
+  return tanSipSkyToPixelDiagDeg(
+    N, model, maxIter, tolerancePx, ra, strideRa, offsetRa, dec, strideDec, offsetDec,
+    x, strideX, offsetX, y, strideY, offsetY, status, strideStatus, offsetStatus, NO_DIAG, 0, 0,
+  );
+}
+
+/** Slots of one point's record in tanSipSkyToPixelDiagDeg's `diag` output. */
+export const SKY_TO_PIXEL_DIAG = Object.freeze({ BEST_X: 0, BEST_Y: 1, ACCURACY: 2, NITER: 3, LENGTH: 4 } as const);
+const NO_DIAG = new Float64Array(0);
+
+/**
+ * tanSipSkyToPixelDeg that also reports what the solver reached at every
+ * point, into diag[offsetDiag + i * strideDiag + slot] (SKY_TO_PIXEL_DIAG; an
+ * empty `diag` is not written):
+ *   BEST_X, BEST_Y  the solver's last iterate (for a diverging point, the one
+ *                   before the step that grew); equal to x, y where status is 0;
+ *                   NaN where the point has no projection (bad input, far side)
+ *   ACCURACY        the length (px) of the last Newton step taken there, as
+ *                   astropy's NoConvergence.accuracy; 0 without SIP (exact)
+ *   NITER           Newton iterations used at the point
+ */
+export function tanSipSkyToPixelDiagDeg(
+  N: number, model: Float64Array, maxIter: number, tolerancePx: number,
+  ra: Float64Array, strideRa: number, offsetRa: number,
+  dec: Float64Array, strideDec: number, offsetDec: number,
+  x: Float64Array, strideX: number, offsetX: number,
+  y: Float64Array, strideY: number, offsetY: number,
+  status: Uint8Array, strideStatus: number, offsetStatus: number,
+  diag: Float64Array, strideDiag: number, offsetDiag: number,
+): number {
   checkModel(model);
   // Scratch in locals (see tanSipPixelToSkyDeg).
   const bu_ = BU, bv_ = BV, bf_ = BF, bg_ = BG, cu_ = CU, cv_ = CV, bfu_ = BFU, bfv_ = BFV, bgu_ = BGU, bgv_ = BGV, j11_ = J11, j12_ = J12, j21_ = J21, j22_ = J22, det_ = DET, prev_ = PREV, bs_ = BS, act_ = ACT, fi_ = FI, ci_ = CI, fi2_ = FI2, ci2_ = CI2;
-  const x0 = model[2]!, y0 = model[3]!;
-  const n = model[18]!, m = model[19]!;
+  const ldu_ = LDU, ldv_ = LDV, nit_ = NIT;
+  const wantDiag = diag.length > 0;
+  let iD = offsetDiag;
+  const x0 = model[S.X0]!, y0 = model[S.Y0]!;
+  const n = model[S.SIP_ORDER]!, m = model[S.INV_ORDER]!;
   const hasSip = n >= 0, hasInv = m >= 0;
   const pair = SIP_PAIR_BLOCK[hasSip ? n : 0]!;
   const pairIdx = SIP_PAIR_IDX[hasSip ? n : 0]!;
   const gradIdx = SIP_GRAD_PAIR_IDX[hasSip ? n : 0]!;
   const seed = SIP_PAIR_BLOCK[hasInv ? m : 0]!;
-  const oa = model[20]! | 0, ob = model[21]! | 0, oap = model[22]! | 0, obp = model[23]! | 0;
+  const oa = model[S.OFFSET_A]! | 0, ob = model[S.OFFSET_B]! | 0, oap = model[S.OFFSET_AP]! | 0, obp = model[S.OFFSET_BP]! | 0;
   const tol = tolerancePx;
   let bad = 0;
   let ix = offsetX, iy = offsetY, is = offsetStatus;
@@ -451,6 +627,9 @@ export function tanSipSkyToPixelDeg(
         const j = act_[i]!;
         bs_[j] = STATUS_NO_CONVERGENCE;
         prev_[j] = Infinity;
+        ldu_[j] = NaN;
+        ldv_[j] = NaN;
+        nit_[j] = 0;
         fi[nf++] = j;
       }
       for (let k = 0; k < maxIter && nf + nc > 0; k++) {
@@ -466,7 +645,11 @@ export function tanSipSkyToPixelDeg(
           const det = det_[j] = j11 * j22 - j12 * j21;
           const ru = cu_[j]! + bf_[j]! - bu_[j]!;
           const rv = cv_[j]! + bg_[j]! - bv_[j]!;
-          const next = newtonUpdate(j, (j22 * ru - j12 * rv) / det, (j11 * rv - j21 * ru) / det, k, tol, cu_, cv_, prev_, bs_);
+          const du = (j22 * ru - j12 * rv) / det, dv = (j11 * rv - j21 * ru) / det;
+          ldu_[j] = du;
+          ldv_[j] = dv;
+          nit_[j] = k + 1;
+          const next = newtonUpdate(j, du, dv, k, tol, cu_, cv_, prev_, bs_);
           if (next === FRESH_STEP) fiNext[nf2++] = j;
           else if (next === CHORD_STEP) ciNext[nc2++] = j;
         }
@@ -475,7 +658,11 @@ export function tanSipSkyToPixelDeg(
           const j11 = j11_[j]!, j12 = j12_[j]!, j21 = j21_[j]!, j22 = j22_[j]!, det = det_[j]!;
           const ru = cu_[j]! + bf_[j]! - bu_[j]!;
           const rv = cv_[j]! + bg_[j]! - bv_[j]!;
-          const next = newtonUpdate(j, (j22 * ru - j12 * rv) / det, (j11 * rv - j21 * ru) / det, k, tol, cu_, cv_, prev_, bs_);
+          const du = (j22 * ru - j12 * rv) / det, dv = (j11 * rv - j21 * ru) / det;
+          ldu_[j] = du;
+          ldv_[j] = dv;
+          nit_[j] = k + 1;
+          const next = newtonUpdate(j, du, dv, k, tol, cu_, cv_, prev_, bs_);
           if (next === FRESH_STEP) fiNext[nf2++] = j;
           else if (next === CHORD_STEP) ciNext[nc2++] = j;
         }
@@ -496,6 +683,14 @@ export function tanSipSkyToPixelDeg(
         x[ix] = cu_[j]! + x0;
         y[iy] = cv_[j]! + y0;
         status[is] = 0;
+      }
+      if (wantDiag) {
+        const projected = st === 0 || st === STATUS_NO_CONVERGENCE || st === STATUS_DIVERGED || (st === STATUS_OVERFLOW && hasSip);
+        diag[iD + SKY_TO_PIXEL_DIAG.BEST_X] = projected ? cu_[j]! + x0 : NaN;
+        diag[iD + SKY_TO_PIXEL_DIAG.BEST_Y] = projected ? cv_[j]! + y0 : NaN;
+        diag[iD + SKY_TO_PIXEL_DIAG.ACCURACY] = !projected ? NaN : hasSip ? Math.sqrt(ldu_[j]! * ldu_[j]! + ldv_[j]! * ldv_[j]!) : 0;
+        diag[iD + SKY_TO_PIXEL_DIAG.NITER] = projected && hasSip ? nit_[j]! : 0;
+        iD += strideDiag;
       }
     }
   }

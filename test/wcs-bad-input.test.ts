@@ -60,9 +60,29 @@ test('NaN and infinite points get NaN plus STATUS_NONFINITE_INPUT, never a throw
   assert.equal(p.bad, 3);
   assert.deepEqual([...p.status], [STATUS_NONFINITE_INPUT, STATUS_NONFINITE_INPUT, STATUS_NONFINITE_INPUT]);
   assert.ok(p.ra.every(Number.isNaN) && p.dec.every(Number.isNaN));
-  const s = wcs.skyToPixelArrays([NaN, 6, -Infinity], [0, NaN, 0], { strict: true });
+  const s = wcs.skyToPixelArrays([NaN, 6, -Infinity], [0, NaN, 0]);
   assert.equal(s.bad, 3);
   assert.ok([...s.status].every((b) => b === STATUS_NONFINITE_INPUT) && s.x.every(Number.isNaN) && s.y.every(Number.isNaN));
+});
+
+test('strict sky -> pixel throws for any bad point (NaN input, |dec| > 90, behind the tangent plane) with the status of each', () => {
+  const wcs = TanSipWcs.fromFitsHeader(irac); // CRVAL = (6.155, -2.07)
+  const good = wcs.pixelToSky(100, 120);
+  for (const approx of [false, true]) {
+    assert.throws(
+      () => wcs.skyToPixelArrays([good.ra, NaN, 6, 186.155], [good.dec, 0, 91, 2.07], { strict: true, approx }),
+      (e: unknown) => {
+        assert.ok(e instanceof NoConvergenceError && e.code === 'NO_CONVERGENCE');
+        assert.deepEqual(e.indices, [1, 2, 3]);
+        assert.deepEqual([...e.status], [STATUS_NONFINITE_INPUT, STATUS_OUTSIDE_DOMAIN, STATUS_OUTSIDE_DOMAIN]);
+        const plain = wcs.skyToPixelArrays([good.ra], [good.dec], { approx });
+        assert.ok(e.bestSolution.x[0] === plain.x[0] && Math.abs(plain.x[0]! - 100) < (approx ? 0.1 : 1e-9), 'good points kept');
+        assert.ok(Number.isNaN(e.bestSolution.x[1]), 'no projection: NaN');
+        assert.ok(e.accuracy.every(Number.isNaN) && e.divergent.length === 0 && e.slowConv.length === 0);
+        return true;
+      },
+    );
+  }
 });
 
 test('points on the far hemisphere (behind the tangent plane) get NaN plus STATUS_OUTSIDE_DOMAIN, in both modes', () => {

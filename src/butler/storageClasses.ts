@@ -4,14 +4,15 @@
  * anything is written. Each class normalises what it is given (a FITS file
  * holding a WCS is stored as its header text) so equal content hashes equal.
  *
- * Validation of WCS headers and PhotoCalib JSON goes through the small table
- * in `validators.ts`, which the WCS and PhotoCalib modules replace with their
- * own parsers (`TanSipWcs.fromFitsHeader`, `PhotoCalib.fromJson`) when they land.
+ * WCS and PhotoCalib inputs are read exactly as the library reads them
+ * (`wcsFromBytes`, `photoCalibFromBytes`: the one rule of fits/sniff.ts), so a
+ * put is refused exactly when a read would fail.
  */
 import { SkycalError } from '../errors.js';
-import { looksLikeFits, readHdus } from '../fits/file.js';
+import { outputKindOf, sniffInput } from '../fits/sniff.js';
 import { readImage } from '../fits/image.js';
-import { validatePhotoCalibJson, validateTanSipHeader } from './validators.js';
+import { readWcsBytes, wcsFromBytes } from '../wcs/load.js';
+import { photoCalibFromBytes } from '../photocalib/load.js';
 
 export type StorageClassName = 'TanSipWcs' | 'PhotoCalib' | 'ArrowTable' | 'Image' | 'Exposure';
 
@@ -21,6 +22,8 @@ export interface StorageClass {
   readonly extension: string;
   /** Check the bytes; return what to store (maybe normalised). */
   normalise(bytes: Uint8Array, source: string): Uint8Array;
+  /** The stored bytes as a file named `path` (default: as stored). */
+  forOutput?(bytes: Uint8Array, path: string): Uint8Array;
 }
 
 const latin1 = new TextDecoder('latin1');
@@ -29,17 +32,15 @@ const tanSipWcs: StorageClass = {
   name: 'TanSipWcs',
   extension: '.hdr',
   normalise(bytes, source) {
-    let text: string;
-    if (looksLikeFits(bytes)) {
-      // The first HDU that carries a celestial WCS; its cards become header text.
-      const hdu = readHdus(bytes, source).find((h) => h.header.has('CTYPE1'));
-      if (hdu === undefined) throw new SkycalError('BAD_INPUT', `${source}: FITS file has no HDU with a WCS (no CTYPE1)`);
-      text = hdu.header.cards.map((c) => c.raw).join('\n') + '\n' + 'END'.padEnd(80) + '\n';
-    } else {
-      text = latin1.decode(bytes);
-    }
-    validateTanSipHeader(text, source);
-    return new TextEncoder().encode(text);
+    // What the file is and which HDU holds the WCS: the one rule (fits/sniff.ts), as loadWcs reads it.
+    const { header, kind } = readWcsBytes(bytes, source);
+    if (kind !== 'fits') return bytes;
+    // A FITS file is stored as the header text of the HDU holding the WCS, so equal content hashes equal.
+    return new TextEncoder().encode(header.cards.map((c) => c.raw).join('\n') + '\n' + 'END'.padEnd(80) + '\n');
+  },
+  forOutput(bytes, path) {
+    // Output kind by extension (fits/sniff.ts outputKindOf): a .fits name gets a FITS file, anything else header text.
+    return outputKindOf(path) === 'fits' ? wcsFromBytes(bytes, path).toFitsFile() : bytes;
   },
 };
 
@@ -47,14 +48,9 @@ const photoCalib: StorageClass = {
   name: 'PhotoCalib',
   extension: '.json',
   normalise(bytes, source) {
-    let value: unknown;
-    try {
-      value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    } catch (e) {
-      throw new SkycalError('BAD_INPUT', `${source}: not JSON: ${(e as Error).message}`);
-    }
-    validatePhotoCalibJson(value, source);
-    return bytes;
+    const calib = photoCalibFromBytes(bytes, source);
+    // JSON is stored as given; a FLUXMAG0 header as the JSON of the calibration it gives.
+    return sniffInput(bytes) === 'json' ? bytes : new TextEncoder().encode(JSON.stringify(calib.toJson()));
   },
 };
 

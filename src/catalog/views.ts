@@ -79,9 +79,6 @@ export function pixelDerivation(schema: Schema, wcs: KernelModelSource, options:
   };
 }
 
-/** Index of a packed PhotoCalib model's isConstant flag (native-free-kernels/photoCalib.ts). */
-const MODEL_IS_CONSTANT = 3;
-
 /**
  * One derivation per flux family (`<name>_instFlux`, with `_instFluxErr`
  * when present), as PhotoCalib#calibrateCatalog: no status column (a
@@ -93,7 +90,7 @@ export function calibrationDerivations(schema: Schema, photoCalib: KernelModelSo
   const fluxes = (options.fluxFields ?? instFluxNames(schema)).map((name) => ({ name, hasErr: names.has(`${name}_instFluxErr`) }));
   requireColumns(schema, fluxes.map((f) => `${f.name}_instFlux`), options.source);
   const model = photoCalib.toKernelModel();
-  const [x, y] = model[MODEL_IS_CONSTANT] === 1 && options.centroidColumns === undefined ? ['', ''] : centroidOf(schema, options);
+  const [x, y] = 'isConstant' in photoCalib && photoCalib.isConstant === true && options.centroidColumns === undefined ? ['', ''] : centroidOf(schema, options);
   return fluxes.map(({ name, hasErr }) => {
     const f = fluxFields(name);
     return {

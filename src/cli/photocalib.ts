@@ -4,8 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { SkycalError, errors } from '../errors.js';
-import { readHdus, looksLikeFits } from '../fits/file.js';
-import { PhotoCalib } from '../photocalib/photoCalib.js';
+import type { PhotoCalib } from '../photocalib/photoCalib.js';
+import { photoCalibFromBytes } from '../photocalib/load.js';
 import { instFluxNames } from '../photocalib/calibrateCatalog.js';
 import { benchCalibrate } from '../photocalib/benchCalibrate.js';
 import { boxToString, makeBox } from '../photocalib/bbox.js';
@@ -26,18 +26,9 @@ async function readBytes(path: string): Promise<Uint8Array> {
   }
 }
 
-/** A PhotoCalib from its JSON, or from the FLUXMAG0 cards of a FITS file or header text. */
+/** A PhotoCalib from its JSON, or from the FLUXMAG0 cards of a FITS file or header text (the rule of fits/sniff.ts). */
 export async function readPhotoCalib(path: string): Promise<PhotoCalib> {
-  const bytes = await readBytes(path);
-  if (looksLikeFits(bytes)) return PhotoCalib.fromFitsHeader(readHdus(bytes, path)[0]!.header);
-  const text = new TextDecoder().decode(bytes);
-  if (/\.(hdr|txt)$/i.test(path) || /^\s*FLUXMAG0/m.test(text)) return PhotoCalib.fromFitsHeader(text);
-  try {
-    return PhotoCalib.fromJson(text);
-  } catch (e) {
-    if (SkycalError.isSkycalError(e)) throw new SkycalError(e.code, `${path}: ${e.message}`);
-    throw e;
-  }
+  return photoCalibFromBytes(await readBytes(path), path);
 }
 
 const calibrate: Command = {

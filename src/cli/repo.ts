@@ -13,6 +13,7 @@ import { collectGarbage, verifyRepository } from '../butler/maintenance.js';
 import { exportBundle, importBundle } from '../butler/bundle.js';
 import { writeExposureFits } from '../butler/exposureFits.js';
 import { parseTypeSpec } from '../butler/typeSpec.js';
+import { storageClass } from '../butler/storageClasses.js';
 import type { VersionSpec } from '../butler/adapter.js';
 import { optionalString, parseIntegerOption, requireString, stringList } from './args.js';
 import { benchRepo } from '../butler/benchRepo.js';
@@ -165,7 +166,7 @@ const get: Command = {
         return;
       }
       const r = repo.get(typeSpec, dataId, spec);
-      if (out !== undefined) writeFileAtomic(out, r.bytes);
+      if (out !== undefined) writeFileAtomic(out, t === undefined ? r.bytes : storageClass(t.storageClass).forOutput?.(r.bytes, out) ?? r.bytes);
       if (ctx.json) ctx.writeJson({ ...r.supplied, sha256: r.entry.fileHash, size: r.entry.size, out: out ?? null });
       else if (out === undefined) ctx.stdout.write(r.bytes);
       else ctx.log(`${r.supplied.type} ${r.supplied.dataId} from run ${r.supplied.runId} (${r.supplied.stage}) -> ${out}`);

@@ -26,6 +26,8 @@ export interface Card {
   /** 1-based position in the header, for error messages. */
   readonly index: number;
   readonly raw: string;
+  /** No value indicator ("= " in columns 9-10): a commentary-style card, which never shadows a valued one. */
+  readonly commentary?: true;
 }
 
 const COMMENTARY = new Set(['COMMENT', 'HISTORY', '']);
@@ -59,13 +61,13 @@ export function parseCard(image: string, index: number): Card {
   let rest: string;
   if (key === 'HIERARCH') {
     const eq = image.indexOf('=');
-    if (eq < 0) return { key: 'HIERARCH', value: null, comment: image.slice(8).trim(), index, raw: image };
+    if (eq < 0) return { key: 'HIERARCH', value: null, comment: image.slice(8).trim(), index, raw: image, commentary: true };
     key = image.slice(8, eq).trim().toUpperCase();
     rest = image.slice(eq + 1);
   } else if (image.slice(8, 10) === '= ' && !COMMENTARY.has(key)) {
     rest = image.slice(10);
   } else {
-    return { key, value: null, comment: image.slice(8).trimEnd(), index, raw: image };
+    return { key, value: null, comment: image.slice(8).trimEnd(), index, raw: image, commentary: true };
   }
   if (!/^[A-Z0-9_\- .]*$/.test(key)) {
     throw new SkycalError('BAD_INPUT', `FITS header card ${index}: illegal keyword ${JSON.stringify(key)}`);
@@ -119,7 +121,14 @@ export class FitsHeader {
   private constructor(cards: Card[]) {
     this.cards = cards;
     const map = new Map<string, Card>();
-    for (const c of cards) if (!COMMENTARY.has(c.key) && c.key !== 'END') map.set(c.key, c);
+    // A card without "= " (e.g. the 11-letter `FLUXMAG0ERR= 1.0`, keyword FLUXMAG0 in FITS terms) has no
+    // value: as in astropy, it does not replace a valued card of the same keyword.
+    for (const c of cards) {
+      if (COMMENTARY.has(c.key) || c.key === 'END') continue;
+      if (c.commentary && map.has(c.key)) continue;
+      if (!c.commentary && map.get(c.key)?.commentary) map.delete(c.key);
+      map.set(c.key, c);
+    }
     this.byKey = map;
   }
 

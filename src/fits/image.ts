@@ -45,10 +45,15 @@ function decodeImage(bytes: Uint8Array, hdu: Hdu, source: string): FitsImage & {
   if (!BITPIXES.includes(bitpix)) throw new SkycalError('BAD_INPUT', `${source}: unsupported BITPIX ${bitpix}`);
   const width = h.getNumber('NAXIS1');
   const height = h.getNumber('NAXIS2');
+  // readHdus checked that the sizes are non-negative integers within the file; an image also needs pixels.
+  if (width < 1 || height < 1) throw new SkycalError('BAD_INPUT', `${source}: HDU ${hdu.index} is a ${width} x ${height} image: NAXIS1 and NAXIS2 must be at least 1`);
   const bscale = h.getNumber('BSCALE', 1);
   const bzero = h.getNumber('BZERO', 0);
   const blank = bitpix > 0 ? h.getOptionalNumber('BLANK') : undefined;
   const n = width * height;
+  if (n * (Math.abs(bitpix) / 8) > hdu.dataLength) {
+    throw new SkycalError('BAD_INPUT', `${source}: HDU ${hdu.index}: a ${width} x ${height} image of BITPIX ${bitpix} needs more than the ${hdu.dataLength} data bytes its header declares (GCOUNT/PCOUNT?)`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset + hdu.dataOffset, hdu.dataLength);
   const pixels = new Float64Array(n);
   for (let i = 0; i < n; i++) {

@@ -12,13 +12,16 @@ export interface Box2I {
   readonly maxY: number;
 }
 
+const BOX_MIN = -(2 ** 31), BOX_MAX = 2 ** 31 - 1;
+
 /** A checked, frozen copy; `where` names the input in errors. */
 export function makeBox(box: Box2I, where = 'bbox'): Box2I {
   const b = box as unknown as Record<string, unknown>;
   for (const k of ['minX', 'minY', 'maxX', 'maxY']) {
     const v = b?.[k];
-    if (typeof v !== 'number' || !Number.isInteger(v)) {
-      throw new SkycalError('BAD_INPUT', `${where}: ${k} must be an integer, got ${JSON.stringify(v)}`);
+    // 32-bit integers, as afw's Box2I: so widths, areas and the Chebyshev range transform stay finite and exact.
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < BOX_MIN || v > BOX_MAX) {
+      throw new SkycalError('BAD_INPUT', `${where}: ${k} must be a 32-bit integer, got ${JSON.stringify(v)}`);
     }
   }
   if (box.maxX < box.minX || box.maxY < box.minY) {

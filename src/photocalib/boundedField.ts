@@ -98,6 +98,8 @@ export abstract class BoundedField {
 
   /** The mean of c over the bbox (closed form). */
   abstract mean(): number;
+  /** An upper bound of |c| on the bbox (|T_n| <= 1 there): Infinity or NaN when the field overflows. */
+  abstract maxAbsBound(): number;
   /** The integral of c over the bbox's continuous domain, in pixel units (closed form). */
   abstract integrate(): number;
   /** factor * c, as a new field. */
@@ -135,6 +137,10 @@ export class ConstantField extends BoundedField {
 
   mean(): number {
     return this.value;
+  }
+
+  maxAbsBound(): number {
+    return Math.abs(this.value);
   }
 
   integrate(): number {

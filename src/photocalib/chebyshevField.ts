@@ -8,7 +8,7 @@ import { CHEBYSHEV_HEADER, FIELD_CHEBYSHEV } from '../../native-free-kernels/bou
 import { SkycalError } from '../errors.js';
 import { type Box2I, boxArea, boxHeight, boxWidth, makeBox } from './bbox.js';
 import { BoundedField, type ChebyshevFieldJson, requireFinite } from './boundedField.js';
-import { solveLeastSquares } from './leastSquares.js';
+import { solveLeastSquares } from '../numeric/leastSquares.js';
 import type ndarray from 'ndarray';
 
 /** Samples to fit: positions and values (and optional weights, 1/sigma). */
@@ -138,7 +138,7 @@ export class ChebyshevField extends BoundedField {
       terms.forEach(([j, i], col) => (A[row * P + col] = w * tx[i]! * ty[j]!));
       b[row] = w * zs[k]!;
     });
-    const p = solveLeastSquares(A, b, M, P);
+    const p = solveLeastSquares(A, M, P, [b], 'ChebyshevField.fit')[0]!;
     const coefficients = Array.from({ length: orderY + 1 }, () => new Array<number>(orderX + 1).fill(0));
     terms.forEach(([j, i], col) => (coefficients[j]![i] = p[col]!));
     return new ChebyshevField(box, coefficients);
@@ -162,6 +162,12 @@ export class ChebyshevField extends BoundedField {
 
   mean(): number {
     return this.integrate() / boxArea(this.bbox);
+  }
+
+  maxAbsBound(): number {
+    let sum = 0;
+    for (const row of this.coefficients) for (const a of row) sum += Math.abs(a);
+    return sum;
   }
 
   scaled(factor: number): ChebyshevField {

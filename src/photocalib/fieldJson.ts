@@ -4,7 +4,11 @@ import { type BoundedField, ConstantField, type FieldJson } from './boundedField
 import { ChebyshevField } from './chebyshevField.js';
 import { ProductField } from './productField.js';
 
-export function fieldFromJson(json: unknown, where = 'field'): BoundedField {
+/** Products nest at most this deep in JSON (they are flattened on reading; afw writes depth 1). */
+export const MAX_FIELD_DEPTH = 16;
+
+export function fieldFromJson(json: unknown, where = 'field', depth = 0): BoundedField {
+  if (depth > MAX_FIELD_DEPTH) throw new SkycalError('BAD_INPUT', `${where}: products nested more than ${MAX_FIELD_DEPTH} deep`);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new SkycalError('BAD_INPUT', `${where}: expected an object with a "type"`);
   }
@@ -19,7 +23,7 @@ export function fieldFromJson(json: unknown, where = 'field'): BoundedField {
       return new ChebyshevField(j['bbox'] as ChebyshevField['bbox'], j['coefficients'] as number[][]);
     case 'product':
       if (!Array.isArray(j['factors'])) throw new SkycalError('BAD_INPUT', `${where}: product "factors" must be an array`);
-      return new ProductField((j['factors'] as unknown[]).map((f, k) => fieldFromJson(f, `${where}.factors[${k}]`)));
+      return new ProductField((j['factors'] as unknown[]).map((f, k) => fieldFromJson(f, `${where}.factors[${k}]`, depth + 1)));
     default:
       throw new SkycalError('BAD_INPUT', `${where}: unknown field type ${JSON.stringify(j['type'])} (expected constant, chebyshev or product)`);
   }

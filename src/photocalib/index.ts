@@ -7,3 +7,4 @@ export * from './fieldJson.js';
 export * from './photoCalib.js';
 export * from './calibrateCatalog.js';
 export * from './calibrateImage.js';
+export * from './load.js';

@@ -18,13 +18,10 @@
  *
  * Without a position, conversions use calibrationMean (as afw does).
  */
-import {
-  FIELD_CONSTANT,
-  PHOTOCALIB_MODEL_V1,
-} from '../../native-free-kernels/boundedField.js';
+import { FIELD_CONSTANT, packPhotoCalibModel } from '../../native-free-kernels/boundedField.js';
 import { photoCalibCalibrate } from '../../native-free-kernels/photoCalib.js';
 import { SkycalError } from '../errors.js';
-import { FitsHeader } from '../fits/header.js';
+import { FitsHeader, parseCard } from '../fits/header.js';
 import type { Box2I } from './bbox.js';
 import { type BoundedField, ConstantField, type FieldJson, requireFinite } from './boundedField.js';
 import { fieldFromJson } from './fieldJson.js';
@@ -67,6 +64,25 @@ const FLUX = new Float64Array(1), FLUX_ERR = new Float64Array(1), MAG = new Floa
 const STATUS = new Uint8Array(1);
 const NONE = new Float64Array(0);
 
+/**
+ * FLUXMAG0ERR is 11 letters: standard FITS can hold it only as HIERARCH
+ * FLUXMAG0ERR. Headers also carry it plainly (`FLUXMAG0ERR= 1.0`), which FITS
+ * reads as a value-less FLUXMAG0 card; it is read here as the writer meant it.
+ */
+function fluxMag0Err(h: FitsHeader): number {
+  if (h.has('FLUXMAG0ERR')) return h.getNumber('FLUXMAG0ERR', 0);
+  const plain = h.cards.find((c) => c.commentary === true && /^FLUXMAG0ERR\s*=/.test(c.raw));
+  if (plain === undefined) return 0;
+  return FitsHeader.fromCards([parseCard(`HIERARCH ${plain.raw.trimEnd()}`, plain.index)]).getNumber('FLUXMAG0ERR', 0);
+}
+
+/**
+ * The largest |c| (nJy per count) a calibration may reach on its bbox: far
+ * above any real one (~1e-2..1e4), and low enough that flux = instFlux * c is
+ * finite for every instFlux below 1e200 counts.
+ */
+export const MAX_CALIBRATION_NJY_PER_COUNT = 1e100;
+
 export class PhotoCalib {
   /** nJy per count, the mean of the field over its bbox (or the constant). */
   readonly calibrationMean: number;
@@ -82,12 +98,19 @@ export class PhotoCalib {
     const err = requireFinite(calibrationErr, 'calibrationErr');
     if (mean < 0) throw new SkycalError('BAD_INPUT', `calibrationMean must not be negative, got ${mean}`);
     if (err < 0) throw new SkycalError('BAD_INPUT', `calibrationErr must not be negative, got ${err}`);
+    const reach = isConstant ? mean : field.maxAbsBound();
+    if (!(reach <= MAX_CALIBRATION_NJY_PER_COUNT) || !(err <= MAX_CALIBRATION_NJY_PER_COUNT)) {
+      throw new SkycalError(
+        'BAD_INPUT',
+        `calibration reaches ${reach} nJy/count (error ${err}) on its bbox, above ${MAX_CALIBRATION_NJY_PER_COUNT}: calibrated fluxes would not be finite`,
+      );
+    }
     this.calibrationMean = mean;
     this.calibrationErr = err;
     this.isConstant = isConstant;
     this.field = field;
-    this.meanModel = Float64Array.from([PHOTOCALIB_MODEL_V1, mean, err, 1, FIELD_CONSTANT, mean]);
-    this.model = isConstant ? this.meanModel : Float64Array.from([PHOTOCALIB_MODEL_V1, mean, err, 0, ...field.packedModel()]);
+    this.meanModel = packPhotoCalibModel(mean, err, true, [FIELD_CONSTANT, mean]);
+    this.model = isConstant ? this.meanModel : packPhotoCalibModel(mean, err, false, field.packedModel());
     Object.freeze(this);
   }
 
@@ -116,8 +139,10 @@ export class PhotoCalib {
   /** From the FLUXMAG0 (required) and FLUXMAG0ERR (default 0) cards of a FITS header. */
   static fromFitsHeader(header: FitsHeader | string | readonly string[]): PhotoCalib {
     const h = header instanceof FitsHeader ? header : FitsHeader.parse(header);
-    if (!h.has('FLUXMAG0')) throw new SkycalError('BAD_INPUT', 'FITS header: no FLUXMAG0 card, so no photometric calibration');
-    return PhotoCalib.fromFluxMag0(h.getNumber('FLUXMAG0'), h.getNumber('FLUXMAG0ERR', 0));
+    if (!h.has('FLUXMAG0') || h.card('FLUXMAG0')!.commentary) {
+      throw new SkycalError('BAD_INPUT', 'FITS header: no FLUXMAG0 card with a value, so no photometric calibration');
+    }
+    return PhotoCalib.fromFluxMag0(h.getNumber('FLUXMAG0'), fluxMag0Err(h));
   }
 
   /** The persisted form (DESIGN.md §3). */
@@ -222,7 +247,11 @@ export class PhotoCalib {
     return calibrateCatalog(this, table, fields, options);
   }
 
-  /** image x c and variance x c^2 over the overlap with the field's bbox; element [0][0] is parent pixel xy0. */
+  /**
+   * image x c and variance x c^2 over the overlap with the field's bbox. `image` and `variance` are 2-D
+   * ndarrays of shape [rows (y), columns (x)] (the same shape), element [0][0] at parent pixel `xy0`
+   * (integers); returns new arrays (Float32 stays Float32, anything else becomes Float64).
+   */
   calibrateImage(
     image: ndarray.NdArray<ndarray.TypedArray | number[]>,
     variance?: ndarray.NdArray<ndarray.TypedArray | number[]>,

@@ -59,6 +59,10 @@ export class ProductField extends BoundedField {
     return this.expand().mean();
   }
 
+  maxAbsBound(): number {
+    return this.factors.reduce((b, f) => b * f.maxAbsBound(), 1);
+  }
+
   integrate(): number {
     if (this.bbox === undefined) throw new SkycalError('BAD_INPUT', 'integrate: a product of constants without a bbox has no finite integral');
     return this.mean() * boxArea(this.bbox);

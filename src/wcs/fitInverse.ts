@@ -5,9 +5,9 @@
  */
 import { SkycalError } from '../errors.js';
 import { SIP_POLY } from '../../native-free-kernels/sipPoly.js';
-import { SIP_MAX_ORDER } from '../../native-free-kernels/tanSip.js';
+import { SIP_MAX_ORDER, TAN_SIP_SLOTS as S } from '../../native-free-kernels/tanSip.js';
 import type { PixelBox } from './params.js';
-import { solveLeastSquares } from './leastSquares.js';
+import { solveLeastSquares } from '../numeric/leastSquares.js';
 import { sipFromTerms, type SipPolynomial } from './sip.js';
 
 export function fitInverseSip(model: Float64Array, order: number, bbox: PixelBox, gridPerAxis = 0): { ap: SipPolynomial; bp: SipPolynomial } {
@@ -18,7 +18,7 @@ export function fitInverseSip(model: Float64Array, order: number, bbox: PixelBox
   for (let p = 0; p <= order; p++) for (let q = 0; q <= order - p; q++) terms.push([p, q]);
   const g = gridPerAxis > 0 ? gridPerAxis : Math.max(30, 4 * (order + 1));
   const rows = g * g;
-  const x0 = model[2]!, y0 = model[3]!, n = model[18]!;
+  const x0 = model[S.X0]!, y0 = model[S.Y0]!, n = model[S.SIP_ORDER]!;
   const poly = SIP_POLY[Math.max(n, 0)]!;
   const Us = new Float64Array(rows), Vs = new Float64Array(rows), du = new Float64Array(rows), dv = new Float64Array(rows);
   let scale = 0;
@@ -26,8 +26,8 @@ export function fitInverseSip(model: Float64Array, order: number, bbox: PixelBox
     for (let i = 0; i < g; i++, r++) {
       const u = bbox.minX + ((bbox.maxX - bbox.minX) * i) / (g - 1) - x0;
       const v = bbox.minY + ((bbox.maxY - bbox.minY) * j) / (g - 1) - y0;
-      const U = n >= 0 ? u + poly(model, model[20]!, u, v) : u;
-      const V = n >= 0 ? v + poly(model, model[21]!, u, v) : v;
+      const U = n >= 0 ? u + poly(model, model[S.OFFSET_A]!, u, v) : u;
+      const V = n >= 0 ? v + poly(model, model[S.OFFSET_B]!, u, v) : v;
       Us[r] = U; Vs[r] = V; du[r] = u - U; dv[r] = v - V;
       scale = Math.max(scale, Math.abs(U), Math.abs(V));
     }
@@ -38,7 +38,7 @@ export function fitInverseSip(model: Float64Array, order: number, bbox: PixelBox
     const su = Us[r]! / scale, sv = Vs[r]! / scale;
     terms.forEach(([p, q], k) => (design[r * terms.length + k] = su ** p * sv ** q));
   }
-  const [ca, cb] = solveLeastSquares(design, rows, terms.length, [du, dv]) as [Float64Array, Float64Array];
+  const [ca, cb] = solveLeastSquares(design, rows, terms.length, [du, dv], 'fitInverse') as [Float64Array, Float64Array];
   const unscale = (c: Float64Array) => terms.map(([p, q], k) => [p, q, c[k]! / scale ** (p + q)] as [number, number, number]);
   return { ap: sipFromTerms(order, unscale(ca)), bp: sipFromTerms(order, unscale(cb)) };
 }

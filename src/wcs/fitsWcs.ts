@@ -7,7 +7,7 @@
  * ZNAXISn, NAXISn, IMAGEW/IMAGEH, ONAXISn or SIZAXISn.
  */
 import { SkycalError } from '../errors.js';
-import { FitsHeader, cardsToText, formatCard } from '../fits/header.js';
+import { FitsHeader, cardsToBlocks, cardsToText, formatCard } from '../fits/header.js';
 import { SIP_MAX_ORDER } from '../../native-free-kernels/tanSip.js';
 import type { Mat2, PixelBox, TanSipParams } from './params.js';
 import { linearMatrix } from './params.js';
@@ -98,22 +98,56 @@ function readParentOffset(h: FitsHeader): [number, number] {
 }
 
 function readBBox(h: FitsHeader): PixelBox | undefined {
+  const size = (k: string) => {
+    const v = h.getOptionalNumber(k);
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER)) {
+      throw bad(`${k} = ${v}: an image size must be a non-negative integer`);
+    }
+    return v;
+  };
   const pair = (k1: string, k2: string): [number, number] | undefined => {
-    const w = h.getOptionalNumber(k1), hh = h.getOptionalNumber(k2);
+    const w = size(k1), hh = size(k2);
     return w !== undefined && hh !== undefined && w >= 1 && hh >= 1 ? [w, hh] : undefined;
   };
   const naxis = h.getOptionalNumber('NAXIS');
   const fromNaxis = naxis !== undefined && naxis >= 2 ? pair('NAXIS1', 'NAXIS2') : undefined;
   // A 1x1 NAXIS with an original size elsewhere is a header whose data were stripped (HST test files).
   const stripped = fromNaxis !== undefined && fromNaxis[0] === 1 && fromNaxis[1] === 1;
-  const size =
+  const dims =
     pair('ZNAXIS1', 'ZNAXIS2') ??
     (stripped ? undefined : fromNaxis) ??
     pair('IMAGEW', 'IMAGEH') ??
     pair('ONAXIS1', 'ONAXIS2') ??
     pair('SIZAXIS1', 'SIZAXIS2') ??
     fromNaxis;
-  return size ? { minX: 0, minY: 0, maxX: size[0] - 1, maxY: size[1] - 1 } : undefined;
+  return dims ? { minX: 0, minY: 0, maxX: dims[0] - 1, maxY: dims[1] - 1 } : undefined;
+}
+
+/** |CRVAL1| at most this (deg): the double still resolves 1e-10 deg there. */
+export const MAX_ABS_CRVAL1_DEG = 1e6;
+/** |CRPIX| at most this (px), so that pixel offsets from it keep sub-1e-6 px digits. */
+export const MAX_CRPIX_PX = 1e9;
+/**
+ * The linear matrix M (deg/px) must be well conditioned: |det M| >= MIN_RELATIVE_DET
+ * * (largest |M_ij|)^2 (rows not nearly parallel: the image does not collapse
+ * onto a line), and its pixel scale sqrt|det M| in [MIN_PIXEL_SCALE_DEG, MAX_PIXEL_SCALE_DEG].
+ */
+export const MIN_RELATIVE_DET = 1e-10;
+export const MIN_PIXEL_SCALE_DEG = 1e-12;
+export const MAX_PIXEL_SCALE_DEG = 10;
+
+function checkLinear(linear: TanSipParams['linear']): void {
+  const m = linearMatrix(linear);
+  const name = linear.form === 'cd' ? 'CD' : 'PC x CDELT';
+  const det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
+  const big = Math.max(Math.abs(m[0][0]), Math.abs(m[0][1]), Math.abs(m[1][0]), Math.abs(m[1][1]));
+  if (!(Math.abs(det) > 0) || !Number.isFinite(1 / det) || !(Math.abs(det) >= MIN_RELATIVE_DET * big * big)) {
+    throw bad(`singular linear transformation (${name} determinant ${det}, below ${MIN_RELATIVE_DET} x the largest element squared)`);
+  }
+  const scale = Math.sqrt(Math.abs(det));
+  if (!(scale >= MIN_PIXEL_SCALE_DEG && scale <= MAX_PIXEL_SCALE_DEG)) {
+    throw bad(`${name} gives a pixel scale of ${scale} deg/px, outside [${MIN_PIXEL_SCALE_DEG}, ${MAX_PIXEL_SCALE_DEG}]`);
+  }
 }
 
 /** Parse the primary TAN(-SIP) WCS of a header. */
@@ -122,14 +156,15 @@ export function parseTanSipHeader(h: FitsHeader): TanSipParams {
   const c1 = readCtype(h, 'CTYPE1', 'lon');
   const c2 = readCtype(h, 'CTYPE2', 'lat');
   const crpixFits = [h.getNumber('CRPIX1'), h.getNumber('CRPIX2')] as const;
+  for (const [k, v] of [['CRPIX1', crpixFits[0]], ['CRPIX2', crpixFits[1]]] as const) {
+    if (!(Math.abs(v) <= MAX_CRPIX_PX)) throw bad(`${k} = ${v}: beyond ${MAX_CRPIX_PX} px`);
+  }
   const crval = [h.getNumber('CRVAL1'), h.getNumber('CRVAL2')] as const;
+  // Any finite longitude is wrapped into [0, 360) by the model; beyond 1e6 deg its double has lost sub-uas digits.
+  if (!(Math.abs(crval[0]) <= MAX_ABS_CRVAL1_DEG)) throw bad(`CRVAL1 = ${crval[0]}: |CRVAL1| beyond ${MAX_ABS_CRVAL1_DEG} deg`);
   if (crval[1] < -90 || crval[1] > 90) throw bad(`CRVAL2 = ${crval[1]}: not a latitude in [-90, 90]`);
   const linear = readLinear(h);
-  const m = linearMatrix(linear);
-  const det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
-  if (!(Math.abs(det) > 0) || !Number.isFinite(1 / det)) {
-    throw bad(`singular linear transformation (${linear.form === 'cd' ? 'CD' : 'PC x CDELT'} determinant ${det})`);
-  }
+  checkLinear(linear);
   // WCSLIB: LONPOLE defaults to 180 unless the reference point is the pole (CRVAL2 >= theta0 = 90).
   const lonpole = h.getNumber('LONPOLE', crval[1] >= 90 ? 0 : 180);
   const latpole = h.getOptionalNumber('LATPOLE');
@@ -215,4 +250,26 @@ export function tanSipHeaderCards(params: TanSipParams): string[] {
 
 export function tanSipHeaderText(params: TanSipParams): string {
   return cardsToText(tanSipHeaderCards(params));
+}
+
+/**
+ * A FITS file holding the WCS: a primary HDU with no data (NAXIS = 0) whose
+ * header has the WCS cards; the image size, when known, as IMAGEW/IMAGEH.
+ */
+export function tanSipFitsFile(params: TanSipParams): Uint8Array {
+  const wcsCards = tanSipHeaderCards(params).filter((c) => !/^NAXIS\d* /.test(c));
+  const cards = [
+    formatCard('SIMPLE', true, 'conforms to FITS standard'),
+    formatCard('BITPIX', 8, 'no data', true),
+    formatCard('NAXIS', 0, 'header only: the WCS of an image', true),
+    formatCard('EXTEND', true),
+    ...(params.bbox
+      ? [
+          formatCard('IMAGEW', params.bbox.maxX - params.bbox.minX + 1, 'image width (px)', true),
+          formatCard('IMAGEH', params.bbox.maxY - params.bbox.minY + 1, 'image height (px)', true),
+        ]
+      : []),
+    ...wcsCards,
+  ];
+  return new TextEncoder().encode(cardsToBlocks(cards));
 }

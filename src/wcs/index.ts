@@ -2,4 +2,4 @@ export { TanSipWcs, makeTanSipWcs, type SkyToPixelOptions, type FromHeaderOption
 export { NoConvergenceError } from './errors.js';
 export type { PixelBox, Mat2 } from './params.js';
 export type { SipPolynomial, SipInput } from './sip.js';
-export { loadWcs, type LoadWcsOptions } from './load.js';
+export { loadWcs, wcsFromBytes, WCS_KEY, type LoadWcsOptions } from './load.js';

@@ -1,26 +1,50 @@
 /**
- * loadWcs: a TAN-SIP WCS from a path (header text, one card per line or
- * 2880-byte blocks; or a FITS file, primary HDU or --hdu N), or from a
- * built-in header (`builtin:ptf`, `builtin:hsc`).
+ * loadWcs: a TAN-SIP WCS from a path or from a built-in header
+ * (`builtin:ptf`, `builtin:hsc`). What the file is and which HDU holds the
+ * WCS follow the one rule of fits/sniff.ts: a FITS file (HDU `hdu`, else the
+ * first with CTYPE1) or header text (80-column cards or one per line, with
+ * or without SIMPLE and END).
  */
 import { readFileSync } from 'node:fs';
 import { SkycalError } from '../errors.js';
-import { looksLikeFits } from '../fits/file.js';
+import { selectHeader } from '../fits/sniff.js';
+import type { FitsHeader } from '../fits/header.js';
 import { BUILTIN_HEADERS } from '../demo/headers.js';
 import { TanSipWcs } from './tanSipWcs.js';
 
 export interface LoadWcsOptions {
-  /** FITS files: which HDU (default 0, the primary). */
+  /** FITS files: which HDU (default: the first with a CTYPE1 card). */
   readonly hdu?: number;
   /** Pixels in the LSST parent frame (local + parentOffset). */
   readonly parent?: boolean;
+}
+
+/** The header card that marks the HDU holding a WCS. */
+export const WCS_KEY = 'CTYPE1';
+
+/** The WCS in a file's bytes (FITS or header text) and the header it came from; errors name `source`. */
+export function readWcsBytes(bytes: Uint8Array, source: string, options: LoadWcsOptions = {}): { wcs: TanSipWcs; header: FitsHeader; kind: 'fits' | 'header' } {
+  try {
+    const { header, kind } = selectHeader(bytes, { source, key: WCS_KEY, what: 'a WCS', ...(options.hdu !== undefined ? { hdu: options.hdu } : {}) });
+    return { wcs: TanSipWcs.fromFitsHeader(header, { parent: options.parent === true }), header, kind };
+  } catch (e) {
+    if (SkycalError.isSkycalError(e) && e.code === 'BAD_INPUT' && !e.message.startsWith(source)) {
+      throw new SkycalError('BAD_INPUT', `${source}: ${e.message}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** The WCS in a file's bytes (FITS or header text); errors name `source`. */
+export function wcsFromBytes(bytes: Uint8Array, source: string, options: LoadWcsOptions = {}): TanSipWcs {
+  return readWcsBytes(bytes, source, options).wcs;
 }
 
 export function loadWcs(path: string, options: LoadWcsOptions = {}): TanSipWcs {
   const parent = options.parent === true;
   if (path.startsWith('builtin:')) {
     const name = path.slice('builtin:'.length);
-    const text = BUILTIN_HEADERS[name];
+    const text = Object.hasOwn(BUILTIN_HEADERS, name) ? BUILTIN_HEADERS[name] : undefined;
     if (text === undefined) {
       throw new SkycalError('BAD_INPUT', `${path}: no such built-in header (have ${Object.keys(BUILTIN_HEADERS).map((n) => `builtin:${n}`).join(', ')})`);
     }
@@ -34,23 +58,5 @@ export function loadWcs(path: string, options: LoadWcsOptions = {}): TanSipWcs {
     const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'IO';
     throw new SkycalError(code, `${path}: cannot read the WCS file: ${(e as Error).message}`, { cause: e });
   }
-  try {
-    if (looksLikeFits(bytes) && (options.hdu !== undefined || !isHeaderOnly(bytes))) {
-      return TanSipWcs.fromFitsFile(bytes, options.hdu ?? 0, { parent, source: path });
-    }
-    if (options.hdu !== undefined && options.hdu !== 0) {
-      throw new SkycalError('BAD_INPUT', `${path}: --hdu ${options.hdu} given but the file is header text, not a FITS file`);
-    }
-    return TanSipWcs.fromFitsHeader(new TextDecoder('latin1').decode(bytes), { parent });
-  } catch (e) {
-    if (SkycalError.isSkycalError(e) && e.code === 'BAD_INPUT' && !e.message.startsWith(path)) {
-      throw new SkycalError('BAD_INPUT', `${path}: ${e.message}`, { cause: e });
-    }
-    throw e;
-  }
-}
-
-/** A header saved on its own (text lines, or blocks with no data following) also starts with SIMPLE = T. */
-function isHeaderOnly(bytes: Uint8Array): boolean {
-  return bytes.subarray(0, 2880).includes(10); // a newline: header text, not FITS blocks
+  return wcsFromBytes(bytes, path, options);
 }

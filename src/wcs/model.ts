@@ -1,18 +1,18 @@
-/** Packs TanSipParams into the kernels' Float64Array model (layout in native-free-kernels/tanSip.ts). */
-import { MODEL_HEADER_LENGTH, MODEL_KIND_TAN_SIP, MODEL_VERSION } from '../../native-free-kernels/tanSip.js';
+/** Packs TanSipParams into the kernels' Float64Array model (layout: TAN_SIP_SLOTS in native-free-kernels/tanSip.ts). */
+import { MODEL_HEADER_LENGTH, MODEL_KIND_TAN_SIP, MODEL_VERSION, TAN_SIP_SLOTS as S, sinCosDeg } from '../../native-free-kernels/tanSip.js';
 import { linearMatrix, type TanSipParams } from './params.js';
 import { packSip } from './sip.js';
 
+export { sinCosDeg };
+
 const D2R = Math.PI / 180;
 
-/** sin and cos of an angle in degrees, exact at multiples of 90 (as WCSLIB's sind/cosd). */
-export function sinCosDeg(deg: number): [number, number] {
-  const r = ((deg % 360) + 360) % 360;
-  if (r === 0) return [0, 1];
-  if (r === 90) return [1, 0];
-  if (r === 180) return [0, -1];
-  if (r === 270) return [-1, 0];
-  return [Math.sin(deg * D2R), Math.cos(deg * D2R)];
+/** Degrees in [0, 360) for any finite value (the kernels wrap their output once, so CRVAL1 must be in range). */
+export function wrapRaDeg(deg: number): number {
+  if (deg >= 0 && deg < 360) return deg; // unchanged, bit for bit
+  let r = deg % 360; // exact
+  if (r < 0) r += 360;
+  return r >= 360 ? 0 : r;
 }
 
 export function packTanSipModel(params: TanSipParams): Float64Array {
@@ -26,22 +26,26 @@ export function packTanSipModel(params: TanSipParams): Float64Array {
   const det = a * d - b * c;
   const [sd0, cd0] = sinCosDeg(params.crval[1]);
   const [sp, cp] = sinCosDeg(params.lonpole);
-  model[0] = MODEL_VERSION;
-  model[1] = MODEL_KIND_TAN_SIP;
-  model[2] = params.crpixFits[0] - 1;
-  model[3] = params.crpixFits[1] - 1;
-  model.set([a, b, c, d, d / det, -b / det, -c / det, a / det], 4);
-  model[12] = params.crval[0];
-  model[13] = sd0;
-  model[14] = cd0;
-  model[15] = sp;
-  model[16] = cp;
-  model[17] = params.lonpole === 180 ? 1 : 0;
-  model[18] = n;
-  model[19] = m;
-  model[24] = params.crval[1];
+  model[S.VERSION] = MODEL_VERSION;
+  model[S.KIND] = MODEL_KIND_TAN_SIP;
+  model[S.X0] = params.crpixFits[0] - 1;
+  model[S.Y0] = params.crpixFits[1] - 1;
+  model.set([a, b, c, d], S.M11);
+  model.set([d / det, -b / det, -c / det, a / det], S.MINV11);
+  model[S.CRVAL1] = wrapRaDeg(params.crval[0]);
+  model[S.SIN_CRVAL2] = sd0;
+  model[S.COS_CRVAL2] = cd0;
+  model[S.SIN_LONPOLE] = sp;
+  model[S.COS_LONPOLE] = cp;
+  model[S.DIRECT] = params.lonpole === 180 ? 1 : 0;
+  model[S.SIP_ORDER] = n;
+  model[S.INV_ORDER] = m;
+  model[S.CRVAL2] = params.crval[1];
   const oa = MODEL_HEADER_LENGTH, ob = oa + sizeN, oap = ob + sizeN, obp = oap + sizeM;
-  model.set([oa, ob, oap, obp], 20);
+  model[S.OFFSET_A] = oa;
+  model[S.OFFSET_B] = ob;
+  model[S.OFFSET_AP] = oap;
+  model[S.OFFSET_BP] = obp;
   packSip(params.sipA, n, model, oa);
   packSip(params.sipB, n, model, ob);
   packSip(params.sipAp, m, model, oap);

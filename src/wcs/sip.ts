@@ -28,6 +28,12 @@ function isNdarrayLike(m: unknown): m is NdarrayLike {
  * The order is the matrix size minus one; terms with p + q > order must be zero.
  */
 export function makeSipPolynomial(m: SipInput, name: string): SipPolynomial {
+  const shape = `${name}: expected a square matrix [p][q] of numbers, (order + 1) x (order + 1) (an array of rows, or a 2-D ndarray)`;
+  if (isNdarrayLike(m)) {
+    if (!Array.isArray(m.shape) || m.shape.length !== 2) throw new SkycalError('BAD_INPUT', shape);
+  } else if (!Array.isArray(m) || !m.every((row) => Array.isArray(row))) {
+    throw new SkycalError('BAD_INPUT', `${shape}; got ${Array.isArray(m) ? 'an array with a non-array row' : typeof m}`);
+  }
   const size = isNdarrayLike(m) ? m.shape[0]! : m.length;
   const get = isNdarrayLike(m) ? (p: number, q: number) => m.get(p, q) : (p: number, q: number) => m[p]?.[q] ?? 0;
   if (isNdarrayLike(m) && m.shape[1] !== size) throw new SkycalError('BAD_INPUT', `${name}: expected a square matrix`);
@@ -43,7 +49,7 @@ export function makeSipPolynomial(m: SipInput, name: string): SipPolynomial {
     const row: number[] = [];
     for (let q = 0; q <= order; q++) {
       const c = get(p, q);
-      if (!Number.isFinite(c)) throw new SkycalError('BAD_INPUT', `${name}[${p}][${q}]: not a finite number`);
+      if (typeof c !== 'number' || !Number.isFinite(c)) throw new SkycalError('BAD_INPUT', `${name}[${p}][${q}]: not a finite number`);
       if (p + q > order && c !== 0) {
         throw new SkycalError('BAD_INPUT', `${name}[${p}][${q}]: term beyond order ${order} must be zero`);
       }

@@ -6,21 +6,24 @@
  * astropy APE 14); only FITS headers use 1-based CRPIX (CRPIX1 = crpix.x + 1).
  * Angles are degrees; RA is returned in [0, 360).
  */
-import { SkycalError } from '../errors.js';
+import { SkycalError, errors } from '../errors.js';
 import { FitsHeader } from '../fits/header.js';
-import { readHdu } from '../fits/file.js';
+import { selectHeader, sniffInput } from '../fits/sniff.js';
 import {
+  SKY_TO_PIXEL_DIAG as D,
   STATUS_DIVERGED,
+  STATUS_NAMES,
   STATUS_NO_CONVERGENCE,
+  STATUS_OVERFLOW,
+  gnomonicProjectDeg,
   tanSipPixelToSkyDeg,
   tanSipSkyToPixelApproxDeg,
-  tanSipSkyToPixelDeg,
+  tanSipSkyToPixelDiagDeg,
 } from '../../native-free-kernels/index.js';
 import { NoConvergenceError } from './errors.js';
 import { fitInverseSip } from './fitInverse.js';
-import { parseTanSipHeader, tanSipHeaderText } from './fitsWcs.js';
+import { parseTanSipHeader, tanSipFitsFile, tanSipHeaderText } from './fitsWcs.js';
 import { packTanSipModel } from './model.js';
-import { bestNewtonSolution } from './newton.js';
 import { linearMatrix, type Mat2, type PixelBox, type TanSipParams } from './params.js';
 import { makeSipPolynomial, sipEquals, type SipInput, type SipPolynomial } from './sip.js';
 
@@ -30,7 +33,7 @@ const D2R = Math.PI / 180;
 export interface SkyToPixelOptions {
   /** AP/BP polynomial only (the linear inverse without AP/BP): fast, approximate. */
   readonly approx?: boolean;
-  /** Throw NoConvergenceError (code NO_CONVERGENCE) when any point fails to converge. */
+  /** Throw NoConvergenceError (code NO_CONVERGENCE) when any point has a non-zero status (see skyToPixelArrays). */
   readonly strict?: boolean;
   readonly maxIter?: number;
   /** Newton stops when both pixel steps are at most this (default 1e-10 px). */
@@ -79,9 +82,11 @@ export class TanSipWcs {
     return options.parent ? wcs.inParentFrame() : wcs;
   }
 
-  /** From a FITS file's bytes: the primary HDU (0) or the given one. */
-  static fromFitsFile(bytes: Uint8Array, hdu = 0, options: FromHeaderOptions & { source?: string } = {}): TanSipWcs {
-    return TanSipWcs.fromFitsHeader(readHdu(bytes, hdu, options.source).header, options);
+  /** From a FITS file's bytes: HDU `hdu`, else the first HDU with a CTYPE1 card (the rule of fits/sniff.ts). */
+  static fromFitsFile(bytes: Uint8Array, hdu?: number, options: FromHeaderOptions & { source?: string } = {}): TanSipWcs {
+    const source = options.source ?? 'FITS file';
+    if (sniffInput(bytes) !== 'fits') throw errors.badInput(source, 'not a FITS file (no SIMPLE = T card at the start of 2880-byte blocks)');
+    return TanSipWcs.fromFitsHeader(selectHeader(bytes, { source, key: 'CTYPE1', what: 'a WCS', ...(hdu !== undefined ? { hdu } : {}) }).header, options);
   }
 
   /** @internal */
@@ -131,6 +136,11 @@ export class TanSipWcs {
     return tanSipHeaderText(this.params);
   }
 
+  /** A FITS file (2880-byte blocks, astropy and ds9 open it) whose primary header holds the WCS. */
+  toFitsFile(): Uint8Array {
+    return tanSipFitsFile(this.params);
+  }
+
   /** The same WCS for pixels in the parent frame (pixel = local + parentOffset). */
   inParentFrame(): TanSipWcs {
     const [ox, oy] = this.params.parentOffset;
@@ -167,46 +177,25 @@ export class TanSipWcs {
     return { ra, dec, status, bad };
   }
 
+  /**
+   * Sky (deg) to pixels. Without `strict`, a bad point gets NaN and status
+   * bits (the batch goes on). With `strict`, any point with a non-zero status
+   * (no convergence, divergence, overflow, NaN input, |dec| > 90, the far side
+   * of the tangent plane) makes it throw NoConvergenceError carrying the
+   * kernel's own best solution, accuracy and each failing point's status.
+   */
   skyToPixelArrays(ra: Coords, dec: Coords, options: SkyToPixelOptions = {}): { x: Float64Array; y: Float64Array; status: Uint8Array; bad: number } {
     const n = checkLengths(ra, dec, 'ra', 'dec');
     const x = new Float64Array(n), y = new Float64Array(n), status = new Uint8Array(n);
     const r = toF64(ra), d = toF64(dec);
     const maxIter = options.maxIter ?? 50;
     const tol = options.tolerancePx ?? 1e-10;
+    const diag = options.strict && !options.approx ? new Float64Array(n * D.LENGTH) : NO_DIAG;
     const bad = options.approx
       ? tanSipSkyToPixelApproxDeg(n, this.model, r, 1, 0, d, 1, 0, x, 1, 0, y, 1, 0, status, 1, 0)
-      : tanSipSkyToPixelDeg(n, this.model, maxIter, tol, r, 1, 0, d, 1, 0, x, 1, 0, y, 1, 0, status, 1, 0);
-    if (options.strict && !options.approx && bad > 0) this.throwNoConvergence(r, d, x, y, status, maxIter, tol);
+      : tanSipSkyToPixelDiagDeg(n, this.model, maxIter, tol, r, 1, 0, d, 1, 0, x, 1, 0, y, 1, 0, status, 1, 0, diag, D.LENGTH, 0);
+    if (options.strict && bad > 0) throwNoConvergence(x, y, status, diag, tol);
     return { x, y, status, bad };
-  }
-
-  private throwNoConvergence(ra: Float64Array, dec: Float64Array, x: Float64Array, y: Float64Array, status: Uint8Array, maxIter: number, tol: number): never {
-    const indices: number[] = [];
-    for (let i = 0; i < status.length; i++) if (status[i]! & (STATUS_NO_CONVERGENCE | STATUS_DIVERGED)) indices.push(i);
-    if (indices.length === 0) return undefined as never; // only domain problems: NaN + status, no throw
-    // Undistorted targets (U, V) from the linear inverse, seeds from AP/BP.
-    const linear = this.model.slice();
-    linear[19] = -1;
-    const best = { x: Float64Array.from(x), y: Float64Array.from(y) };
-    const accuracy = new Float64Array(indices.length);
-    const one = (m: Float64Array, i: number) => {
-      const px = new Float64Array(1), py = new Float64Array(1), st = new Uint8Array(1);
-      tanSipSkyToPixelApproxDeg(1, m, ra, 1, i, dec, 1, i, px, 1, 0, py, 1, 0, st, 1, 0);
-      return [px[0]! - m[2]!, py[0]! - m[3]!] as const;
-    };
-    indices.forEach((i, k) => {
-      const [U, V] = one(linear, i);
-      const [u, v] = one(this.model, i);
-      const s = bestNewtonSolution(this.model, U, V, u, v, maxIter);
-      best.x[i] = s.x;
-      best.y[i] = s.y;
-      accuracy[k] = s.accuracy;
-    });
-    const worst = Math.max(...accuracy);
-    throw new NoConvergenceError(
-      `skyToPixel: ${indices.length} point(s) did not converge to ${tol} px (first index ${indices[0]}, worst residual ${worst} px)`,
-      best, indices, accuracy,
-    );
   }
 
   /** The local affine approximation of pixel -> sky at (x, y) (central differences, 0.5 px). */
@@ -215,15 +204,10 @@ export class TanSipWcs {
     const c = this.pixelToSky(x, y);
     const xs = [x + h, x - h, x, x], ys = [y, y, y + h, y - h];
     const s = this.pixelToSkyArrays(xs, ys);
-    const [sd0, cd0] = [Math.sin(c.dec * D2R), Math.cos(c.dec * D2R)];
+    const cd0 = Math.cos(c.dec * D2R);
     // Gnomonic standard coordinates (deg) of each neighbour on the tangent plane at (ra, dec).
     const xi = new Float64Array(4), eta = new Float64Array(4);
-    for (let k = 0; k < 4; k++) {
-      const da = (s.ra[k]! - c.ra) * D2R, d = s.dec[k]! * D2R;
-      const cosc = sd0 * Math.sin(d) + cd0 * Math.cos(d) * Math.cos(da);
-      xi[k] = (Math.cos(d) * Math.sin(da)) / cosc / D2R;
-      eta[k] = (cd0 * Math.sin(d) - sd0 * Math.cos(d) * Math.cos(da)) / cosc / D2R;
-    }
+    gnomonicProjectDeg(4, c.ra, c.dec, s.ra, 1, 0, s.dec, 1, 0, xi, 1, 0, eta, 1, 0, new Uint8Array(4), 1, 0);
     const cd: Mat2 = [
       [(xi[0]! - xi[1]!) / (2 * h), (xi[2]! - xi[3]!) / (2 * h)],
       [(eta[0]! - eta[1]!) / (2 * h), (eta[2]! - eta[3]!) / (2 * h)],
@@ -308,6 +292,37 @@ export class TanSipWcs {
   }
 }
 
+const NO_DIAG = new Float64Array(0);
+
+/** NoConvergenceError from the kernel's own record of each point (empty `diag`: the AP/BP approximation, no iterations). */
+function throwNoConvergence(x: Float64Array, y: Float64Array, status: Uint8Array, diag: Float64Array, tol: number): never {
+  const indices: number[] = [], divergent: number[] = [], slowConv: number[] = [];
+  for (let i = 0; i < status.length; i++) {
+    const st = status[i]!;
+    if (st === 0) continue;
+    indices.push(i);
+    if (st & (STATUS_DIVERGED | STATUS_OVERFLOW)) divergent.push(i);
+    if (st & STATUS_NO_CONVERGENCE) slowConv.push(i);
+  }
+  const best = { x: Float64Array.from(x), y: Float64Array.from(y) };
+  const accuracy = new Float64Array(indices.length).fill(NaN);
+  let niter = 0;
+  for (let i = 0; diag.length > 0 && i < status.length; i++) niter = Math.max(niter, diag[i * D.LENGTH + D.NITER]!);
+  indices.forEach((i, k) => {
+    if (diag.length === 0) return;
+    best.x[i] = diag[i * D.LENGTH + D.BEST_X]!;
+    best.y[i] = diag[i * D.LENGTH + D.BEST_Y]!;
+    accuracy[k] = diag[i * D.LENGTH + D.ACCURACY]!;
+  });
+  const names = (st: number) => STATUS_NAMES.filter(([bit]) => st & bit).map(([, name]) => name).join('+');
+  const counts = new Map<string, number>();
+  for (const i of indices) counts.set(names(status[i]!), (counts.get(names(status[i]!)) ?? 0) + 1);
+  throw new NoConvergenceError(
+    `skyToPixel: ${indices.length} point(s) have no solution to ${tol} px (first index ${indices[0]}; ${[...counts].map(([k, c]) => `${c} ${k}`).join(', ')})`,
+    { bestSolution: best, indices, status: Uint8Array.from(indices, (i) => status[i]!), accuracy, niter, divergent, slowConv },
+  );
+}
+
 function checkLengths(a: Coords, b: Coords, na: string, nb: string): number {
   if (a.length !== b.length) throw new SkycalError('BAD_INPUT', `${na} and ${nb} have different lengths (${a.length} vs ${b.length})`);
   return a.length;
@@ -320,8 +335,15 @@ export interface MakeTanSipWcsInput {
   readonly crval: readonly [number, number] | { ra: number; dec: number };
   /** CD matrix (deg/px), [[CD1_1, CD1_2], [CD2_1, CD2_2]]. */
   readonly cd: readonly (readonly number[])[];
+  /**
+   * SIP forward polynomials, given together: square matrices m[p][q] of size
+   * (order + 1) x (order + 1) (arrays of rows or 2-D ndarrays, order 0..9),
+   * m[p][q] multiplying u^p v^q with u = x - crpix.x, v = y - crpix.y (px);
+   * terms with p + q > order must be 0. A gives the x offset, B the y offset.
+   */
   readonly sipA?: SipInput;
   readonly sipB?: SipInput;
+  /** The SIP inverse (AP, BP), same shape rule, in the undistorted offsets (U, V). */
   readonly sipAp?: SipInput;
   readonly sipBp?: SipInput;
   readonly lonpole?: number;
@@ -335,8 +357,9 @@ export interface MakeTanSipWcsInput {
 export function makeTanSipWcs(input: MakeTanSipWcsInput): TanSipWcs {
   const crpix = Array.isArray(input.crpix) ? input.crpix : [(input.crpix as { x: number }).x, (input.crpix as { y: number }).y];
   const crval = Array.isArray(input.crval) ? input.crval : [(input.crval as { ra: number }).ra, (input.crval as { dec: number }).dec];
-  const nums = [...crpix, ...crval, ...input.cd.flat()];
-  if (input.cd.length !== 2 || input.cd.some((r) => r.length !== 2) || nums.length !== 8 || nums.some((v) => !Number.isFinite(v))) {
+  const cdOk = Array.isArray(input.cd) && input.cd.length === 2 && input.cd.every((r) => Array.isArray(r) && r.length === 2);
+  const nums = cdOk ? [...crpix, ...crval, ...input.cd.flat()] : [];
+  if (!cdOk || nums.length !== 8 || nums.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
     throw new SkycalError('BAD_INPUT', 'makeTanSipWcs: crpix, crval and a 2x2 cd of finite numbers are required');
   }
   if ((input.sipA === undefined) !== (input.sipB === undefined)) throw new SkycalError('BAD_INPUT', 'makeTanSipWcs: sipA and sipB go together');
