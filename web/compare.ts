@@ -24,8 +24,10 @@ const fmt = (v: number | null, d = 1) => (v === null ? '—' : v.toFixed(d));
 function focalPlaneSvg(view: View, selected: string | null, onPick: (dataId: string) => void): SVGElement {
   const { x0, x1, y0, y1 } = view.extent;
   const pad = 0.04 * Math.max(x1 - x0, y1 - y0);
-  const W = 720, H = Math.round((W * (y1 - y0 + 2 * pad)) / (x1 - x0 + 2 * pad));
-  const top = 34, left = 10, bottom = 46;
+  // At most 600 px wide and 560 px tall, the sky's aspect kept.
+  const aspect = (y1 - y0 + 2 * pad) / (x1 - x0 + 2 * pad);
+  const W = Math.round(Math.min(600, 560 / aspect)), H = Math.round(W * aspect);
+  const top = 34, left = 10, bottom = 60;
   // East to the left, as on the sky.
   const px = (xi: number) => left + ((x1 + pad - xi) / (x1 - x0 + 2 * pad)) * W;
   const py = (eta: number) => top + ((y1 + pad - eta) / (y1 - y0 + 2 * pad)) * H;
@@ -33,7 +35,7 @@ function focalPlaneSvg(view: View, selected: string | null, onPick: (dataId: str
   svg.append(s('defs', {},
     s('pattern', { id: 'hatch', width: 8, height: 8, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' },
       s('rect', { width: 8, height: 8, fill: '#fde8e8' }), s('line', { x1: 0, y1: 0, x2: 0, y2: 8, stroke: '#c62828', 'stroke-width': 3 })),
-    s('marker', { id: 'head', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 5, markerHeight: 5, orient: 'auto-start-reverse' },
+    s('marker', { id: 'head', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 3.2, markerHeight: 3.2, orient: 'auto-start-reverse' },
       s('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#1a4f8b' }))));
   svg.append(s('text', { x: left, y: 20, class: 'plot-title' }, `WCS shift ${view.from} → ${view.to}`));
   for (const c of view.ccds) {
@@ -44,11 +46,11 @@ function focalPlaneSvg(view: View, selected: string | null, onPick: (dataId: str
     poly.addEventListener('click', () => onPick(c.dataId));
     svg.append(poly);
   }
-  // Arrows: the 95th percentile of the cell shifts is drawn 0.9 cell long.
+  // Arrows: the largest cell shift is drawn 1.6 cells long (neighbouring arrows may overlap a little, as in matplotlib's quiver).
   const mags = view.arrows.map((a) => Math.hypot(a.eastMas, a.northMas)).sort((a, b) => a - b);
-  const ref = mags[Math.floor(0.95 * (mags.length - 1))] ?? 1;
+  const ref = mags[mags.length - 1] ?? 1;
   const cellPx = view.arrows.length > 1 ? Math.min(...view.arrows.slice(1).map((a, k) => Math.abs(px(a.xi) - px(view.arrows[k]!.xi))).filter((d) => d > 1)) : 20;
-  const perMas = (0.9 * (Number.isFinite(cellPx) ? cellPx : 20)) / (ref || 1);
+  const perMas = (1.6 * (Number.isFinite(cellPx) ? cellPx : 20)) / (ref || 1);
   for (const a of view.arrows) {
     const xA = px(a.xi), yA = py(a.eta);
     // East is left on the page, north is up.
@@ -62,16 +64,18 @@ function focalPlaneSvg(view: View, selected: string | null, onPick: (dataId: str
     svg.append(s('text', { x: cx, y: cy + 12, class: `ccd-value${c.invalid ? ' invalid' : ''}`, 'text-anchor': 'middle' }, c.invalid ? 'INVALID' : `${fmt(c.medianMas)} mas`));
   }
   // Key: a round shift near the reference length.
-  const keyMas = Number((10 ** Math.floor(Math.log10(ref || 1))).toPrecision(1)) * (ref / 10 ** Math.floor(Math.log10(ref || 1)) >= 5 ? 5 : ref / 10 ** Math.floor(Math.log10(ref || 1)) >= 2 ? 2 : 1);
+  const decade = 10 ** Math.floor(Math.log10(ref || 1));
+  const keyMas = decade * (ref / decade >= 5 ? 5 : ref / decade >= 2 ? 2 : 1);
   const ky = top + H + 28;
   svg.append(s('line', { x1: left + 10, y1: ky, x2: left + 10 + keyMas * perMas, y2: ky, class: 'arrow', 'marker-end': 'url(#head)' }));
-  svg.append(s('text', { x: left + 18 + keyMas * perMas, y: ky + 4, class: 'key' }, `${keyMas} mas   ·   east ←, north ↑   ·   hatched: invalid (a failure marker on one side)`));
+  svg.append(s('text', { x: left + 18 + keyMas * perMas, y: ky + 4, class: 'key' }, `${keyMas} mas · east ←, north ↑`));
+  svg.append(s('text', { x: left + 10, y: ky + 20, class: 'key' }, 'hatched: invalid (a failure marker on one side)'));
   return svg;
 }
 
 function sortableTable(view: View, selected: string | null, onPick: (dataId: string) => void): HTMLElement {
   const columns: { key: keyof Ccd; label: string; num: boolean }[] = [
-    { key: 'dataId', label: 'dataId', num: false },
+    { key: 'dataId', label: 'CCD', num: false },
     { key: 'medianMas', label: 'median (mas)', num: true },
     { key: 'p95Mas', label: 'p95 (mas)', num: true },
     { key: 'maxMas', label: 'max (mas)', num: true },
@@ -95,8 +99,8 @@ function sortableTable(view: View, selected: string | null, onPick: (dataId: str
         onclick: () => { dir = sortKey === c.key ? -dir : c.num ? -1 : 1; sortKey = c.key; render(); },
       }, c.label)))),
       h('tbody', {}, ...rows.map((r) => h('tr', { class: `${r.invalid ? 'invalid' : ''}${r.dataId === selected ? ' selected' : ''}`, onclick: () => onPick(r.dataId) },
-        h('td', {}, r.dataId), h('td', { class: 'num' }, fmt(r.medianMas)), h('td', { class: 'num' }, fmt(r.p95Mas)), h('td', { class: 'num' }, fmt(r.maxMas)),
-        h('td', { class: 'num' }, r.points), h('td', { class: 'small' }, r.invalid ?? `${r.fromRun} → ${r.toRun}`)))),
+        h('td', { title: r.dataId }, r.label), h('td', { class: 'num' }, fmt(r.medianMas)), h('td', { class: 'num' }, fmt(r.p95Mas)), h('td', { class: 'num' }, fmt(r.maxMas)),
+        h('td', { class: 'num' }, r.points), h('td', { class: 'small state' }, r.invalid ? r.invalid.replace(/^invalid: \S+ \S+ /, 'invalid: ') : `${r.fromRun} → ${r.toRun}`)))),
     );
   };
   render();
@@ -142,11 +146,12 @@ export async function comparePage(root: HTMLElement, params: URLSearchParams): P
     const view = await getJson<View>(`/api/compare${query({ from, to, where: visit ? `visit=${visit}` : null, asOf })}`);
     const selected = ccdParam && view.ccds.some((c) => c.dataId === ccdParam) ? ccdParam : (view.ccds.find((c) => c.invalid === null)?.dataId ?? null);
     const pick = (dataId: string) => set({ ccd: dataId });
-    root.append(h('div', { class: 'figure' }, focalPlaneSvg(view, selected, pick)), sortableTable(view, selected, pick));
+    root.append(h('div', { class: 'side-by-side' }, h('div', { class: 'figure' }, focalPlaneSvg(view, selected, pick)),
+      h('div', {}, sortableTable(view, selected, pick), h('p', { class: 'small' }, 'Click a CCD (or a row) for its maps; click a column to sort.'))));
     if (selected !== null) {
       const version = to;
       const maps = h('div', { class: 'maps' });
-      root.append(h('h3', {}, `Detector ${selected} at ${version}`), maps);
+      root.append(h('h3', {}, `${view.ccds.find((c) => c.dataId === selected)?.label ?? selected} (${selected}) at ${version}`), maps);
       maps.append(
         await mapImage(`/api/plot/distortion.svg${query({ dataId: selected, version, asOf })}`, 'SIP distortion map'),
         await mapImage(`/api/plot/photocalib.svg${query({ dataId: selected, version, asOf })}`, 'calibration map'));

@@ -42,12 +42,17 @@ export async function dataIdPage(root: HTMLElement, params: URLSearchParams): Pr
       'For one dataId: the run that supplies each dataset at each branch or tag, reading the newest version (wcs) or one stage’s output by name (wcs@singleFrame). ' +
       'Red: the newest run failed on it, so a reader gets an error, never the older version.'), picker);
     const view = await getJson<View>(`/api/dataid${query({ dataId, asOf })}`);
+    // The calibration types first; a type with no version at any ref is named once below instead of a column of dashes.
+    const order = ['wcs', 'photoCalib', 'src'];
+    const rank = (t: string) => (order.includes(t) ? order.indexOf(t) : order.length);
+    const empty = view.types.filter((t) => view.rows.every((r) => r.cells[t]!.state === 'none'));
+    view.types = view.types.filter((t) => !empty.includes(t)).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
     const table = h('table', { class: 'supply' },
       h('thead', {}, h('tr', {}, h('th', {}, 'read'), ...view.types.map((t) => h('th', {}, t)))),
       h('tbody', {}, ...view.rows.map((r) => h('tr', {},
         h('th', {}, r.ref, r.stage ? h('span', { class: 'at-stage' }, ` @${r.stage}`) : h('span', { class: 'small' }, ' (newest)')),
         ...view.types.map((t) => cellView(r.cells[t]!, view.dataId, asOf))))));
-    root.append(table, h('p', {},
+    root.append(table, empty.length ? h('p', { class: 'small' }, `No version at any ref: ${empty.join(', ')}.`) : '', h('p', {},
       h('a', { href: pageHref('sources', { dataId: view.dataId, asOf }) }, 'Sources of this dataId →'), ' · ',
       h('a', { href: pageHref('compare', { ccd: view.dataId, asOf }) }, 'Compare its WCS versions →')));
   } catch (e) {

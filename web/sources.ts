@@ -37,7 +37,7 @@ function runIn(req: SourcesRequest): Promise<SourcesResult> {
 }
 
 function skyCanvas(r: SourcesResult, magColumn: string | null): HTMLCanvasElement {
-  const W = 560, H = 440, pad = 40;
+  const W = 400, H = 520, pad = 36;
   const canvas = h('canvas', { width: W, height: H, class: 'sky' });
   const g = canvas.getContext('2d')!;
   const ra = r.columns['coord_ra']!, dec = r.columns['coord_dec']!, mag = magColumn ? r.columns[magColumn] : undefined;
@@ -79,7 +79,7 @@ function tablePage(r: SourcesResult, names: string[], page: number): HTMLElement
     })));
   }
   return h('table', { class: 'stats sources-table' },
-    h('thead', {}, h('tr', {}, ...names.map((c) => h('th', { class: `num${/coord_|_flux$|_mag$|_fluxErr$|_magErr$/.test(c) ? ' derived' : ''}` }, c)))),
+    h('thead', {}, h('tr', {}, ...names.map((c) => h('th', { class: `num${/coord_|_flux$|_mag$|_fluxErr$|_magErr$/.test(c) ? ' derived' : ''}`, title: c }, c.replace(/^.*_(?=(instFlux|flux|fluxErr|mag|magErr)$)/, ''))))),
     h('tbody', {}, ...rows));
 }
 
@@ -116,7 +116,8 @@ export async function sourcesPage(root: HTMLElement, params: URLSearchParams): P
     const magColumn = result.fluxFamily && result.columns[`${result.fluxFamily}_mag`] ? `${result.fluxFamily}_mag` : null;
     status.textContent = `${result.n.toLocaleString('en-US')} sources · fetch ${result.ms.fetch.toFixed(0)} ms · Parquet ${result.ms.parquet.toFixed(0)} ms · ` +
       `pixel→sky ${result.ms.wcs.toFixed(1)} ms · calibration ${result.ms.calibrate.toFixed(1)} ms (in the browser)`;
-    const names = ['id', 'x', 'y', 'coord_ra', 'coord_dec', ...Object.keys(result.columns).filter((c) => c.startsWith(result.fluxFamily ?? '\0'))].filter((c) => result.columns[c]);
+    const fam = result.fluxFamily ?? '\0';
+    const names = ['x', 'y', 'coord_ra', 'coord_dec', ...['instFlux', 'flux', 'fluxErr', 'mag', 'magErr'].map((k) => `${fam}_${k}`)].filter((c) => result.columns[c]);
     const pages = Math.ceil(result.n / PAGE_ROWS);
     root.append(h('div', { class: 'sources' },
       skyCanvas(result, magColumn),
@@ -125,7 +126,8 @@ export async function sourcesPage(root: HTMLElement, params: URLSearchParams): P
           h('button', { disabled: page === 0, onclick: () => go({ page: String(page - 1) }) }, '‹ prev'),
           ` rows ${page * PAGE_ROWS + 1}–${Math.min(result.n, (page + 1) * PAGE_ROWS)} of ${result.n.toLocaleString('en-US')} `,
           h('button', { disabled: page + 1 >= pages, onclick: () => go({ page: String(page + 1) }) }, 'next ›')),
-        tablePage(result, names, page))));
+        tablePage(result, names, page),
+        h('p', { class: 'small' }, `Blue columns are derived here, not stored; fluxes are ${result.fluxFamily ?? 'the catalog'}’s, in nJy, magnitudes AB.`))));
     window.skycalSources = {
       dataId: view.dataId, version: view.version, n: result.n,
       columns: Object.fromEntries(Object.entries(result.columns).map(([k, v]) => [k, float64Base64(v)])),

@@ -141,7 +141,7 @@ const num = (v: number): number | null => (Number.isFinite(v) ? v : null);
  * its outline on the tangent plane at the field centre and its separation
  * statistics, and the mean shift on a grid of cells (the arrows).
  */
-export async function compareView(repo: Repository, from: VersionSpec, to: VersionSpec, where: DataId | undefined, cellsAlongLongerSide = 36) {
+export async function compareView(repo: Repository, from: VersionSpec, to: VersionSpec, where: DataId | undefined, cellsAlongLongerSide = 22) {
   const diff = await diffWcsVersions(repo, { from, to, ...(where !== undefined && { where }), maxPointsPerDataId: 4000 });
   const outlines = diff.map((d) => {
     const wcs = outlineWcs(repo, d.dataId, [to, from]);
@@ -196,16 +196,17 @@ export async function compareView(repo: Repository, from: VersionSpec, to: Versi
 /** The distortion map (SIP, arrows) or the calibration map (c / mean, heat map) of one detector, as SVG. */
 export function mapSvg(repo: Repository, kind: 'distortion' | 'photocalib', dataIdText: string, spec: VersionSpec): string {
   const dataId = canonicalDataId(dataIdText);
-  const title = `${describeSpec(spec)} · ${dataId}`;
+  const id = parseDataId(dataId);
+  const short = id['visit'] !== undefined && id['detector'] !== undefined ? `visit ${id['visit']} det ${id['detector']}` : dataId;
   if (kind === 'distortion') {
     const { wcs, supplied } = repo.getWcs(dataId, spec);
     if (wcs.bbox === undefined) throw errors.badInput('distortion map', `the WCS of ${dataId} gives no image size`);
-    return distortionMapSvg(wcs, wcs.bbox, { title: `SIP distortion (${supplied.stage}) · ${dataId}`, cells: 20 }).svg;
+    return distortionMapSvg(wcs, wcs.bbox, { title: `SIP distortion, ${short} (${supplied.stage})`, cells: 20 }).svg;
   }
   const { photoCalib, supplied } = repo.getPhotoCalib(dataId, spec);
   const bbox = photoCalib.field.bbox ?? repo.getWcs(dataId, spec).wcs.bbox;
   if (bbox === undefined) throw errors.badInput('calibration map', `neither the calibration nor the WCS of ${dataId} gives a box`);
-  return photoCalibMapSvg(photoCalib, bbox, { title: `c(x, y) / mean (${supplied.stage}) · ${title}`, cells: 160 }).svg;
+  return photoCalibMapSvg(photoCalib, bbox, { title: `c / mean, ${short.replace(/^visit \S+ /, "")} (${supplied.stage})`, cells: 160 }).svg;
 }
 
 /** Where the files the Sources page derives from are: the dataId's wcs, photoCalib and src at a version. */
