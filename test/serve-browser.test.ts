@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../src/serve/server.js';
 import { Repository } from '../src/butler/repository.js';
 import { readCatalogBatches } from '../src/catalog/read.js';
+import { mergeInto } from '../src/butler/merge.js';
 import { withSkyAndCalibration } from '../src/catalog/views.js';
 import { pixelStats, smallDemo } from './serve-fixtures.js';
 import { tempDir } from './helpers.js';
@@ -161,6 +162,29 @@ test('Sources: coord_ra/coord_dec and fluxes computed in the browser equal Node\
   assert.ok(Number.isFinite(new Float64Array(Buffer.from(got.columns['coord_ra']!, 'base64').buffer.slice(0))[0]!));
   assert.equal(await page.locator('.sources-table tbody tr').count(), 25);
   await screenshot(page, 'sources');
+  await page.close();
+});
+
+test('History draws a merge with both parents in two lanes, and branch and tag badges (the repository changed while served)', { skip: !haveChromium }, async () => {
+  // Another writer adds a branch from singleFrame, a run on it, a merge into main and a tag, while the server runs.
+  const repo = Repository.open(demo.repo);
+  repo.createBranch('tract-b', demo.runs.singleFrame);
+  const side = repo.begin({ stage: 'fgcm', branch: 'tract-b', config: { photometry: 'fgcm' } });
+  repo.commit(side.id);
+  const merged = mergeInto(repo, 'main', 'tract-b');
+  repo.createTag('v1', 'main');
+  repo.close();
+  const page = await open('#/history');
+  assert.equal(await page.locator('svg.graph circle.node').count(), 4);
+  assert.equal(await page.locator('svg.graph path.edge').count(), 4, 'merge -> jointcal, merge -> fgcm, both -> singleFrame');
+  const xs = new Set(await page.locator('svg.graph circle.node').evaluateAll((cs) => cs.map((c) => c.getAttribute('cx'))));
+  assert.equal(xs.size, 2, 'two lanes');
+  const text = await page.locator('#page-history').innerText();
+  assert.match(text, new RegExp(`merge of ${demo.runs.jointcal} \\+ ${side.id}|merge of ${side.id} \\+ ${demo.runs.jointcal}`));
+  assert.ok(JSON.stringify(merged).includes(side.id) || text.includes(side.id));
+  assert.deepEqual(await page.locator('.ref.tag').allInnerTexts(), ['tag v1']);
+  assert.ok((await page.locator('.ref.branch').allInnerTexts()).includes('tract-b'));
+  await screenshot(page, 'history-merge');
   await page.close();
 });
 

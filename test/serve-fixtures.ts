@@ -4,9 +4,9 @@ import { inflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { runDemo, type DemoSummary } from '../src/demo/demo.js';
 
-/** The demo's story on a small camera (2 visits x 6 CCDs): singleFrame, then jointcal with one failed CCD. */
-export async function smallDemo(dir: string, sourcesPerCcd: number): Promise<DemoSummary & { repo: string }> {
-  const summary = await runDemo(join(dir, 'demo'), { sourcesPerCcd, visits: 2, workers: 1 });
+/** The demo's story on a small camera (`visits` x 6 CCDs): singleFrame, then jointcal with one failed CCD. */
+export async function smallDemo(dir: string, sourcesPerCcd: number, visits = 1): Promise<DemoSummary & { repo: string }> {
+  const summary = await runDemo(join(dir, 'demo'), { sourcesPerCcd, visits, workers: 1 });
   return { ...summary, repo: summary.repository };
 }
 

@@ -35,7 +35,10 @@ export function layoutGraph(runs: readonly GraphNode[]): GraphLayout {
     const parents = run.parents.filter((p) => row.has(p));
     parents.forEach((p, k) => {
       edges.push({ from: i, to: row.get(p)! });
-      if (waiting.includes(p)) return;
+      const j = waiting.indexOf(p);
+      // A first parent already awaited further right moves into this lane: first-parent lines stay leftmost, as in git.
+      if (k === 0 && j > l) waiting[j] = null;
+      else if (j >= 0) return;
       if (k === 0) waiting[l] = p;
       else waiting[freeSlot()] = p;
     });

@@ -39,7 +39,7 @@ export async function historyPage(root: HTMLElement, params: URLSearchParams): P
       h('div', { class: 'run-head' },
         h('span', { class: 'stage' }, run.stage),
         ' ', h('code', { class: 'run-id', title: 'run id' }, run.id),
-        ...run.refs.map((r) => h('span', { class: `ref ${r.kind}`, title: r.kind }, r.kind === 'tag' ? `🏷 ${r.name}` : r.name)),
+        ...run.refs.map((r) => h('span', { class: `ref ${r.kind}`, title: r.kind }, r.kind === 'tag' ? `tag ${r.name}` : r.name)),
         h('span', { class: 'time' }, shortTime(run.committedAt)),
       ),
       h('div', { class: 'run-meta' },
