@@ -17,9 +17,9 @@ export interface RawResponse {
 }
 
 /** One request with the path sent exactly as given (no URL normalisation: `..` and `%2e` reach the server). */
-export function raw(port: number, path: string, method = 'GET', agent: false | undefined = undefined): Promise<RawResponse> {
+export function raw(port: number, path: string, method = 'GET', agent: false | undefined = undefined, headers: Record<string, string> = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, agent }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));

@@ -125,6 +125,11 @@ test('errors are JSON with the documented codes; the server takes no writes', as
     assert.equal(body.error.code, code, path);
     assert.equal(typeof body.error.message, 'string');
   }
+  // DNS rebinding: a loopback server answers only to loopback names.
+  const rebound = await raw(server.port, '/api/summary', 'GET', undefined, { Host: `evil.example:${server.port}` });
+  assert.equal(rebound.status, 400);
+  assert.equal(JSON.parse(rebound.body.toString()).error.code, 'BAD_INPUT');
+  assert.equal((await raw(server.port, '/api/summary', 'GET', undefined, { Host: `localhost:${server.port}` })).status, 200);
   const invalid = JSON.parse((await raw(server.port, `/api/dataid?dataId=${failedId}`)).body.toString());
   const main = invalid.rows.find((r: { ref: string; stage: string | null }) => r.ref === 'main' && r.stage === null);
   assert.equal(main.cells.wcs.state, 'invalid');

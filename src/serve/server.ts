@@ -39,6 +39,8 @@ export interface RunningServer {
 
 export const DEFAULT_PORT = 8737;
 
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
 const STATUS: Readonly<Record<ErrorCode, number>> = {
   USAGE: 400, BAD_INPUT: 400, NOT_FOUND: 404, INVALID_DATASET: 409, CONFLICT: 409, NO_CONVERGENCE: 422, IO: 500,
 };
@@ -110,6 +112,7 @@ function versionOf(q: Query, name: string, fallback: string): VersionSpec {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
+  const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
   const { repo, close: closeRepo } = openReadOnly(options.root);
   const files = staticTable();
   // Comparisons cost a diff over every CCD: one computation per question and repository state, shared by concurrent requests.
@@ -165,6 +168,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         return;
       }
       if (isSuspiciousPath(rawPath)) throw errors.notFound(JSON.stringify(rawPath));
+      // A page elsewhere that rebinds its own name to 127.0.0.1 must not read the repository: loopback answers loopback names only.
+      if (loopback && !LOOPBACK_NAMES.has((req.headers.host ?? '').replace(/:\d+$/, ''))) throw errors.badInput('Host', `${JSON.stringify(req.headers.host ?? '')} is not a name of this server`);
       let path: string;
       try {
         path = decodeURIComponent(rawPath);
