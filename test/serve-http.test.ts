@@ -156,6 +156,7 @@ test('1,000 concurrent requests from a loopback client: all succeed, memory stay
   await wave();
   gc();
   const grownMiB = (process.memoryUsage().heapUsed - heap0) / 2 ** 20;
+  process.stderr.write(`serve-http: heap ${(heap0 / 2 ** 20).toFixed(1)} MiB after the first 1,000 requests, ${grownMiB >= 0 ? '+' : ''}${grownMiB.toFixed(1)} MiB after 1,000 more\n`);
   assert.ok(grownMiB < 20, `heap grew ${grownMiB.toFixed(1)} MiB over 1,000 more requests`);
   assert.deepEqual(snapshot(demo.repo), before0, 'the repository is byte for byte as before');
 });

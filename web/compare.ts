@@ -79,7 +79,7 @@ function sortableTable(view: View, selected: string | null, onPick: (dataId: str
     { key: 'medianMas', label: 'median (mas)', num: true },
     { key: 'p95Mas', label: 'p95 (mas)', num: true },
     { key: 'maxMas', label: 'max (mas)', num: true },
-    { key: 'points', label: 'sources', num: true },
+    { key: 'points', label: 'points', num: true },
     { key: 'invalid', label: 'state', num: false },
   ];
   let sortKey: keyof Ccd = 'dataId';
