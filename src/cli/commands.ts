@@ -11,6 +11,7 @@ import { catalogCommands } from './catalogCommands.js';
 import { repoCommands } from './repo.js';
 import { recomputeCommands } from './recompute.js';
 import { demoCommand } from './demo.js';
+import { serveCommand } from './serve.js';
 
 export const commands: Command[] = [
   pix2skyCommand,
@@ -24,4 +25,5 @@ export const commands: Command[] = [
   ...repoCommands,
   ...recomputeCommands,
   demoCommand,
+  serveCommand,
 ];

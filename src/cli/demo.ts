@@ -39,6 +39,7 @@ function explain(s: DemoSummary): string {
     `  npx skycal get ${rel(s.repository)} --type wcs --data-id ${failed.dataId}          # INVALID_DATASET`,
     `  npx skycal get ${rel(s.repository)} --type wcs@singleFrame --data-id ${failed.dataId}   # the older version, asked for by name`,
     `  npx skycal diff ${rel(s.repository)} --type wcs --from @singleFrame --to @jointcal`,
+    `  npx skycal serve ${rel(s.repository)}          # the same story in a browser`,
     '',
   ].join('\n');
 }
