@@ -32,6 +32,8 @@ export interface ReadOptions {
   batchRows?: number;
   /** The format when the path's extension does not say it (e.g. a datastore file). */
   format?: CatalogFormat;
+  /** What `-` reads (default process.stdin). */
+  stdin?: AsyncIterable<unknown>;
 }
 
 function catalog(path: string, format: CatalogFormat, schema: Schema, numRows: number | undefined, batches: AsyncIterable<RecordBatch>): CatalogBatches {
@@ -50,8 +52,8 @@ function catalog(path: string, format: CatalogFormat, schema: Schema, numRows: n
   };
 }
 
-async function readCsvText(path: string): Promise<string> {
-  if (path === STDIO) return text(process.stdin);
+async function readCsvText(path: string, stdin: AsyncIterable<unknown> = process.stdin): Promise<string> {
+  if (path === STDIO) return text(stdin as NodeJS.ReadableStream);
   try {
     return await readFile(path, 'utf8');
   } catch (e) {
@@ -73,7 +75,7 @@ export async function readCatalogBatches(path: string, options: ReadOptions = {}
     const source = await openIpc(await open(path, 'r'), path, columns);
     return catalog(path, format, source.schema, source.numRows, source.batches);
   }
-  const table = csvToTable(await readCsvText(path), path === STDIO ? 'stdin' : path);
+  const table = csvToTable(await readCsvText(path, options.stdin), path === STDIO ? 'stdin' : path);
   const chosen = typeof columns === 'function' ? columns(table.schema) : columns;
   const schema = chosen === undefined ? table.schema : selectSchema(table.schema, chosen);
   const selected = columns === undefined ? table : table.select(schema.fields.map((f) => f.name));

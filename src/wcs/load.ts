@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { SkycalError } from '../errors.js';
 import { looksLikeFits } from '../fits/file.js';
-import { BUILTIN_HEADERS } from '../demo/headers.js';
+import { BUILTIN_HEADERS } from './builtin.js';
 import { TanSipWcs } from './tanSipWcs.js';
 
 export interface LoadWcsOptions {
