@@ -4,10 +4,9 @@
  * whole). `-` reads CSV from stdin.
  */
 import { open } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
-import { readFile } from 'node:fs/promises';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { SkycalError, errors } from '../errors.js';
+import { INPUT_LIMITS, readFileBounded, readStreamBounded } from '../io/readBounded.js';
 import { csvToTable } from './csv.js';
 import { STDIO, catalogFormat, checkMagic, type CatalogFormat } from './format.js';
 import { openIpc } from './ipc.js';
@@ -52,13 +51,15 @@ function catalog(path: string, format: CatalogFormat, schema: Schema, numRows: n
   };
 }
 
+/** CSV text, bounded (INPUT_LIMITS.csv), from stdin or a file. */
 async function readCsvText(path: string, stdin: AsyncIterable<unknown> = process.stdin): Promise<string> {
-  if (path === STDIO) return text(stdin as NodeJS.ReadableStream);
+  const bound = { label: 'catalog', maxBytes: INPUT_LIMITS.csv, maxStreamBytes: INPUT_LIMITS.csv };
+  if (path === STDIO) return (await readStreamBounded(stdin, 'stdin', bound)).toString('utf8');
   try {
-    return await readFile(path, 'utf8');
+    return readFileBounded(path, bound).toString('utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw errors.notFound(`catalog ${path}`);
-    throw errors.io(path, e);
+    if (SkycalError.isSkycalError(e) && e.code === 'NOT_FOUND') throw errors.notFound(`catalog ${path}`);
+    throw e;
   }
 }
 

@@ -79,7 +79,6 @@ function parseConfig(spec: OptionSpec): NonNullable<ParseArgsConfig['options']> 
 async function checkOptions(command: Command, values: ParsedValues): Promise<void> {
   for (const [name, o] of Object.entries(command.options)) {
     const v = values[name];
-    if (o.required && (v === undefined || v === '')) throw errors.usage(`${command.name}: missing required option --${name}`);
     if (o.check === undefined || v === undefined) continue;
     for (const text of Array.isArray(v) ? v : [v]) {
       if (typeof text !== 'string') continue;
@@ -90,6 +89,10 @@ async function checkOptions(command: Command, values: ParsedValues): Promise<voi
         throw errors.usage(`--${name}: ${e.message}`);
       }
     }
+  }
+  for (const [name, o] of Object.entries(command.options)) {
+    const v = values[name];
+    if (o.required && (v === undefined || v === '')) throw errors.usage(`${command.name}: missing required option --${name}`);
   }
 }
 

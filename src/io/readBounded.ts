@@ -14,10 +14,14 @@ const MiB = 1024 * 1024;
 export const INPUT_LIMITS = {
   /** Header text, PhotoCalib JSON, a config: small text documents. */
   text: 64 * MiB,
+  /** A CSV catalog, read whole (V8 strings end near 512 MiB anyway). */
+  csv: 512 * MiB,
   /** A FITS file read for its WCS or calibration cards (a whole calexp). */
   fits: 2048 * MiB,
   /** A dataset put into a repository (catalogs, images), or a bundle archive. */
   dataset: 2048 * MiB,
+  /** Anything whose size is not known before reading (a pipe, /dev/stdin, a device): no more than this. */
+  stream: 256 * MiB,
 } as const;
 
 export interface BoundedReadOptions {
@@ -25,6 +29,8 @@ export interface BoundedReadOptions {
   readonly maxBytes: number;
   /** How the input was named, for the error: `--config`, `FILE`, `--wcs`. */
   readonly label: string;
+  /** The bound for an input of unknown size (not a regular file); default min(maxBytes, INPUT_LIMITS.stream). */
+  readonly maxStreamBytes?: number;
 }
 
 function tooLarge(path: string, options: BoundedReadOptions): Error {
@@ -51,7 +57,8 @@ export function readFileBounded(path: string, options: BoundedReadOptions): Buff
       if (st.size > options.maxBytes) throw tooLarge(path, options);
       return readAll(fd, path, st.size + 1, options);
     }
-    return readAll(fd, path, 64 * 1024, options);
+    const maxBytes = options.maxStreamBytes ?? Math.min(options.maxBytes, INPUT_LIMITS.stream);
+    return readAll(fd, path, 64 * 1024, { ...options, maxBytes });
   } finally {
     closeSync(fd);
   }

@@ -3,9 +3,9 @@
  * 2880-byte blocks; or a FITS file, primary HDU or --hdu N), or from a
  * built-in header (`builtin:ptf`, `builtin:hsc`).
  */
-import { readFileSync } from 'node:fs';
 import { SkycalError } from '../errors.js';
 import { looksLikeFits } from '../fits/file.js';
+import { INPUT_LIMITS, readFileBounded } from '../io/readBounded.js';
 import { BUILTIN_HEADERS } from './builtin.js';
 import { TanSipWcs } from './tanSipWcs.js';
 
@@ -20,20 +20,14 @@ export function loadWcs(path: string, options: LoadWcsOptions = {}): TanSipWcs {
   const parent = options.parent === true;
   if (path.startsWith('builtin:')) {
     const name = path.slice('builtin:'.length);
-    const text = BUILTIN_HEADERS[name];
+    const text = Object.hasOwn(BUILTIN_HEADERS, name) ? BUILTIN_HEADERS[name] : undefined;
     if (text === undefined) {
       throw new SkycalError('BAD_INPUT', `${path}: no such built-in header (have ${Object.keys(BUILTIN_HEADERS).map((n) => `builtin:${n}`).join(', ')})`);
     }
     return TanSipWcs.fromFitsHeader(text, { parent });
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    // A missing input is NOT_FOUND, as for catalogs and calibrations; anything else reading it is IO.
-    const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'IO';
-    throw new SkycalError(code, `${path}: cannot read the WCS file: ${(e as Error).message}`, { cause: e });
-  }
+  // Bounded: a FITS file may be a whole calexp, but a pipe or a device (/dev/zero) is read no further than header text needs.
+  const bytes = readFileBounded(path, { label: 'WCS file', maxBytes: INPUT_LIMITS.fits, maxStreamBytes: INPUT_LIMITS.text });
   try {
     if (looksLikeFits(bytes) && (options.hdu !== undefined || !isHeaderOnly(bytes))) {
       return TanSipWcs.fromFitsFile(bytes, options.hdu ?? 0, { parent, source: path });
