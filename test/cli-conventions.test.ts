@@ -177,3 +177,32 @@ test('every size from an argument is bounded: --grid, --n, --workers, and /dev/z
     d.cleanup();
   }
 });
+
+test('skycal --help loads no Arrow, SQLite, parquet-wasm or resvg: the static imports of the bin reach none of them', async () => {
+  const { specifiers } = await import('./imports.js');
+  const { dirname, resolve } = await import('node:path');
+  const start = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+  const seen = new Set<string>([start]);
+  const packages = new Set<string>();
+  const queue = [start];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    for (const { spec, dynamic } of specifiers(readFileSync(file, 'utf8'))) {
+      if (dynamic) continue; // loaded when a command runs
+      if (!spec.startsWith('.')) {
+        packages.add(spec);
+        continue;
+      }
+      const target = resolve(dirname(file), spec);
+      if (!seen.has(target)) {
+        seen.add(target);
+        queue.push(target);
+      }
+    }
+  }
+  assert.ok(seen.size >= 5 && seen.size < 15, `startup modules: ${[...seen].map((f) => f.slice(repoRoot.length)).join(', ')}`);
+  assert.deepEqual([...packages].filter((p) => !p.startsWith('node:')), []);
+  const r = await runCli(['--help']);
+  assert.equal(r.code, 0);
+  for (const c of commands) assert.ok(r.stdout.includes(`  ${c.name} `), c.name);
+});
