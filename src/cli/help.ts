@@ -80,9 +80,10 @@ export async function cliReference(): Promise<string> {
   const out: string[] = [];
   for (const entry of commands) {
     const c = await entry.load();
+    if (out.length > 0) out.push('');
     out.push(usageLine(c), `    ${entry.summary}`);
     for (const line of optionLines(c.options)) out.push(`  ${line}`);
   }
-  out.push('common to every command:', ...optionLines(COMMON_OPTIONS));
+  out.push('', 'common to every command:', ...optionLines(COMMON_OPTIONS));
   return out.join('\n');
 }
