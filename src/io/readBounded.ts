@@ -21,7 +21,7 @@ export const INPUT_LIMITS = {
   /** A dataset put into a repository (catalogs, images), or a bundle archive. */
   dataset: 2048 * MiB,
   /** Anything whose size is not known before reading (a pipe, /dev/stdin, a device): no more than this. */
-  stream: 256 * MiB,
+  stream: 64 * MiB,
 } as const;
 
 export interface BoundedReadOptions {
