@@ -16,7 +16,7 @@ import { BUILTIN_HEADERS } from '../src/wcs/builtin.js';
 import { cliPath, runCli, tempDir } from './helpers.js';
 
 const DATA_ID = 'instrument=HSC,visit=1,detector=1';
-const ROWS = 40_000; // ~2 MB of CSV out: far more than a pipe holds
+const ROWS = 8_000; // ~0.5 MB of CSV out, a 190 kB Parquet file: more than a pipe holds (64 kB)
 let dir: { path: string; cleanup: () => void };
 let repoPath: string;
 let csvPath: string;
@@ -60,6 +60,7 @@ async function piped(args: string[], head: string): Promise<{ status: number; st
 }
 
 test('a closed stdout ends pix2sky, calibrate, get and recompute quietly (exit 0 or 141, nothing on stderr)', async () => {
+  assert.ok(parquetBytes.length > 65536 && readFileSync(csvPath).length > 65536, 'more than a pipe buffer, so the writer meets the closed pipe');
   const [pix, cal, get, rec] = await Promise.all([
     piped(['pix2sky', '--wcs', 'builtin:hsc', '--in', csvPath, '--workers', '0'], '-2'),
     piped(['calibrate', '--photocalib', join(dir.path, 'pc.json'), '--in', csvPath, '--out', '-', '--workers', '0'], '-3'),
