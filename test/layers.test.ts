@@ -113,3 +113,14 @@ test('the layer check catches a lower layer importing a higher one (a wcs module
     d.cleanup();
   }
 });
+
+test('the package entries: skycal (the library, no demo), skycal/demo and skycal/kernels', async () => {
+  const root = await import('skycal' as string);
+  const demo = await import('skycal/demo' as string);
+  const kernels = await import('skycal/kernels' as string);
+  assert.equal(typeof root.loadWcs, 'function');
+  assert.equal(typeof root.Repository, 'function');
+  assert.equal('runDemo' in root, false, 'the demo is not part of the library root');
+  assert.equal(typeof demo.runDemo, 'function');
+  assert.equal(typeof kernels.tanSipPixelToSkyDeg, 'function');
+});
