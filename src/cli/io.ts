@@ -1,38 +1,15 @@
 /**
- * The CLI's inputs and outputs in one place: bounded reads of a file or
- * stdin, text and binary writes to a file or stdout (binary refused on a
- * terminal), and a closed stdout (`| head`) ending the command quietly.
+ * The CLI's inputs and outputs in one place: bounded reads of the files
+ * named on the command line (readFileBounded, INPUT_LIMITS; catalogs stream
+ * through src/catalog, CSV bounded there), dataset bytes to stdout (binary
+ * refused on a terminal), and a closed stdout (`| head`) ending the command
+ * quietly.
  */
-import { writeFileAtomic } from '../io/atomicFile.js';
-import { INPUT_LIMITS, readFileBounded, readStreamBounded } from '../io/readBounded.js';
+import { INPUT_LIMITS, readFileBounded } from '../io/readBounded.js';
 import { errors } from '../errors.js';
 import type { CliContext } from './command.js';
 
 export { INPUT_LIMITS, readFileBounded };
-
-/**
- * Text from a file or `-`/nothing (stdin), at most `maxBytes` (default
- * INPUT_LIMITS.text): BAD_INPUT naming `label` past it.
- */
-export async function readTextInput(
-  path: string | undefined,
-  ctx: Pick<CliContext, 'stdin'>,
-  options: { label?: string; maxBytes?: number } = {},
-): Promise<{ text: string; source: string }> {
-  const bound = { label: options.label ?? '--in', maxBytes: options.maxBytes ?? INPUT_LIMITS.text };
-  if (path === undefined || path === '-') {
-    return { text: (await readStreamBounded(ctx.stdin, 'stdin', bound)).toString('utf8'), source: 'stdin' };
-  }
-  return { text: readFileBounded(path, bound).toString('utf8'), source: path };
-}
-
-export function writeTextOutput(path: string | undefined, text: string, ctx: CliContext): void {
-  if (path === undefined || path === '-') {
-    ctx.stdout.write(text);
-    return;
-  }
-  writeFileAtomic(path, text);
-}
 
 /** Bytes that are not text: a NUL, or not UTF-8 (Parquet, Arrow, FITS images). */
 export function looksBinary(bytes: Uint8Array): boolean {
