@@ -11,9 +11,9 @@
  * and the runs and refs written in one registry transaction.
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { INPUT_LIMITS, readFileBounded } from '../io/readBounded.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { SkycalError, errors } from '../errors.js';
+import { INPUT_LIMITS, readFileBounded } from '../io/readBounded.js';
 import { canonicalDataId, dataIdMatches, parseDataId, type DataId } from './dataId.js';
 import { sha256Hex } from './hash.js';
 import type { NewEntry, RefKind } from './registry.js';
