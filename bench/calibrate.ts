@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchCalibrate } from '../src/photocalib/benchCalibrate.js';
+import { benchCalibrate } from '../src/bench/calibrate.js';
 import { median } from '../src/stats.js';
 
 const { values } = parseArgs({

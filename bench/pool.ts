@@ -9,8 +9,8 @@
 import { parseArgs } from 'node:util';
 import { availableParallelism, loadavg } from 'node:os';
 import { loadWcs } from '../src/wcs/load.js';
-import { benchPool } from '../src/parallel/benchPool.js';
-import { benchCatalog } from '../src/catalog/benchCatalog.js';
+import { benchPool } from '../src/bench/pool.js';
+import { benchCatalog } from '../src/bench/catalog.js';
 import { median } from '../src/stats.js';
 
 const { values } = parseArgs({

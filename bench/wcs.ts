@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { TanSipWcs } from '../src/wcs/index.js';
 import { tanSipPixelToSkyDeg, tanSipSkyToPixelDeg } from '../native-free-kernels/index.js';
-import { makeRandom } from '../src/demo/camera.js';
+import { makeRandom } from '../src/random.js';
 import { median } from '../src/stats.js';
 
 const args = process.argv.slice(2);

@@ -185,4 +185,5 @@ export const SIP_DISTORT_BLOCK: readonly SipDistortBlock[] = [${[...Array(MAX_OR
 export const SIP_PAIR_IDX: readonly SipPairIdx[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipPairIdx${n}`).join(', ')}];
 export const SIP_GRAD_PAIR_IDX: readonly SipGradPairIdx[] = [${[...Array(MAX_ORDER + 1).keys()].map((n) => `sipGradPairIdx${n}`).join(', ')}];
 `);
-writeFileSync(new URL('../native-free-kernels/sipPoly.ts', import.meta.url), out.join('\n\n'));
+// An optional argument writes elsewhere (the test that the committed file is what this script makes).
+writeFileSync(process.argv[2] ?? new URL('../native-free-kernels/sipPoly.ts', import.meta.url), out.join('\n\n'));

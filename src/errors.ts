@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'BAD_INPUT'
   | 'NO_CONVERGENCE'
-  | 'IO';
+  | 'IO'
+  /** A bug in skycal, not in the input: exit 70 (EX_SOFTWARE) and a request for a report. */
+  | 'INTERNAL';
 
 const BRAND = Symbol.for('skycal/SkycalError');
 
@@ -44,4 +46,10 @@ export const errors = {
     new SkycalError('IO', `${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }),
   conflict: (message: string) => new SkycalError('CONFLICT', message),
   invalidDataset: (message: string) => new SkycalError('INVALID_DATASET', message),
+  internal: (cause: unknown) =>
+    new SkycalError(
+      'INTERNAL',
+      `internal error (a bug in skycal; please report it with the command and this message): ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
+      { cause },
+    ),
 };

@@ -1,4 +1,8 @@
-/** skycal's library entry point (package "."). Each concept re-exports its public API here. */
+/**
+ * skycal's library entry point (package "."). Each concept re-exports its
+ * public API here. The demo is its own entry (`skycal/demo`), the kernels
+ * too (`skycal/kernels`); the CLI and the benchmarks are not library API.
+ */
 export { SkycalError, type ErrorCode } from './errors.js';
 export * from './wcs/index.js';
 export * from './photocalib/index.js';
@@ -10,4 +14,3 @@ export { parseDataId, formatDataId, type DataId } from './butler/dataId.js';
 export { recompute, META_RECOMPUTE, type RecomputeOptions, type RecomputeSummary } from './recompute/recompute.js';
 export { diffWcsVersions, type DataIdDiff, type DiffOptions } from './compare/diffVersions.js';
 export { wcsShift } from './compare/wcsDiff.js';
-export { runDemo, type DemoSummary } from './demo/demo.js';

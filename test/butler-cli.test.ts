@@ -1,35 +1,20 @@
 /** The repository through the CLI, as scripts use it: --json documents, error codes, exit codes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readHdus } from '../src/fits/file.js';
 import { readImage } from '../src/fits/image.js';
 import { writeTar } from '../src/butler/tar.js';
-import { main } from '../src/cli/main.js';
-import { cliPath, tempDir } from './helpers.js';
+import { cliPath, runCli, tempDir } from './helpers.js';
 import { crval1Of, imageFits, photoCalibJson, wcsHeaderText, writeFixture } from './butler-fixtures.js';
 
-/**
- * The CLI's main() in this process with stdout captured: the same parsing,
- * dispatch, JSON documents and exit codes as the bin, without a node start
- * per call. Separate processes are used where they matter (the race).
- */
+/** The CLI's main() in this process (test/helpers.ts runCli); stdout as latin1 so binary datasets compare byte for byte. */
 async function cli(args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const write = process.stdout.write;
-  const writeErr = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) =>
-    ((out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1')), true)) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = writeErr;
-  }
+  const r = await runCli(args);
+  return { code: r.code, out: r.stdoutBytes.toString('latin1') };
 }
 
 async function sk(...args: string[]): Promise<{ code: number; json: any }> {
@@ -51,12 +36,7 @@ async function errorCode(...args: string[]): Promise<string> {
   return r.json.error.code;
 }
 
-/** A real process, for the race. */
-function okSpawned(...args: string[]): any {
-  const r = spawnSync(process.execPath, [cliPath, ...args, '--json'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `skycal ${args.join(' ')} failed: ${r.stdout}`);
-  return JSON.parse(r.stdout);
-}const det = (d: number) => `instrument=HSC,visit=903334,detector=${d}`;
+const det = (d: number) => `instrument=HSC,visit=903334,detector=${d}`;
 const crvalAt = async (repo: string, d: number, ...more: string[]) => {
   const r = await cli(['get', repo, '--type', 'wcs', '--data-id', det(d), ...more]);
   assert.equal(r.code, 0);
@@ -128,11 +108,13 @@ test('two commits racing on one tip from separate processes: exactly one lands, 
     const repo = join(tmp.path, 'repo');
     const v = [1, 2].map((i) => writeFixture(tmp.path, `v${i}.hdr`, wcsHeaderText(i)));
     await ok('init', repo);
-    const runs = [0, 1].map((i) => {
-      const id = okSpawned('begin', repo, '--stage', `s${i}`).run as string;
-      okSpawned('put', repo, '--run', id, '--type', 'wcs', '--data-id', det(i + 1), v[i]!);
-      return id;
-    });
+    const runs: string[] = [];
+    for (const i of [0, 1]) {
+      const id = (await ok('begin', repo, '--stage', `s${i}`)).run as string;
+      await ok('put', repo, '--run', id, '--type', 'wcs', '--data-id', det(i + 1), v[i]!);
+      runs.push(id);
+    }
+    // The race itself needs two processes.
     const run = promisify(execFile);
     const results = await Promise.allSettled(runs.map((id) => run(process.execPath, [cliPath, 'commit', repo, '--run', id, '--json'])));
     const landed = results.filter((r) => r.status === 'fulfilled');
@@ -248,10 +230,10 @@ test('every bad input fails with a stable code and a JSON error document', async
     assert.equal(await errorCode('begin', repo, '--stage', 's', '--lease', '-3'), 'USAGE');
     const r = (await ok('begin', repo, '--stage', 's')).run;
     assert.equal(await errorCode('put', repo, '--run', r, '--type', 'wcs', '--data-id', 'a=1', writeFixture(tmp.path, 'junk.hdr', 'junk')), 'BAD_INPUT');
-    assert.equal(await errorCode('put', repo, '--run', r, '--type', 'wcs', '--data-id', 'a', writeFixture(tmp.path, 'w.hdr', wcsHeaderText(1))), 'BAD_INPUT');
+    assert.equal(await errorCode('put', repo, '--run', r, '--type', 'wcs', '--data-id', 'a', writeFixture(tmp.path, 'w.hdr', wcsHeaderText(1))), 'USAGE', 'a bad --data-id is USAGE, as everywhere');
     assert.equal(await errorCode('put', repo, '--run', r, '--type', 'wcs', '--data-id', 'a=1', join(tmp.path, 'nope')), 'NOT_FOUND');
     assert.equal(await errorCode('fail', repo, '--run', r, '--type', 'wcs', '--data-id', 'a=1'), 'USAGE');
-    assert.equal(await errorCode('get', repo, '--type', 'wcs', '--data-id', 'a=1', '--as-of', 'noon'), 'BAD_INPUT');
+    assert.equal(await errorCode('get', repo, '--type', 'wcs', '--data-id', 'a=1', '--as-of', 'noon'), 'USAGE', 'a bad --as-of is USAGE, as everywhere');
     assert.equal(await errorCode('get', repo, '--type', 'wcs', '--data-id', 'a=1', '--at', 'nope'), 'NOT_FOUND');
     assert.equal(await errorCode('tag', repo, 'empty', 'main'), 'BAD_INPUT');
     assert.equal(await errorCode('branch', repo, '--delete', 'nope'), 'NOT_FOUND');

@@ -1,19 +1,15 @@
 /** Catalog files through pix2sky, sky2pix and calibrate on the pool, and the pool benchmarks, as a user runs them. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Table, makeVector, type RecordBatch } from 'apache-arrow';
 import { readCatalogBatches } from '../src/catalog/read.js';
 import { writeCatalog } from '../src/catalog/write.js';
 import { TanSipWcs } from '../src/wcs/index.js';
-import { cliPath, tempDir, wcsHeaderDir } from './helpers.js';
+import { runCli, tempDir, wcsHeaderDir } from './helpers.js';
 
-function skycal(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [cliPath, ...args], { input, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
-}
+const skycal = (args: string[], input?: string) => runCli(args, input === undefined ? {} : { stdin: input });
 
 const hscPath = join(wcsHeaderDir, 'hsc_lsst_afw_sip3.hdr');
 const wcs = TanSipWcs.fromFitsHeader(readFileSync(hscPath, 'utf8'));
@@ -40,7 +36,7 @@ test('pix2sky reads and writes Parquet on 2 workers; values equal the library, k
     const input = join(dir.path, 'src.parquet');
     await writeCatalog(input, t.schema, t.batches);
     const out = join(dir.path, 'sky.parquet');
-    const r = skycal(['pix2sky', '--wcs', hscPath, '--in', input, '--out', out, '--workers', '2', '--json']);
+    const r = await skycal(['pix2sky', '--wcs', hscPath, '--in', input, '--out', out, '--workers', '2', '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { rows: 120_000, bad: 1, out });
     const back = await readTable(out);
@@ -61,16 +57,16 @@ test('sky2pix and calibrate take Arrow IPC file and stream catalogs', async () =
     const input = join(dir.path, 'src.arrows');
     await writeCatalog(input, t.schema, t.batches);
     const sky = join(dir.path, 'sky.arrow');
-    assert.equal(skycal(['pix2sky', '--wcs', hscPath, '--in', input, '--out', sky]).code, 0);
+    assert.equal((await skycal(['pix2sky', '--wcs', hscPath, '--in', input, '--out', sky])).code, 0);
     const back = join(dir.path, 'back.arrows');
-    const r = skycal(['sky2pix', '--wcs', hscPath, '--in', sky, '--out', back, '--workers', '1']);
+    const r = await skycal(['sky2pix', '--wcs', hscPath, '--in', sky, '--out', back, '--workers', '1']);
     assert.equal(r.code, 0, r.stderr);
     const b = await readTable(back);
     assert.ok(Math.abs((b.getChild('x')!.get(100) as number) - (t.getChild('x')!.get(100) as number)) < 1e-8);
     const pc = join(dir.path, 'pc.json');
     writeFileSync(pc, JSON.stringify({ photoCalibVersion: 1, calibrationMean: 2, calibrationErr: 0, isConstant: true, field: { type: 'constant', value: 2 } }));
     const cal = join(dir.path, 'cal.parquet');
-    assert.equal(skycal(['calibrate', '--photocalib', pc, '--in', input, '--out', cal]).code, 0);
+    assert.equal((await skycal(['calibrate', '--photocalib', pc, '--in', input, '--out', cal])).code, 0);
     const c = await readTable(cal);
     assert.equal(c.getChild('psf_flux')!.get(7), 2 * 17);
     assert.match(c.schema.metadata.get('skycal.photoCalib') ?? '', /^pc\.json sha256:/);
@@ -86,7 +82,7 @@ test('catalog errors: missing centroid (named), truncated Parquet, missing outpu
     const t = new Table({ ra: makeVector(new Float64Array([1, 2])) });
     await writeCatalog(noCentroid, t.schema, t.batches);
     const out = join(dir.path, 'out.parquet');
-    let r = skycal(['pix2sky', '--wcs', hscPath, '--in', noCentroid, '--out', out, '--json']);
+    let r = await skycal(['pix2sky', '--wcs', hscPath, '--in', noCentroid, '--out', out, '--json']);
     assert.equal(r.code, 1);
     assert.equal(JSON.parse(r.stdout).error.code, 'BAD_INPUT');
     assert.match(JSON.parse(r.stdout).error.message, /x\/y, slot_Centroid_x\/slot_Centroid_y, centroid_x\/centroid_y/);
@@ -97,10 +93,10 @@ test('catalog errors: missing centroid (named), truncated Parquet, missing outpu
     const bytes = readFileSync(good);
     const cut = join(dir.path, 'cut.parquet');
     writeFileSync(cut, bytes.subarray(0, bytes.length - 100));
-    r = skycal(['pix2sky', '--wcs', hscPath, '--in', cut, '--out', out]);
+    r = await skycal(['pix2sky', '--wcs', hscPath, '--in', cut, '--out', out]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /BAD_INPUT.*truncated Parquet/);
-    r = skycal(['pix2sky', '--wcs', hscPath, '--in', good, '--out', join(dir.path, 'nope', 'o.parquet')]);
+    r = await skycal(['pix2sky', '--wcs', hscPath, '--in', good, '--out', join(dir.path, 'nope', 'o.parquet')]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /IO.*output folder .*nope does not exist/);
     assert.equal(existsSync(out), false);
@@ -110,14 +106,14 @@ test('catalog errors: missing centroid (named), truncated Parquet, missing outpu
   }
 });
 
-test('bench pool and bench catalog --json print the documented shapes', () => {
-  const pool = skycal(['bench', 'pool', '--wcs', hscPath, '--n', '20000', '--workers', '1,2', '--iterations', '1', '--json']);
+test('bench pool and bench catalog --json print the documented shapes', async () => {
+  const pool = await skycal(['bench', 'pool', '--wcs', hscPath, '--n', '20000', '--workers', '1,2', '--iterations', '1', '--json']);
   assert.equal(pool.code, 0, pool.stderr);
   const p = JSON.parse(pool.stdout);
   assert.ok(p.inThread.pointsPerSecond > 0);
   assert.deepEqual(p.results.map((r: { workers: number }) => r.workers), [1, 2]);
   assert.ok(p.results.every((r: { pointsPerSecond: number }) => r.pointsPerSecond > 0));
-  const cat = skycal(['bench', 'catalog', '--wcs', hscPath, '--n', '20000', '--workers', '1', '--iterations', '1', '--json']);
+  const cat = await skycal(['bench', 'catalog', '--wcs', hscPath, '--n', '20000', '--workers', '1', '--iterations', '1', '--json']);
   assert.equal(cat.code, 0, cat.stderr);
   const c = JSON.parse(cat.stdout);
   assert.ok(c.readPersisted.rowsPerSecond > 0 && c.deriveOnTheFly.rowsPerSecond > 0);

@@ -18,3 +18,45 @@ export function tempDir(prefix = 'skycal-test-'): { path: string; cleanup: () =>
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+export interface CliResult {
+  /** The exit code main() returned. */
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout as bytes (binary datasets). */
+  stdoutBytes: Buffer;
+}
+
+/**
+ * The CLI's main() in this process, with its own stdin, stdout and stderr:
+ * the same parsing, dispatch, JSON documents and exit codes as the bin,
+ * without a node start per call. Spawn the bin only where processes are the
+ * point (kills, races, signals, EPIPE).
+ */
+export async function runCli(
+  args: readonly string[],
+  options: { stdin?: string | Uint8Array; env?: Record<string, string | undefined>; isTTY?: { stdout?: boolean; stderr?: boolean } } = {},
+): Promise<CliResult> {
+  const { main } = await import('../src/cli/main.js');
+  const { Readable, Writable } = await import('node:stream');
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const sink = (into: Buffer[]) =>
+    new Writable({
+      write(chunk: Buffer | string, _encoding, callback) {
+        into.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+        callback();
+      },
+    });
+  const input = options.stdin === undefined ? [] : [typeof options.stdin === 'string' ? Buffer.from(options.stdin) : Buffer.from(options.stdin)];
+  const code = await main([...args], {
+    stdin: Readable.from(input),
+    stdout: sink(out),
+    stderr: sink(err),
+    isTTY: { stdout: options.isTTY?.stdout ?? false, stderr: options.isTTY?.stderr ?? false },
+    env: options.env ?? {},
+  });
+  const stdoutBytes = Buffer.concat(out);
+  return { code, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes };
+}

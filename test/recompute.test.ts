@@ -1,18 +1,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RecordBatchReader, Table } from 'apache-arrow';
-import { runDemo, type DemoSummary } from '../src/demo/demo.js';
+import { runDemo, type DemoSummary } from '../src/demo/index.js';
 import { Repository } from '../src/butler/repository.js';
 import { readCatalogBatches } from '../src/catalog/read.js';
 import { recompute, META_RECOMPUTE } from '../src/recompute/recompute.js';
 import { diffWcsVersions } from '../src/compare/diffVersions.js';
 import { makeTanSipWcs } from '../src/wcs/index.js';
 import { PhotoCalib } from '../src/photocalib/photoCalib.js';
-import { cliPath, tempDir } from './helpers.js';
+import { cliPath, runCli, tempDir } from './helpers.js';
 
 // One small demo repository (2 visits x 6 CCDs, 1500 sources each, one CCD failed by jointcal) for every test here.
 let dir: { path: string; cleanup: () => void };
@@ -25,7 +25,11 @@ before(async () => {
 
 after(() => dir.cleanup());
 
-const cli = (...args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
+/** The CLI in-process (runCli); the interrupt test below spawns the bin, since signals are its point. */
+const cli = async (...args: string[]) => {
+  const r = await runCli(args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+};
 
 async function readAll(path: string): Promise<Table> {
   const batches = [];
@@ -33,7 +37,7 @@ async function readAll(path: string): Promise<Table> {
   return new Table(batches);
 }
 
-test('the demo --json summary names the failed detector, and recompute skipped exactly it', () => {
+test('the demo --json summary names the failed detector, and recompute skipped exactly it', async () => {
   const failed = demo.failed.map((f) => f.dataId);
   assert.ok(failed.length >= 1);
   assert.match(failed[0]!, /detector=\d+/);
@@ -41,7 +45,7 @@ test('the demo --json summary names the failed detector, and recompute skipped e
   assert.match(demo.recompute.skipped[0]!.reason, /failed in run .* \(jointcal\)/);
   assert.equal(demo.recompute.rows, 11 * 1500);
   assert.ok(demo.accuracy.jointcalMedianMas < demo.accuracy.singleFrameMedianMas / 5, JSON.stringify(demo.accuracy));
-  const r = cli('demo', join(dir.path, 'demo-cli'), '--sources', '200', '--visits', '1', '--workers', '0', '--json');
+  const r = (await cli('demo', join(dir.path, 'demo-cli'), '--sources', '200', '--visits', '1', '--workers', '0', '--json'));
   assert.equal(r.status, 0, r.stderr);
   const summary = JSON.parse(r.stdout) as DemoSummary;
   assert.equal(summary.failed[0]!.type, 'wcs');
@@ -84,33 +88,33 @@ test('recompute: every derived value equals the library computed in-thread, bit 
   }
 });
 
-test('recompute CLI: an invalid dataId fails by default naming it; --skip-invalid writes the rest and lists it', () => {
+test('recompute CLI: an invalid dataId fails by default naming it; --skip-invalid writes the rest and lists it', async () => {
   const out = join(dir.path, 'cli.parquet');
   const failing = demo.failed[0]!.dataId;
-  const r = cli('recompute', demo.repository, '--out', out, '--json', '--workers', '1');
+  const r = (await cli('recompute', demo.repository, '--out', out, '--json', '--workers', '1'));
   assert.equal(r.status, 1);
   const err = JSON.parse(r.stdout).error;
   assert.equal(err.code, 'INVALID_DATASET');
   assert.ok(err.message.includes(failing), err.message);
   assert.equal(existsSync(out), false, 'nothing written when a dataId is invalid');
-  const ok = cli('recompute', demo.repository, '--out', out, '--json', '--workers', '1', '--skip-invalid');
+  const ok = (await cli('recompute', demo.repository, '--out', out, '--json', '--workers', '1', '--skip-invalid'));
   assert.equal(ok.status, 0, ok.stderr);
   const summary = JSON.parse(ok.stdout);
   assert.deepEqual(summary.skipped.map((s: { dataId: string }) => s.dataId), [failing]);
   assert.equal(summary.rows, 11 * 1500);
   assert.equal(typeof summary.rowsPerSecond, 'number');
   // --where selects; a version as of before jointcal gives singleFrame's WCS for every CCD, failed one included.
-  const sel = cli('recompute', demo.repository, '--where', 'visit=903334', '--out', join(dir.path, 'v.csv'), '--json', '--workers', '0');
+  const sel = (await cli('recompute', demo.repository, '--where', 'visit=903334', '--out', join(dir.path, 'v.csv'), '--json', '--workers', '0'));
   assert.equal(sel.status, 0, sel.stderr);
   assert.equal(JSON.parse(sel.stdout).dataIds.length, 6);
-  const sf = cli('recompute', demo.repository, '--at', demo.runs.singleFrame, '--out', join(dir.path, 'sf.csv'), '--json', '--workers', '0');
+  const sf = (await cli('recompute', demo.repository, '--at', demo.runs.singleFrame, '--out', join(dir.path, 'sf.csv'), '--json', '--workers', '0'));
   assert.equal(sf.status, 0, sf.stderr);
   const sfSummary = JSON.parse(sf.stdout);
   assert.equal(sfSummary.dataIds.length, 12);
   assert.ok(sfSummary.dataIds.every((d: { wcsRun: string }) => d.wcsRun === demo.runs.singleFrame));
   // Bad input: a missing repository, an unknown ref, a bad --where.
-  assert.equal(JSON.parse(cli('recompute', join(dir.path, 'nope'), '--out', out, '--json').stdout).error.code, 'NOT_FOUND');
-  assert.equal(cli('recompute', demo.repository, '--where', 'visit', '--out', out).status, 2);
+  assert.equal(JSON.parse((await cli('recompute', join(dir.path, 'nope'), '--out', out, '--json')).stdout).error.code, 'NOT_FOUND');
+  assert.equal((await cli('recompute', demo.repository, '--where', 'visit', '--out', out)).status, 2);
 });
 
 test('recompute Parquet output read by DuckDB: rows, columns, units and key/value metadata naming the runs', async () => {
@@ -192,16 +196,16 @@ test('diff on two versions that differ by a known 30 mas shift north reports 30 
     }
     repo.close();
     const plot = join(d.path, 'shift.svg');
-    const r = cli('diff', join(d.path, 'repo'), '--type', 'wcs', '--from', '@singleFrame', '--to', '@jointcal', '--plot', plot, '--json');
+    const r = (await cli('diff', join(d.path, 'repo'), '--type', 'wcs', '--from', '@singleFrame', '--to', '@jointcal', '--plot', plot, '--json'));
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.unit, 'mas');
     assert.ok(doc.dataIds.every((x: { medianMas: number }) => Math.abs(x.medianMas - 30) < 0.05));
     assert.ok(existsSync(plot));
-    const text = cli('diff', join(d.path, 'repo'), '--from', 'main', '--to', '@singleFrame');
+    const text = (await cli('diff', join(d.path, 'repo'), '--from', 'main', '--to', '@singleFrame'));
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /30\.0/);
-    assert.equal(cli('diff', join(d.path, 'repo'), '--from', '@', '--to', 'main').status, 2);
+    assert.equal((await cli('diff', join(d.path, 'repo'), '--from', '@', '--to', 'main')).status, 2);
   } finally {
     d.cleanup();
   }
@@ -221,11 +225,24 @@ test('diff at src positions on the demo repository: the failed detector is repor
   }
 });
 
-test('PhotoCalib used by recompute is the stored one (JSON round trip of the demo calibrations)', () => {
+test('the PhotoCalib recompute used for each dataId is the file jointcal stored: same run, same JSON as the bytes in store/, same fluxes', async () => {
   const repo = Repository.open(demo.repository);
   try {
-    const { json, photoCalib } = repo.getPhotoCalib(repo.queryDataIds('photoCalib', undefined, {})[0]!.dataId);
-    assert.deepEqual(PhotoCalib.fromJson(json).toJson(), photoCalib.toJson());
+    const summary = await recompute(repo, { out: join(dir.path, 'pc.arrow'), skipInvalid: true, workers: 0 });
+    assert.equal(summary.dataIds.length, 11);
+    for (const d of summary.dataIds) {
+      // The run recompute names is jointcal's, and the file that run stored, read straight from store/ by its
+      // sha256 (not through the adapter recompute reads with), parses to the calibration the adapter handed over.
+      assert.equal(d.photoCalibRun, demo.runs.jointcal, d.dataId);
+      const stored = repo.get('photoCalib@jointcal', d.dataId);
+      assert.equal(stored.supplied.runId, d.photoCalibRun);
+      const hash = stored.entry.fileHash!;
+      const fromStore = PhotoCalib.fromJson(JSON.parse(readFileSync(join(demo.repository, 'store', hash.slice(0, 2), hash), 'utf8')));
+      const { photoCalib } = repo.getPhotoCalib(d.dataId);
+      assert.deepEqual(photoCalib.toJson(), fromStore.toJson(), d.dataId);
+      assert.equal(fromStore.isConstant, false, 'jointcal stored a varying calibration');
+      assert.equal(photoCalib.instFluxToNanojansky(1000, { x: 100, y: 200 }), fromStore.instFluxToNanojansky(1000, { x: 100, y: 200 }));
+    }
   } finally {
     repo.close();
   }

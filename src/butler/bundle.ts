@@ -13,6 +13,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { SkycalError, errors } from '../errors.js';
+import { INPUT_LIMITS, readFileBounded } from '../io/readBounded.js';
 import { canonicalDataId, dataIdMatches, parseDataId, type DataId } from './dataId.js';
 import { sha256Hex } from './hash.js';
 import type { NewEntry, RefKind } from './registry.js';
@@ -133,7 +134,7 @@ function readBundle(path: string): Map<string, Uint8Array> {
   if (st.isSymbolicLink()) throw errors.badInput(path, 'refusing a bundle that is a symbolic link');
   if (st.isDirectory()) return readBundleFolder(path);
   const files = new Map<string, Uint8Array>();
-  for (const e of readTar(readFileSync(path), path)) {
+  for (const e of readTar(readFileBounded(path, { label: 'bundle', maxBytes: INPUT_LIMITS.dataset }), path)) {
     const p = checkBundlePath(e.path, path);
     if (e.type === 'file') {
       if (files.has(p)) throw errors.badInput(path, `${p} appears twice`);

@@ -4,10 +4,9 @@
  * whole). `-` reads CSV from stdin.
  */
 import { open } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
-import { readFile } from 'node:fs/promises';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { SkycalError, errors } from '../errors.js';
+import { INPUT_LIMITS, readFileBounded, readStreamBounded } from '../io/readBounded.js';
 import { csvToTable } from './csv.js';
 import { STDIO, catalogFormat, checkMagic, type CatalogFormat } from './format.js';
 import { openIpc } from './ipc.js';
@@ -32,6 +31,8 @@ export interface ReadOptions {
   batchRows?: number;
   /** The format when the path's extension does not say it (e.g. a datastore file). */
   format?: CatalogFormat;
+  /** What `-` reads (default process.stdin). */
+  stdin?: AsyncIterable<unknown>;
 }
 
 function catalog(path: string, format: CatalogFormat, schema: Schema, numRows: number | undefined, batches: AsyncIterable<RecordBatch>): CatalogBatches {
@@ -50,13 +51,15 @@ function catalog(path: string, format: CatalogFormat, schema: Schema, numRows: n
   };
 }
 
-async function readCsvText(path: string): Promise<string> {
-  if (path === STDIO) return text(process.stdin);
+/** CSV text, bounded (INPUT_LIMITS.csv), from stdin or a file. */
+async function readCsvText(path: string, stdin: AsyncIterable<unknown> = process.stdin): Promise<string> {
+  const bound = { label: 'catalog', maxBytes: INPUT_LIMITS.csv, maxStreamBytes: INPUT_LIMITS.csv };
+  if (path === STDIO) return (await readStreamBounded(stdin, 'stdin', bound)).toString('utf8');
   try {
-    return await readFile(path, 'utf8');
+    return readFileBounded(path, bound).toString('utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw errors.notFound(`catalog ${path}`);
-    throw errors.io(path, e);
+    if (SkycalError.isSkycalError(e) && e.code === 'NOT_FOUND') throw errors.notFound(`catalog ${path}`);
+    throw e;
   }
 }
 
@@ -73,7 +76,7 @@ export async function readCatalogBatches(path: string, options: ReadOptions = {}
     const source = await openIpc(await open(path, 'r'), path, columns);
     return catalog(path, format, source.schema, source.numRows, source.batches);
   }
-  const table = csvToTable(await readCsvText(path), path === STDIO ? 'stdin' : path);
+  const table = csvToTable(await readCsvText(path, options.stdin), path === STDIO ? 'stdin' : path);
   const chosen = typeof columns === 'function' ? columns(table.schema) : columns;
   const schema = chosen === undefined ? table.schema : selectSchema(table.schema, chosen);
   const selected = columns === undefined ? table : table.select(schema.fields.map((f) => f.name));

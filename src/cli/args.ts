@@ -1,6 +1,12 @@
-/** Small helpers that turn option strings into checked values, with USAGE errors naming the option. */
+/**
+ * Small helpers that turn option strings into checked values, with USAGE
+ * errors naming the option, and the option definitions several commands
+ * share (one description, one check).
+ */
+import { availableParallelism } from 'node:os';
 import { SkycalError } from '../errors.js';
-import type { ParsedValues } from './command.js';
+import { parseDataId } from '../butler/dataId.js';
+import type { OptionDef, ParsedValues } from './command.js';
 
 export function requireString(values: ParsedValues, name: string): string {
   const v = values[name];
@@ -31,12 +37,24 @@ export function parseNumberOption(text: string | undefined, name: string, fallba
   return v;
 }
 
-export function parseIntegerOption(text: string | undefined, name: string, fallback?: number, min = 0): number {
+/** An integer in [min, max] (max bounds the work one argument can ask for). */
+export function parseIntegerOption(text: string | undefined, name: string, fallback?: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const v = parseNumberOption(text, name, fallback);
   if (!Number.isInteger(v) || v < min) {
     throw new SkycalError('USAGE', `--${name}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
   }
+  if (v > max) throw new SkycalError('USAGE', `--${name}: at most ${max}, got ${JSON.stringify(text)}`);
   return v;
+}
+
+/** The most worker threads one command may start: a small multiple of the cores. */
+export function maxWorkers(): number {
+  return 4 * availableParallelism();
+}
+
+/** `--workers N`: 0 (in-thread) to maxWorkers(). */
+export function parseWorkersOption(text: string | undefined, fallback: number): number {
+  return parseIntegerOption(text, 'workers', fallback, 0, maxWorkers());
 }
 
 /** `--bbox x0,y0,x1,y1` (inclusive pixel box, 0-based). */
@@ -67,3 +85,27 @@ export function parseKeyValues(text: string, name: string): Record<string, strin
   }
   return out;
 }
+
+/** A dataId as the repository reads it (BAD_INPUT there; main makes it USAGE naming the option). */
+export function checkDataId(text: string): void {
+  parseDataId(text);
+}
+
+/** An ISO 8601 time as the repository reads it. */
+export async function checkTime(text: string): Promise<void> {
+  const { parseTime } = await import('../butler/repository.js');
+  parseTime(text);
+}
+
+/** `TYPE:DATAID`. */
+export function checkExpect(text: string): void {
+  const colon = text.indexOf(':');
+  if (colon <= 0) throw new SkycalError('USAGE', `expected TYPE:DATAID, got ${JSON.stringify(text)}`);
+  parseDataId(text.slice(colon + 1));
+}
+
+export const DATA_ID_OPTION: OptionDef = { type: 'string', value: 'K=V,...', description: 'the dataId, keys in any order (instrument=HSC,visit=903334,detector=22)', check: checkDataId };
+export const WHERE_OPTION: OptionDef = { type: 'string', value: 'K=V,...', description: 'only the dataIds with these key values', check: checkDataId };
+export const AS_OF_OPTION: OptionDef = { type: 'string', value: 'TIME', description: 'as the repository stood at this ISO 8601 time (2026-11-20T12:00:00Z)', check: checkTime };
+export const AT_OPTION: OptionDef = { type: 'string', value: 'REF', description: 'a branch, tag or run id (default main)' };
+export const WORKERS_OPTION: OptionDef = { type: 'string', value: 'N', description: 'worker threads (default: the number of cores; 0 runs in-thread; at most 4 per core)' };

@@ -1,9 +1,12 @@
 /** `skycal demo [DIR]`: the whole story on a synthetic camera, explained as it goes. */
 import { relative } from 'node:path';
 import { runDemo, type DemoSummary } from '../demo/demo.js';
-import { optionalString, parseIntegerOption } from './args.js';
+import { WORKERS_OPTION, optionalString, parseIntegerOption } from './args.js';
 import { workersOption } from './catalogCommand.js';
 import type { Command } from './command.js';
+
+const MAX_SOURCES = 10_000_000;
+const MAX_VISITS = 100;
 
 function explain(s: DemoSummary): string {
   const rel = (p: string) => relative(process.cwd(), p) || '.';
@@ -46,15 +49,19 @@ function explain(s: DemoSummary): string {
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'run the whole story on a synthetic camera: singleFrame, jointcal (one failure), recompute, diff, plots',
-  usage: '[DIR] [--sources N] [--visits N] [--workers N] [--json]   (DIR defaults to ./demo-out; cleared if it is an earlier demo folder)',
-  options: { sources: { type: 'string' }, visits: { type: 'string' }, workers: { type: 'string' } },
+  args: '[DIR]',
+  options: {
+    sources: { type: 'string', value: 'N', description: `sources per CCD (default 20,000, at most ${MAX_SOURCES.toLocaleString('en-US')})` },
+    visits: { type: 'string', value: 'N', description: `visits of 6 CCDs (default 3, at most ${MAX_VISITS})` },
+    workers: WORKERS_OPTION,
+  },
+  notes: 'DIR defaults to ./demo-out; it is cleared if it is an earlier demo folder, and refused if it is any other non-empty folder.',
   positionals: { min: 0, max: 1 },
   async run(values, positionals, ctx) {
     const dir = positionals[0] ?? 'demo-out';
     const summary = await runDemo(dir, {
-      sourcesPerCcd: parseIntegerOption(optionalString(values, 'sources'), 'sources', 20000, 1),
-      visits: parseIntegerOption(optionalString(values, 'visits'), 'visits', 3, 1),
+      sourcesPerCcd: parseIntegerOption(optionalString(values, 'sources'), 'sources', 20000, 1, MAX_SOURCES),
+      visits: parseIntegerOption(optionalString(values, 'visits'), 'visits', 3, 1, MAX_VISITS),
       workers: workersOption(values),
       log: ctx.json ? () => {} : (line) => ctx.log(line),
     });

@@ -1,29 +1,23 @@
 /**
- * Photometric calibration commands: `calibrate`, `photocalib info`,
- * `plot photocalib` and `bench calibrate`.
+ * Photometric calibration commands: `calibrate`, `photocalib info` and
+ * `plot photocalib` (`bench calibrate` is in bench.ts).
  */
-import { readFile } from 'node:fs/promises';
-import { SkycalError, errors } from '../errors.js';
+import { SkycalError } from '../errors.js';
 import type { PhotoCalib } from '../photocalib/photoCalib.js';
 import { photoCalibFromBytes } from '../photocalib/load.js';
 import { instFluxNames } from '../photocalib/calibrateCatalog.js';
-import { benchCalibrate } from '../photocalib/benchCalibrate.js';
 import { boxToString, makeBox } from '../photocalib/bbox.js';
 import type { ChebyshevField } from '../photocalib/chebyshevField.js';
 import { photoCalibMapSvg } from '../plot/maps.js';
 import { writeFileAtomic } from '../io/atomicFile.js';
 import type { Command } from './command.js';
-import { CATALOG_OPTIONS, CATALOG_USAGE, fileVersion, runCatalogCommand } from './catalogCommand.js';
+import { CATALOG_OPTIONS, fileVersion, runCatalogCommand } from './catalogCommand.js';
+import { INPUT_LIMITS, readFileBounded } from './io.js';
 import { calibrated } from '../catalog/views.js';
 import { optionalString, parseBBoxOption, parseIntegerOption, requireString, stringList } from './args.js';
 
 async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw errors.notFound(path);
-    throw errors.io(path, e);
-  }
+  return readFileBounded(path, { label: 'calibration', maxBytes: INPUT_LIMITS.fits });
 }
 
 /** A PhotoCalib from its JSON, or from the FLUXMAG0 cards of a FITS file or header text (the rule of fits/sniff.ts). */
@@ -31,16 +25,19 @@ export async function readPhotoCalib(path: string): Promise<PhotoCalib> {
   return photoCalibFromBytes(await readBytes(path), path);
 }
 
+const PHOTOCALIB_OPTION = {
+  type: 'string', value: 'P', required: true,
+  description: 'the calibration: PhotoCalib JSON, or a FITS file or header text with FLUXMAG0 cards',
+} as const;
+
 const calibrate: Command = {
   name: 'calibrate',
-  summary: 'add <name>_flux, _fluxErr (nJy) and _mag, _magErr (AB) for every <name>_instFlux column',
-  usage: `--photocalib P.json [--legacy-errors] [--field NAME]... [--x COL --y COL] ${CATALOG_USAGE}`,
   options: {
-    photocalib: { type: 'string' },
-    'legacy-errors': { type: 'boolean', default: false },
-    field: { type: 'string', multiple: true },
-    x: { type: 'string' },
-    y: { type: 'string' },
+    photocalib: PHOTOCALIB_OPTION,
+    'legacy-errors': { type: 'boolean', default: false, description: 'the pre-2025 error model (calibrationErr folded into fluxErr and magErr)' },
+    field: { type: 'string', multiple: true, value: 'NAME', description: 'calibrate NAME_instFlux only (default: every <name>_instFlux column)' },
+    x: { type: 'string', value: 'COL', description: 'the x centroid column (default: found as for pix2sky)' },
+    y: { type: 'string', value: 'COL', description: 'the y centroid column' },
     ...CATALOG_OPTIONS,
   },
   async run(values, _positionals, ctx) {
@@ -99,9 +96,9 @@ function describe(calib: PhotoCalib) {
 
 const info: Command = {
   name: 'photocalib info',
-  summary: 'summarise a photometric calibration (mean, error, field, zero point)',
-  usage: 'P.json [--json]',
+  args: 'P',
   options: {},
+  notes: 'P: PhotoCalib JSON, or a FITS file or header text with FLUXMAG0 cards.',
   positionals: { min: 1, max: 1 },
   async run(_values, positionals, ctx) {
     const calib = await readPhotoCalib(positionals[0]!);
@@ -124,15 +121,18 @@ const info: Command = {
       lines.push(`field mean           ${m} nJy/count`);
       lines.push(`field min / max      ${f['min']} / ${f['max']} (${(((f['max'] as number) - (f['min'] as number)) / m * 100).toFixed(3)}% of the mean)`);
     }
-    process.stdout.write(`${lines.join('\n')}\n`);
+    ctx.stdout.write(`${lines.join('\n')}\n`);
   },
 };
 
 const plot: Command = {
   name: 'plot photocalib',
-  summary: 'heat map of c(x, y) / calibrationMean over the bbox (.svg or .png)',
-  usage: '--photocalib P.json --out map.svg|map.png [--bbox x0,y0,x1,y1] [--title T]',
-  options: { photocalib: { type: 'string' }, out: { type: 'string' }, bbox: { type: 'string' }, title: { type: 'string' } },
+  options: {
+    photocalib: PHOTOCALIB_OPTION,
+    out: { type: 'string', value: 'F.svg|F.png', required: true, description: 'the plot to write (SVG, or PNG rendered by resvg)' },
+    bbox: { type: 'string', value: 'x0,y0,x1,y1', description: "the parent-pixel box (default: the field's bbox)" },
+    title: { type: 'string', value: 'T', description: 'the plot title' },
+  },
   async run(values, _positionals, ctx) {
     const calib = await readPhotoCalib(requireString(values, 'photocalib'));
     const out = requireString(values, 'out');
@@ -150,18 +150,4 @@ const plot: Command = {
   },
 };
 
-const bench: Command = {
-  name: 'bench calibrate',
-  summary: 'single-threaded rows/s of flux, fluxErr, mag, magErr with a 4x4 Chebyshev field',
-  usage: '--n N [--time MS] [--json]',
-  options: { n: { type: 'string' }, time: { type: 'string' } },
-  async run(values, _positionals, ctx) {
-    const n = parseIntegerOption(optionalString(values, 'n'), 'n', 1_000_000, 1);
-    const timeMs = parseIntegerOption(optionalString(values, 'time'), 'time', 1000, 1);
-    const r = await benchCalibrate(n, { timeMs });
-    if (ctx.json) ctx.writeJson({ calibrate: { rowsPerSecond: r.rowsPerSecond, n: r.n, medianMs: r.medianMs, samples: r.samples } });
-    else process.stdout.write(`calibrate: ${(r.rowsPerSecond / 1e6).toFixed(2)} M rows/s (${((r.medianMs * 1e6) / n).toFixed(2)} ns/row, median of ${r.samples} runs of ${n} rows)\n`);
-  },
-};
-
-export const photocalibCommands: Command[] = [calibrate, info, plot, bench];
+export const photocalibCommands: Command[] = [calibrate, info, plot];

@@ -7,16 +7,17 @@ import { writeFileAtomic } from '../io/atomicFile.js';
 import type { Command } from './command.js';
 import { optionalString, parseBBoxOption, parseIntegerOption, requireString } from './args.js';
 
+/** The most arrows per side: a 200 x 200 quiver is already unreadable, and larger grids only cost memory. */
+export const MAX_GRID = 200;
+
 export const plotDistortion: Command = {
   name: 'plot distortion',
-  summary: 'plot the SIP distortion (pixel minus linear WCS) over the image as arrows, with a scale',
-  usage: '--wcs H.hdr|F.fits|builtin:NAME [--hdu N] [--bbox x0,y0,x1,y1] [--grid N] --out F.svg|F.png',
   options: {
-    wcs: { type: 'string' },
-    hdu: { type: 'string' },
-    bbox: { type: 'string' },
-    grid: { type: 'string' },
-    out: { type: 'string' },
+    wcs: { type: 'string', value: 'H', required: true, description: 'the WCS: header text (.hdr), a FITS file, or builtin:ptf / builtin:hsc' },
+    hdu: { type: 'string', value: 'N', description: 'the HDU of a FITS file that holds the WCS (default: the first with CTYPE1)' },
+    bbox: { type: 'string', value: 'x0,y0,x1,y1', description: 'the pixel box to plot (default: the image)' },
+    grid: { type: 'string', value: 'N', description: `arrows along the longer side (default 24, 2 to ${MAX_GRID})` },
+    out: { type: 'string', value: 'F.svg|F.png', required: true, description: 'the plot to write (SVG, or PNG rendered by resvg)' },
   },
   async run(values, _positionals, ctx) {
     const path = requireString(values, 'wcs');
@@ -28,7 +29,7 @@ export const plotDistortion: Command = {
     if (bbox === undefined) {
       throw new SkycalError('USAGE', `${path}: the header gives no image size (NAXISn, ZNAXISn, IMAGEW/H); pass --bbox x0,y0,x1,y1`);
     }
-    const cells = parseIntegerOption(optionalString(values, 'grid'), 'grid', 24, 2);
+    const cells = parseIntegerOption(optionalString(values, 'grid'), 'grid', 24, 2, MAX_GRID);
     const { svg, maxDistortionPx, nx, ny } = distortionMapSvg(wcs, bbox, { title: `SIP distortion: ${path.split('/').pop()}`, cells });
     writeFileAtomic(out, plotBytes(svg, out));
     if (ctx.json) ctx.writeJson({ out, maxDistortionPx, grid: { nx, ny } });

@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../io/atomicFile.js';
 import { checkOutputFolder } from '../catalog/write.js';
 import { workersOption } from './catalogCommand.js';
 import { createProgress, type Progress } from './progress.js';
-import { optionalString, requireString } from './args.js';
+import { AS_OF_OPTION, AT_OPTION, WHERE_OPTION, WORKERS_OPTION, optionalString, requireString } from './args.js';
 import type { CliContext, Command } from './command.js';
 
 /** `--where k=v,...` as a dataId selection; a malformed one is a usage error. */
@@ -53,17 +53,16 @@ export function formatRecomputeSummary(s: RecomputeSummary): string {
 
 const recomputeCommand: Command = {
   name: 'recompute',
-  summary: 'derive coord_ra/coord_dec and calibrated fluxes for every src catalog at a version, into one file',
-  usage: 'REPO [--at REF] [--as-of TIME] [--wcs-stage S] [--photocalib-stage S] [--where K=V,...] --out F.parquet|.arrow|.arrows|.csv [--workers N] [--skip-invalid]',
+  args: 'REPO',
   options: {
-    at: { type: 'string' },
-    'as-of': { type: 'string' },
-    'wcs-stage': { type: 'string' },
-    'photocalib-stage': { type: 'string' },
-    where: { type: 'string' },
-    out: { type: 'string' },
-    workers: { type: 'string' },
-    'skip-invalid': { type: 'boolean', default: false },
+    at: AT_OPTION,
+    'as-of': AS_OF_OPTION,
+    'wcs-stage': { type: 'string', value: 'S', description: 'the newest WCS written by stage S (as wcs@S)' },
+    'photocalib-stage': { type: 'string', value: 'S', description: 'the newest calibration written by stage S' },
+    where: WHERE_OPTION,
+    out: { type: 'string', value: 'F', required: true, description: 'the output: .parquet, .arrow, .arrows or .csv, complete or absent' },
+    workers: WORKERS_OPTION,
+    'skip-invalid': { type: 'boolean', default: false, description: 'leave out (and list) dataIds whose WCS or calibration is invalid, instead of failing' },
   },
   positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
@@ -122,15 +121,14 @@ export function formatDiffTable(rows: readonly DataIdDiff[], from: string, to: s
 
 const diffCommand: Command = {
   name: 'diff',
-  summary: 'per-dataId separation between two WCS versions at the src positions (or a grid): median, p95, max in mas',
-  usage: 'REPO --type wcs --from REF|@STAGE --to REF|@STAGE [--as-of TIME] [--where K=V,...] [--plot F.svg|F.png]',
+  args: 'REPO',
   options: {
-    type: { type: 'string' },
-    from: { type: 'string' },
-    to: { type: 'string' },
-    'as-of': { type: 'string' },
-    where: { type: 'string' },
-    plot: { type: 'string' },
+    type: { type: 'string', value: 'wcs', description: 'the dataset type to compare (only wcs)' },
+    from: { type: 'string', value: 'REF|@STAGE|REF@STAGE', required: true, description: 'the version to compare from' },
+    to: { type: 'string', value: 'REF|@STAGE|REF@STAGE', required: true, description: 'the version to compare to' },
+    'as-of': AS_OF_OPTION,
+    where: WHERE_OPTION,
+    plot: { type: 'string', value: 'F.svg|F.png', description: 'also draw the shift over the focal plane' },
   },
   positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {

@@ -4,7 +4,6 @@
  * gc, export, import, register-type. Each opens the repository, does one
  * thing and closes it (which also writes the read counts).
  */
-import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomicFile.js';
 import { SkycalError, errors } from '../errors.js';
 import { Repository } from '../butler/repository.js';
@@ -15,17 +14,13 @@ import { writeExposureFits } from '../butler/exposureFits.js';
 import { parseTypeSpec } from '../butler/typeSpec.js';
 import { storageClass } from '../butler/storageClasses.js';
 import type { VersionSpec } from '../butler/adapter.js';
-import { optionalString, parseIntegerOption, requireString, stringList } from './args.js';
-import { benchRepo } from '../butler/benchRepo.js';
-import type { CliContext, Command, ParsedValues } from './command.js';
+import { AS_OF_OPTION, AT_OPTION, DATA_ID_OPTION, WHERE_OPTION, checkExpect, optionalString, requireString, stringList } from './args.js';
+import type { CliContext, Command, OptionSpec, ParsedValues } from './command.js';
+import { INPUT_LIMITS, readFileBounded, writeBytesToStdout } from './io.js';
 
-function readInput(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw errors.notFound(path);
-    throw errors.io(path, e);
-  }
+/** A file named on the command line, bounded by what it is (`--config` text, a dataset). */
+function readInput(path: string, label: string, maxBytes: number): Uint8Array {
+  return readFileBounded(path, { label, maxBytes });
 }
 
 function withRepo<T>(root: string, fn: (repo: Repository) => T): T {
@@ -50,13 +45,16 @@ function report(ctx: CliContext, value: unknown, text: () => string): void {
   }
 }
 
-const RUN = { run: { type: 'string' } } as const;
-const DATASET = { type: { type: 'string' }, 'data-id': { type: 'string' } } as const;
-const VERSION = { at: { type: 'string' }, 'as-of': { type: 'string' } } as const;
+const RUN: OptionSpec = { run: { type: 'string', value: 'ID', required: true, description: 'the open run (from begin)' } };
+const DATASET: OptionSpec = {
+  type: { type: 'string', value: 'TYPE', required: true, description: 'the dataset type: wcs, photoCalib, src, calexp.image, ... (register-type adds more)' },
+  'data-id': { ...DATA_ID_OPTION, required: true },
+};
+const VERSION: OptionSpec = { at: AT_OPTION, 'as-of': AS_OF_OPTION };
+const FORCE = (description: string): OptionSpec => ({ force: { type: 'boolean', default: false, description } });
 
 const init: Command = {
-  name: 'init', summary: 'create a repository (built-in types wcs, photoCalib, src, calexp; an empty main branch)',
-  usage: 'REPO', options: {}, positionals: { min: 1, max: 1 },
+  name: 'init', args: 'REPO', options: {}, positionals: { min: 1, max: 1 },
   async run(_v, [root], ctx) {
     Repository.init(root!).close();
     report(ctx, { repository: root }, () => `initialised ${root}`);
@@ -64,8 +62,8 @@ const init: Command = {
 };
 
 const registerType: Command = {
-  name: 'register-type', summary: 'add a dataset type with a storage class (TanSipWcs, PhotoCalib, ArrowTable, Image, Exposure)',
-  usage: 'REPO NAME STORAGECLASS', options: {}, positionals: { min: 3, max: 3 },
+  name: 'register-type', args: 'REPO NAME STORAGECLASS', options: {}, positionals: { min: 3, max: 3 },
+  notes: 'STORAGECLASS: TanSipWcs, PhotoCalib, ArrowTable, Image or Exposure.',
   async run(_v, [root, name, sc], ctx) {
     withRepo(root!, (repo) => repo.registerDatasetType(name!, sc!));
     report(ctx, { type: name, storageClass: sc }, () => `registered ${name} (${sc})`);
@@ -73,9 +71,15 @@ const registerType: Command = {
 };
 
 const begin: Command = {
-  name: 'begin', summary: 'open a run on a branch (invisible until commit); prints the run id',
-  usage: 'REPO --stage S [--branch main] [--config C.json] [--expect TYPE:DATAID]... [--lease SECONDS]',
-  options: { stage: { type: 'string' }, branch: { type: 'string' }, config: { type: 'string' }, expect: { type: 'string', multiple: true }, lease: { type: 'string' } },
+  name: 'begin', args: 'REPO',
+  options: {
+    stage: { type: 'string', value: 'S', required: true, description: 'the pipeline stage: singleFrame, jointcal, ...' },
+    branch: { type: 'string', value: 'B', description: 'the branch the run will commit to (default main)' },
+    config: { type: 'string', value: 'C.json', description: 'the run\'s configuration (JSON; stored and hashed)' },
+    expect: { type: 'string', multiple: true, value: 'TYPE:DATAID', description: 'an output the run will produce; one neither put nor failed is a failure at commit', check: checkExpect },
+    lease: { type: 'string', value: 'SECONDS', description: 'how long the run may stay idle before status calls it stale' },
+  },
+  notes: '--json prints {"run": ID}.',
   positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
     const expect = stringList(values, 'expect').map((x) => {
@@ -87,7 +91,7 @@ const begin: Command = {
     let config: unknown = {};
     if (configPath !== undefined) {
       try {
-        config = JSON.parse(new TextDecoder().decode(readInput(configPath)));
+        config = JSON.parse(new TextDecoder().decode(readInput(configPath, '--config', INPUT_LIMITS.text)));
       } catch (e) {
         throw SkycalError.isSkycalError(e) ? e : errors.badInput(configPath, `not JSON: ${(e as Error).message}`);
       }
@@ -103,18 +107,17 @@ const begin: Command = {
 };
 
 const put: Command = {
-  name: 'put', summary: 'validate and store a dataset in an open run',
-  usage: 'REPO --run ID --type TYPE --data-id K=V,... FILE', options: { ...RUN, ...DATASET }, positionals: { min: 2, max: 2 },
+  name: 'put', args: 'REPO FILE', options: { ...RUN, ...DATASET }, positionals: { min: 2, max: 2 },
   async run(values, [root, file], ctx) {
-    const bytes = readInput(file!);
+    const bytes = readInput(file!, 'FILE', INPUT_LIMITS.dataset);
     const e = withRepo(root!, (repo) => repo.put(requireString(values, 'run'), requireString(values, 'type'), requireString(values, 'data-id'), bytes, file));
     report(ctx, { run: e.runId, type: e.type, dataId: e.dataId, sha256: e.fileHash, size: e.size }, () => `${e.type} ${e.dataId} ${e.fileHash}`);
   },
 };
 
 const fail: Command = {
-  name: 'fail', summary: 'record that a run failed to produce a dataset (readers get INVALID_DATASET, never an older version)',
-  usage: 'REPO --run ID --type TYPE --data-id K=V,... --reason TEXT', options: { ...RUN, ...DATASET, reason: { type: 'string' } },
+  name: 'fail', args: 'REPO',
+  options: { ...RUN, ...DATASET, reason: { type: 'string', value: 'TEXT', required: true, description: 'why, for the readers who will get INVALID_DATASET' } },
   positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
     const es = withRepo(root!, (repo) => repo.fail(requireString(values, 'run'), requireString(values, 'type'), requireString(values, 'data-id'), requireString(values, 'reason')));
@@ -123,8 +126,7 @@ const fail: Command = {
 };
 
 const commit: Command = {
-  name: 'commit', summary: 'publish a run atomically and move its branch (CONFLICT if the branch moved; the run stays open)',
-  usage: 'REPO --run ID', options: RUN, positionals: { min: 1, max: 1 },
+  name: 'commit', args: 'REPO', options: RUN, positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
     const run = withRepo(root!, (repo) => repo.describeRun(repo.commit(requireString(values, 'run'))));
     report(ctx, run, () => `committed ${run.id} on ${run.branch} at ${run.committedAt}`);
@@ -132,7 +134,7 @@ const commit: Command = {
 };
 
 const abort: Command = {
-  name: 'abort', summary: 'abandon an open run', usage: 'REPO --run ID', options: RUN, positionals: { min: 1, max: 1 },
+  name: 'abort', args: 'REPO', options: RUN, positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
     const run = withRepo(root!, (repo) => repo.abort(requireString(values, 'run')));
     report(ctx, { run: run.id, state: run.state }, () => `abandoned ${run.id}`);
@@ -140,9 +142,15 @@ const abort: Command = {
 };
 
 const get: Command = {
-  name: 'get', summary: 'resolve a dataset (newest along REF’s history; TYPE@STAGE for one stage’s output)',
-  usage: 'REPO --type TYPE[@STAGE] --data-id K=V,... [--at REF] [--as-of TIME] [--out F] [--run ID (record as input)]',
-  options: { ...DATASET, ...VERSION, out: { type: 'string' }, ...RUN }, positionals: { min: 1, max: 1 },
+  name: 'get', args: 'REPO',
+  options: {
+    ...DATASET,
+    type: { ...DATASET['type']!, value: 'TYPE[@STAGE]', description: 'the dataset type; TYPE@STAGE for the newest that stage wrote' },
+    ...VERSION,
+    out: { type: 'string', value: 'F', description: 'write the dataset here (calexp: one FITS file) instead of stdout' },
+    run: { type: 'string', value: 'ID', description: 'record the dataset as an input of this open run (provenance)' },
+  },
+  positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
     const spec = { ...versionOf(values), forRun: optionalString(values, 'run') };
     const typeSpec = requireString(values, 'type');
@@ -168,15 +176,15 @@ const get: Command = {
       const r = repo.get(typeSpec, dataId, spec);
       if (out !== undefined) writeFileAtomic(out, t === undefined ? r.bytes : storageClass(t.storageClass).forOutput?.(r.bytes, out) ?? r.bytes);
       if (ctx.json) ctx.writeJson({ ...r.supplied, sha256: r.entry.fileHash, size: r.entry.size, out: out ?? null });
-      else if (out === undefined) ctx.stdout.write(r.bytes);
+      else if (out === undefined) writeBytesToStdout(ctx, r.bytes, `${r.supplied.type} ${r.supplied.dataId}`);
       else ctx.log(`${r.supplied.type} ${r.supplied.dataId} from run ${r.supplied.runId} (${r.supplied.stage}) -> ${out}`);
     });
   },
 };
 
 const log: Command = {
-  name: 'log', summary: 'the runs of REF’s history, newest first', usage: 'REPO [--at REF] [--as-of TIME]',
-  options: VERSION, positionals: { min: 1, max: 1 },
+  name: 'log', args: 'REPO', options: VERSION, positionals: { min: 1, max: 1 },
+  notes: '--json prints {"runs": [{"id", "stage", "parents", "committedAt", ...}]}.',
   async run(values, [root], ctx) {
     const runs = withRepo(root!, (repo) => repo.log(versionOf(values)));
     report(ctx, { runs }, () => runs.map((r) =>
@@ -185,8 +193,7 @@ const log: Command = {
 };
 
 const status: Command = {
-  name: 'status', summary: 'open runs (stale when their lease expired) with their declared outputs, and the refs',
-  usage: 'REPO', options: {}, positionals: { min: 1, max: 1 },
+  name: 'status', args: 'REPO', options: {}, positionals: { min: 1, max: 1 },
   async run(_v, [root], ctx) {
     const st = withRepo(root!, (repo) => repo.status());
     report(ctx, st, () => [
@@ -198,8 +205,9 @@ const status: Command = {
 };
 
 const recover: Command = {
-  name: 'recover', summary: 'abandon a stale run (or every stale run)', usage: 'REPO [--run ID] [--force]',
-  options: { ...RUN, force: { type: 'boolean', default: false } }, positionals: { min: 1, max: 1 },
+  name: 'recover', args: 'REPO',
+  options: { run: { ...RUN['run']!, required: false, description: 'only this run (default: every stale run)' }, ...FORCE('abandon the run even if its lease has not expired') },
+  positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
     const ids = withRepo(root!, (repo) => repo.recover(optionalString(values, 'run'), { force: values['force'] === true }));
     report(ctx, { abandoned: ids }, () => (ids.length === 0 ? 'no stale runs' : ids.map((id) => `abandoned ${id}`).join('\n')));
@@ -207,8 +215,9 @@ const recover: Command = {
 };
 
 const branch: Command = {
-  name: 'branch', summary: 'create (or with --force move) a branch at FROM (default main), or --delete it',
-  usage: 'REPO NAME [FROM] [--force] | REPO --delete NAME', options: { delete: { type: 'string' }, force: { type: 'boolean', default: false } },
+  name: 'branch', args: 'REPO [NAME [FROM]]',
+  options: { delete: { type: 'string', value: 'NAME', description: 'delete this branch instead' }, ...FORCE('move an existing branch to FROM') },
+  notes: 'skycal branch REPO NAME [FROM] creates NAME at FROM (default main); skycal branch REPO --delete NAME deletes it.',
   positionals: { min: 1, max: 3 },
   async run(values, [root, name, from], ctx) {
     const del = optionalString(values, 'delete');
@@ -225,7 +234,7 @@ const branch: Command = {
 };
 
 const tag: Command = {
-  name: 'tag', summary: 'name a version immutably', usage: 'REPO NAME REF', options: {}, positionals: { min: 3, max: 3 },
+  name: 'tag', args: 'REPO NAME REF', options: {}, positionals: { min: 3, max: 3 },
   async run(_v, [root, name, ref], ctx) {
     const at = withRepo(root!, (repo) => repo.createTag(name!, ref!));
     report(ctx, { tag: name, run: at }, () => `tag ${name} -> ${at}`);
@@ -233,8 +242,11 @@ const tag: Command = {
 };
 
 const merge: Command = {
-  name: 'merge', summary: 'publish REF (a branch, tag, committed run, or an open run that lost a commit race) into BRANCH with two parents',
-  usage: 'REPO --into BRANCH REF [--force]', options: { into: { type: 'string' }, force: { type: 'boolean', default: false } },
+  name: 'merge', args: 'REPO REF',
+  options: {
+    into: { type: 'string', value: 'BRANCH', required: true, description: 'the branch to publish into' },
+    ...FORCE('merge although one stage ran with two different configs'),
+  },
   positionals: { min: 2, max: 2 },
   async run(values, [root, ref], ctx) {
     const r = withRepo(root!, (repo) => mergeInto(repo, requireString(values, 'into'), ref!, { force: values['force'] === true }));
@@ -243,8 +255,7 @@ const merge: Command = {
 };
 
 const provenance: Command = {
-  name: 'provenance', summary: 'the run that wrote a dataset and, transitively, the datasets it read',
-  usage: 'REPO --type T --data-id K=V,... [--at REF] [--as-of TIME]', options: { ...DATASET, ...VERSION }, positionals: { min: 1, max: 1 },
+  name: 'provenance', args: 'REPO', options: { ...DATASET, ...VERSION }, positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
     const steps = withRepo(root!, (repo) => repo.provenance(requireString(values, 'type'), requireString(values, 'data-id'), versionOf(values)));
     report(ctx, { steps }, () => steps.map((s) =>
@@ -254,8 +265,9 @@ const provenance: Command = {
 };
 
 const verify: Command = {
-  name: 'verify', summary: 'check that registry and datastore agree and every checksum matches; remove crash leftovers',
-  usage: 'REPO [--dry-run]', options: { 'dry-run': { type: 'boolean', default: false } }, positionals: { min: 1, max: 1 },
+  name: 'verify', args: 'REPO',
+  options: { 'dry-run': { type: 'boolean', default: false, description: 'report crash leftovers without removing them' } },
+  positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
     const r = withRepo(root!, (repo) => verifyRepository(repo, { dryRun: values['dry-run'] === true }));
     // Problems are an error (one JSON document: the error); leftovers of crashes are not.
@@ -270,8 +282,9 @@ const verify: Command = {
 };
 
 const gc: Command = {
-  name: 'gc', summary: 'list (--dry-run) or delete runs no ref reaches, with their use, and their unshared files',
-  usage: 'REPO [--dry-run]', options: { 'dry-run': { type: 'boolean', default: false } }, positionals: { min: 1, max: 1 },
+  name: 'gc', args: 'REPO',
+  options: { 'dry-run': { type: 'boolean', default: false, description: 'list what would be removed, with its use, and remove nothing' } },
+  positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
     const r = withRepo(root!, (repo) => collectGarbage(repo, { dryRun: values['dry-run'] === true }));
     report(ctx, r, () => [
@@ -282,9 +295,13 @@ const gc: Command = {
 };
 
 const exportCmd: Command = {
-  name: 'export', summary: 'write a bundle (folder, or one .tar file) of REF’s history with a manifest and checksums',
-  usage: 'REPO --at REF [--as-of TIME] [--type T]... [--where K=V,...] --out BUNDLE',
-  options: { ...VERSION, type: { type: 'string', multiple: true }, where: { type: 'string' }, out: { type: 'string' } },
+  name: 'export', args: 'REPO',
+  options: {
+    ...VERSION,
+    type: { type: 'string', multiple: true, value: 'T', description: 'only datasets of this type (default: every type)' },
+    where: WHERE_OPTION,
+    out: { type: 'string', value: 'BUNDLE', required: true, description: 'a new folder, or one file when it ends in .tar' },
+  },
   positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
     const r = withRepo(root!, (repo) => exportBundle(repo, requireString(values, 'out'), {
@@ -295,8 +312,7 @@ const exportCmd: Command = {
 };
 
 const importCmd: Command = {
-  name: 'import', summary: 'verify a bundle completely, then add its runs, files and refs',
-  usage: 'REPO BUNDLE', options: {}, positionals: { min: 2, max: 2 },
+  name: 'import', args: 'REPO BUNDLE', options: {}, positionals: { min: 2, max: 2 },
   async run(_v, [root, bundle], ctx) {
     const r = withRepo(root!, (repo) => importBundle(repo, bundle!));
     report(ctx, r, () => `imported ${r.runs} run(s) (${r.skippedRuns} already here), ${r.files} file(s), refs ${r.refs.join(', ') || '-'}`);
@@ -306,24 +322,3 @@ const importCmd: Command = {
 export const repoCommands: Command[] = [
   init, registerType, begin, put, fail, commit, abort, get, log, status, recover, branch, tag, merge, provenance, verify, gc, exportCmd, importCmd,
 ];
-
-const benchRepoCommand: Command = {
-  name: 'bench repo', summary: 'gets/s on 10- and 1000-run histories, and the time to commit a run of 10,000 datasets',
-  usage: '[--runs N] [--datasets N] [--time MS] [--json]',
-  options: { runs: { type: 'string' }, datasets: { type: 'string' }, time: { type: 'string' } },
-  async run(values, _p, ctx) {
-    const r = benchRepo({
-      largeRuns: parseIntegerOption(optionalString(values, 'runs'), 'runs', 1000, 11),
-      commitDatasets: parseIntegerOption(optionalString(values, 'datasets'), 'datasets', 10_000, 1),
-      timeMs: parseIntegerOption(optionalString(values, 'time'), 'time', 1000, 1),
-      log: ctx.json ? () => {} : ctx.log,
-    });
-    report(ctx, { repo: r }, () => [
-      ...r.gets.map((g) => `${String(g.runs).padStart(5)}-run history: ${Math.round(g.getsPerSecond)} gets/s (${Math.round(g.resolvesPerSecond)} resolves/s without reading the file)`),
-      `slowdown at ${r.gets[1]!.runs} runs: ${r.slowdownAt1000.toFixed(2)}x`,
-      `run of ${r.bigCommit.datasets} datasets: puts ${r.bigCommit.putSeconds.toFixed(2)} s, commit ${r.bigCommit.commitSeconds.toFixed(3)} s`,
-    ].join('\n'));
-  },
-};
-
-repoCommands.push(benchRepoCommand);

@@ -6,9 +6,12 @@ import { SkycalError } from '../errors.js';
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'a read-only web view of a repository: history, dataIds, WCS comparison, sources derived in the browser',
-  usage: `REPO [--port N] [--host 127.0.0.1]   (port ${DEFAULT_PORT} by default, 0 for any free one; Ctrl-C stops)`,
-  options: { port: { type: 'string' }, host: { type: 'string' } },
+  args: 'REPO',
+  options: {
+    port: { type: 'string', value: 'N', description: `the port (default ${DEFAULT_PORT}; 0 for any free one)` },
+    host: { type: 'string', value: 'ADDR', description: 'the address to bind (default 127.0.0.1, loopback only)' },
+  },
+  notes: 'Prints the URL; Ctrl-C stops the server. Nothing is ever written to the repository.',
   positionals: { min: 1, max: 1 },
   async run(values, positionals, ctx) {
     const port = parseIntegerOption(optionalString(values, 'port'), 'port', DEFAULT_PORT, 0);

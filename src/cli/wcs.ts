@@ -2,21 +2,19 @@
  * WCS commands: pix2sky, sky2pix (CSV catalogs), wcs info, wcs fit-inverse.
  * The benchmark command lives in benchWcs.ts.
  */
-import { Table, makeVector, type Vector } from 'apache-arrow';
+import type { Table } from 'apache-arrow';
 import { SkycalError } from '../errors.js';
-import { csvToTable, tableToCsv } from '../catalog/csv.js';
 import { loadWcs, type TanSipWcs } from '../wcs/index.js';
 import { parseBBoxOption, parseIntegerOption, optionalString, requireString } from './args.js';
 import type { Command, OptionSpec, ParsedValues } from './command.js';
-import { readTextInput, writeTextOutput } from './io.js';
-import { CATALOG_OPTIONS, CATALOG_USAGE, fileVersion, runCatalogCommand, type CatalogCommandResult } from './catalogCommand.js';
+import { CATALOG_OPTIONS, fileVersion, runCatalogCommand, type CatalogCommandResult } from './catalogCommand.js';
 import { withPixels, withSky } from '../catalog/views.js';
 import { writeFileAtomic } from '../io/atomicFile.js';
 
 export const WCS_OPTIONS: OptionSpec = {
-  wcs: { type: 'string' },
-  hdu: { type: 'string' },
-  parent: { type: 'boolean', default: false },
+  wcs: { type: 'string', value: 'H', required: true, description: 'the WCS: header text (.hdr), a FITS file, or builtin:ptf / builtin:hsc' },
+  hdu: { type: 'string', value: 'N', description: 'the HDU of a FITS file that holds the WCS (default: the first with CTYPE1)' },
+  parent: { type: 'boolean', default: false, description: 'pixels are LSST parent pixels (local + xy0)' },
 };
 
 export function wcsFromOptions(values: ParsedValues): TanSipWcs {
@@ -27,88 +25,42 @@ export function wcsFromOptions(values: ParsedValues): TanSipWcs {
   });
 }
 
-function numericColumn(table: Table, name: string, source: string): Float64Array {
-  const col = table.getChild(name);
-  if (!col) throw new SkycalError('BAD_INPUT', `${source}: missing column ${name} (have ${table.schema.fields.map((f) => f.name).join(', ')})`);
-  if (String(col.type) !== 'Float64') throw new SkycalError('BAD_INPUT', `${source}: column ${name} is not numeric`);
-  return Float64Array.from(col.toArray() as Float64Array);
+/** `--json` without `--out`: the derived columns as JSON (NaN as null), computed by the same engine as files. */
+function derivedColumnsJson(table: Table, names: readonly string[]): Record<string, (number | null)[]> {
+  return Object.fromEntries(
+    names.map((n) => [n, Array.from(table.getChild(n)!.toArray() as ArrayLike<number>, (x) => (Number.isNaN(x) ? null : Number(x)))]),
+  );
 }
 
-function withColumns(table: Table, added: Record<string, Float64Array | Uint8Array>): Table {
-  const cols: Record<string, Vector> = {};
-  // Existing columns keep their place (replaced in place when recomputed); new ones go last.
-  for (const f of table.schema.fields) cols[f.name] = f.name in added ? makeVector(added[f.name]!) : table.getChild(f.name)!;
-  for (const [name, a] of Object.entries(added)) if (!(name in cols)) cols[name] = makeVector(a);
-  return new Table(cols);
-}
-
-async function transformCsv(
-  values: ParsedValues,
-  ctx: Parameters<Command['run']>[2],
-  inCols: [string, string],
-  compute: (a: Float64Array, b: Float64Array) => { cols: Record<string, Float64Array | Uint8Array>; bad: number },
-): Promise<void> {
-  const input = await readTextInput(optionalString(values, 'in'));
-  const table = csvToTable(input.text, input.source);
-  const a = numericColumn(table, inCols[0], input.source);
-  const b = numericColumn(table, inCols[1], input.source);
-  const { cols, bad } = compute(a, b);
-  const out = optionalString(values, 'out');
-  if (ctx.json && out === undefined) {
-    ctx.writeJson({ rows: a.length, bad, columns: Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, Array.from(v, (x) => (Number.isNaN(x) ? null : x))])) });
-    return;
-  }
-  writeTextOutput(out, tableToCsv(withColumns(table, cols)), ctx);
-  if (ctx.json) ctx.writeJson({ rows: a.length, bad, out });
-  else if (bad > 0) ctx.log(`${bad} of ${a.length} rows could not be transformed (NaN, see the status column)`);
-}
-
-const IO_OPTIONS: OptionSpec = CATALOG_OPTIONS;
-
-/** Catalogs go through the pool (any format); `--json` without `--out` prints the columns as JSON instead. */
-function reportBad(r: CatalogCommandResult, ctx: Parameters<Command['run']>[2]): void {
-  if (ctx.json) ctx.writeJson({ rows: r.rows, bad: r.bad, out: r.out });
+/** Catalogs go through the pool (any format); `--json` without `--out` prints the derived columns as JSON instead. */
+function report(r: CatalogCommandResult, ctx: Parameters<Command['run']>[2]): void {
+  if (ctx.json && r.table !== undefined) ctx.writeJson({ rows: r.rows, bad: r.bad, columns: derivedColumnsJson(r.table, r.derived) });
+  else if (ctx.json) ctx.writeJson({ rows: r.rows, bad: r.bad, out: r.out });
   else if (r.bad > 0) ctx.log(`${r.bad} of ${r.rows} rows could not be transformed (NaN, see the status column)`);
 }
 
 export const pix2skyCommand: Command = {
   name: 'pix2sky',
-  summary: 'x,y (0-based pixels) -> adds coord_ra, coord_dec (deg) and status, through a TAN-SIP WCS',
-  usage: `--wcs H.hdr|F.fits|builtin:ptf [--hdu N] [--parent] ${CATALOG_USAGE}`,
-  options: { ...WCS_OPTIONS, ...IO_OPTIONS },
+  options: { ...WCS_OPTIONS, ...CATALOG_OPTIONS },
+  notes: 'Without --out, --json prints {"rows", "bad", "columns": {"coord_ra": [...], "coord_dec": [...], "status": [...]}}.',
   async run(values, _p, ctx) {
     const wcs = wcsFromOptions(values);
-    if (!(ctx.json && optionalString(values, 'out') === undefined)) {
-      const wcsVersion = await fileVersion(requireString(values, 'wcs'));
-      const r = await runCatalogCommand(values, ctx, 'pix2sky', (source, options) => withSky(source, wcs, { ...options, wcsVersion }));
-      reportBad(r, ctx);
-      return;
-    }
-    await transformCsv(values, ctx, ['x', 'y'], (x, y) => {
-      const r = wcs.pixelToSkyArrays(x, y);
-      return { cols: { coord_ra: r.ra, coord_dec: r.dec, status: r.status }, bad: r.bad };
-    });
+    const wcsVersion = await fileVersion(requireString(values, 'wcs'), '--wcs');
+    const r = await runCatalogCommand(values, ctx, 'pix2sky', (source, options) => withSky(source, wcs, { ...options, wcsVersion }), { collect: ctx.json });
+    report(r, ctx);
   },
 };
 
 export const sky2pixCommand: Command = {
   name: 'sky2pix',
-  summary: 'coord_ra,coord_dec (deg) -> adds x, y (0-based pixels) and status; exact unless --approx (AP/BP only)',
-  usage: `--wcs H.hdr|F.fits|builtin:ptf [--hdu N] [--parent] [--approx] ${CATALOG_USAGE}`,
-  options: { ...WCS_OPTIONS, ...IO_OPTIONS, approx: { type: 'boolean', default: false } },
+  options: { ...WCS_OPTIONS, ...CATALOG_OPTIONS, approx: { type: 'boolean', default: false, description: 'AP/BP alone (fast, approximate) instead of the exact Newton inverse (1e-10 px)' } },
+  notes: 'Without --out, --json prints {"rows", "bad", "columns": {"x": [...], "y": [...], "status": [...]}}.',
   async run(values, _p, ctx) {
     const wcs = wcsFromOptions(values);
-    if (!(ctx.json && optionalString(values, 'out') === undefined)) {
-      const wcsVersion = await fileVersion(requireString(values, 'wcs'));
-      const approx = values['approx'] === true;
-      const r = await runCatalogCommand(values, ctx, 'sky2pix', (source, options) => withPixels(source, wcs, { ...options, wcsVersion, approx }));
-      reportBad(r, ctx);
-      return;
-    }
-    await transformCsv(values, ctx, ['coord_ra', 'coord_dec'], (ra, dec) => {
-      const r = wcs.skyToPixelArrays(ra, dec, { approx: values['approx'] === true });
-      return { cols: { x: r.x, y: r.y, status: r.status }, bad: r.bad };
-    });
+    const wcsVersion = await fileVersion(requireString(values, 'wcs'), '--wcs');
+    const approx = values['approx'] === true;
+    const r = await runCatalogCommand(values, ctx, 'sky2pix', (source, options) => withPixels(source, wcs, { ...options, wcsVersion, approx }), { collect: ctx.json });
+    report(r, ctx);
   },
 };
 
@@ -143,8 +95,6 @@ export function describeWcs(wcs: TanSipWcs): Record<string, unknown> {
 
 export const wcsInfoCommand: Command = {
   name: 'wcs info',
-  summary: 'CTYPE, CRVAL, pixel scale, orientation, SIP orders, bbox, round-trip residual and AP/BP error of a WCS',
-  usage: '--wcs H.hdr|F.fits|builtin:ptf [--hdu N] [--parent] [--json]',
   options: WCS_OPTIONS,
   async run(values, _p, ctx) {
     const info = describeWcs(wcsFromOptions(values));
@@ -157,9 +107,12 @@ export const wcsInfoCommand: Command = {
 
 export const wcsFitInverseCommand: Command = {
   name: 'wcs fit-inverse',
-  summary: 'fit AP/BP by least squares over the bbox, write the new header, print the max AP/BP residual (px)',
-  usage: '--wcs H --order N [--bbox x0,y0,x1,y1] --out H2.hdr',
-  options: { ...WCS_OPTIONS, order: { type: 'string' }, bbox: { type: 'string' }, out: { type: 'string' } },
+  options: {
+    ...WCS_OPTIONS,
+    order: { type: 'string', value: 'N', required: true, description: 'the order of the AP/BP polynomials' },
+    bbox: { type: 'string', value: 'x0,y0,x1,y1', description: 'the pixel box to fit over (default: the image)' },
+    out: { type: 'string', value: 'H2.hdr', required: true, description: 'the header to write, with the fitted AP/BP' },
+  },
   async run(values, _p, ctx) {
     const wcs = wcsFromOptions(values);
     const order = parseIntegerOption(optionalString(values, 'order'), 'order');

@@ -42,7 +42,7 @@ export const DEFAULT_PORT = 8737;
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 const STATUS: Readonly<Record<ErrorCode, number>> = {
-  USAGE: 400, BAD_INPUT: 400, NOT_FOUND: 404, INVALID_DATASET: 409, CONFLICT: 409, NO_CONVERGENCE: 422, IO: 500,
+  USAGE: 400, BAD_INPUT: 400, NOT_FOUND: 404, INVALID_DATASET: 409, CONFLICT: 409, NO_CONVERGENCE: 422, IO: 500, INTERNAL: 500,
 };
 
 /** Paths that could mean something outside the app, refused before routing. */

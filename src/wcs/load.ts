@@ -5,11 +5,11 @@
  * first with CTYPE1) or header text (80-column cards or one per line, with
  * or without SIMPLE and END).
  */
-import { readFileSync } from 'node:fs';
 import { SkycalError } from '../errors.js';
 import { selectHeader } from '../fits/sniff.js';
 import type { FitsHeader } from '../fits/header.js';
-import { BUILTIN_HEADERS } from '../demo/headers.js';
+import { INPUT_LIMITS, readFileBounded } from '../io/readBounded.js';
+import { BUILTIN_HEADERS } from './builtin.js';
 import { TanSipWcs } from './tanSipWcs.js';
 
 export interface LoadWcsOptions {
@@ -50,13 +50,7 @@ export function loadWcs(path: string, options: LoadWcsOptions = {}): TanSipWcs {
     }
     return TanSipWcs.fromFitsHeader(text, { parent });
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    // A missing input is NOT_FOUND, as for catalogs and calibrations; anything else reading it is IO.
-    const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'IO';
-    throw new SkycalError(code, `${path}: cannot read the WCS file: ${(e as Error).message}`, { cause: e });
-  }
+  // Bounded: a FITS file may be a whole calexp, but a pipe or a device (/dev/zero) is read no further than header text needs.
+  const bytes = readFileBounded(path, { label: 'WCS file', maxBytes: INPUT_LIMITS.fits, maxStreamBytes: INPUT_LIMITS.text });
   return wcsFromBytes(bytes, path, options);
 }

@@ -1,12 +1,9 @@
-/** `skycal bench wcs`: tinybench, in process, single thread, on N random points in the bbox. */
+/** The TAN-SIP kernels' throughput: tinybench, in process, single thread, on N seeded random points in the bbox. */
 import { Bench } from 'tinybench';
 import { SkycalError } from '../errors.js';
 import { tanSipPixelToSkyDeg, tanSipSkyToPixelDeg } from '../../native-free-kernels/index.js';
 import type { TanSipWcs } from '../wcs/index.js';
-import { makeRandom } from '../demo/camera.js';
-import { parseBBoxOption, parseIntegerOption, optionalString } from './args.js';
-import type { Command } from './command.js';
-import { WCS_OPTIONS, wcsFromOptions } from './wcs.js';
+import { makeRandom } from '../random.js';
 
 export interface WcsBenchResult {
   n: number;
@@ -35,18 +32,3 @@ export async function benchWcs(wcs: TanSipWcs, n: number, bbox = wcs.bbox, timeM
   };
   return { n, pixelToSky: { pointsPerSecond: pps('pixelToSky') }, skyToPixel: { pointsPerSecond: pps('skyToPixel') } };
 }
-
-export const benchWcsCommand: Command = {
-  name: 'bench wcs',
-  summary: 'TAN-SIP kernel throughput (points/s, single thread): pixelToSky and exact skyToPixel',
-  usage: '--wcs H [--hdu N] [--parent] [--n N] [--bbox x0,y0,x1,y1] [--json]',
-  options: { ...WCS_OPTIONS, n: { type: 'string' }, bbox: { type: 'string' }, time: { type: 'string' } },
-  async run(values, _p, ctx) {
-    const wcs = wcsFromOptions(values);
-    const n = parseIntegerOption(optionalString(values, 'n'), 'n', 100000, 1);
-    const timeMs = parseIntegerOption(optionalString(values, 'time'), 'time', 1000, 1);
-    const r = await benchWcs(wcs, n, parseBBoxOption(optionalString(values, 'bbox')) ?? wcs.bbox, timeMs);
-    if (ctx.json) return ctx.writeJson({ pixelToSky: r.pixelToSky, skyToPixel: r.skyToPixel, n });
-    ctx.stdout.write(`pixelToSky  ${r.pixelToSky.pointsPerSecond.toExponential(3)} points/s\nskyToPixel  ${r.skyToPixel.pointsPerSecond.toExponential(3)} points/s (exact, 1e-10 px)\n`);
-  },
-};

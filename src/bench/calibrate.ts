@@ -6,8 +6,8 @@
  */
 import { Bench } from 'tinybench';
 import { photoCalibCalibrate } from '../../native-free-kernels/photoCalib.js';
-import { ChebyshevField } from './chebyshevField.js';
-import { PhotoCalib } from './photoCalib.js';
+import { ChebyshevField } from '../photocalib/chebyshevField.js';
+import { PhotoCalib } from '../photocalib/photoCalib.js';
 
 export const BENCH_BBOX = { minX: 0, minY: 0, maxX: 2047, maxY: 4175 };
 /** A vignetting-like 4x4 field (coefficients [y][x], nJy/count). */

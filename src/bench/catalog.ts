@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordBatch, Schema, Table, makeVector } from 'apache-arrow';
 import { KernelPool } from '../parallel/pool.js';
-import { benchPixels } from '../parallel/benchPool.js';
-import { pixelXField, pixelYField } from './columns.js';
-import { readCatalogBatches } from './read.js';
-import { writeCatalog } from './write.js';
-import { withSky } from './views.js';
-import type { KernelModelSource } from './derive.js';
+import { benchPixels } from './pool.js';
+import { pixelXField, pixelYField } from '../catalog/columns.js';
+import { readCatalogBatches } from '../catalog/read.js';
+import { writeCatalog } from '../catalog/write.js';
+import { withSky } from '../catalog/views.js';
+import type { KernelModelSource } from '../catalog/derive.js';
 import { median } from '../stats.js';
 
 export interface CatalogBenchResult {

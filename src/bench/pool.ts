@@ -5,11 +5,11 @@
  * count. Each figure is the median of several timed runs after a warm-up
  * (tinybench); pools are started before timing (a worker starts in ~37 ms).
  */
-import { makeRandom } from '../demo/camera.js';
+import { makeRandom } from '../random.js';
 import { Bench } from 'tinybench';
 import { runColumnKernel, type ColumnJob } from '../../native-free-kernels/columnKernels.js';
-import { KernelPool } from './pool.js';
-import { sharedFloat64, sharedUint8 } from './shared.js';
+import { KernelPool } from '../parallel/pool.js';
+import { sharedFloat64, sharedUint8 } from '../parallel/shared.js';
 
 export interface PoolBenchResult {
   n: number;

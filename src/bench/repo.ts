@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cardsToText, formatCard } from '../fits/header.js';
-import { Repository } from './repository.js';
+import { Repository } from '../butler/repository.js';
 
 function wcsText(version: number): Uint8Array {
   return new TextEncoder().encode(cardsToText([
