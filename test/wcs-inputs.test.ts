@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
 import { readPhotoCalib } from '../src/cli/photocalib.js';
 import { readHdus } from '../src/fits/file.js';
 import { cardsToBlocks, formatCard, FitsHeader } from '../src/fits/header.js';
@@ -29,23 +28,15 @@ import {
   PHOTOCALIB_SLOTS,
   photoCalibModelIsConstant,
 } from '../native-free-kernels/index.js';
-import { tempDir, wcsHeaderDir } from './helpers.js';
+import { runCli, tempDir, wcsHeaderDir } from './helpers.js';
 
 const headerNames = readdirSync(wcsHeaderDir).filter((f) => f.endsWith('.hdr'));
 const headerText = (name: string) => readFileSync(join(wcsHeaderDir, name), 'latin1');
 const ptf = headerText('ptf_p48_sip4.hdr');
 
 async function cli(args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const write = process.stdout.write, writeErr = process.stderr.write;
-  process.stdout.write = ((c: string | Uint8Array) => ((out += typeof c === 'string' ? c : Buffer.from(c).toString('latin1')), true)) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    return { code: await main([...args, '--json']), out };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = writeErr;
-  }
+  const r = await runCli([...args, '--json']);
+  return { code: r.code, out: r.stdout };
 }
 async function ok(...args: string[]): Promise<any> {
   const r = await cli(args);
