@@ -49,6 +49,27 @@ function listFiles(dir: string, extensions: readonly string[], depth = 1, skip: 
   return out;
 }
 
+/**
+ * The compiled modules the page may load, from web/tsconfig.json's `include`
+ * (`../DIR/*.ts` or `../DIR/FILE.ts`) less its `exclude`: the build's list of
+ * browser-safe files is the server's list too, so a module that src/wcs starts
+ * importing is served as soon as the build compiles it for the browser.
+ */
+function browserSafeModules(): { folder: string; files: string[] }[] {
+  const config = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'web', 'tsconfig.json'), 'utf8')) as { include: string[]; exclude?: string[] };
+  const excluded = new Set((config.exclude ?? []).map((p) => p.replace(/^\.\.\//, '').replace(/\.ts$/, '.js')));
+  const out: { folder: string; files: string[] }[] = [];
+  for (const pattern of config.include) {
+    if (!pattern.startsWith('../')) continue; // web/*.ts: mounted as /app/web above
+    const rel = pattern.slice(3);
+    const folder = dirname(rel);
+    const name = rel.slice(folder.length + 1);
+    const candidates = name === '*.ts' ? listFiles(join(DIST, folder), ['.js']) : [name.replace(/\.ts$/, '.js')];
+    out.push({ folder, files: candidates.filter((f) => !excluded.has(`${folder}/${f}`)) });
+  }
+  return out;
+}
+
 /** URL path -> file, for every file the app serves. */
 export function staticTable(): Map<string, StaticFile> {
   const table = new Map<string, StaticFile>();
@@ -63,11 +84,8 @@ export function staticTable(): Map<string, StaticFile> {
   add('/', join(PACKAGE_ROOT, 'web', 'index.html'));
   add('/app/style.css', join(PACKAGE_ROOT, 'web', 'style.css'));
   mount('/app/web', join(DIST, 'web'), listFiles(join(DIST, 'web'), ['.js']));
-  mount('/app/native-free-kernels', join(DIST, 'native-free-kernels'), listFiles(join(DIST, 'native-free-kernels'), ['.js']));
-  // The browser-safe part of src/ (what web/tsconfig.json compiles without Node's types).
-  mount('/app/src', join(DIST, 'src'), ['errors.js']);
-  mount('/app/src/fits', join(DIST, 'src', 'fits'), listFiles(join(DIST, 'src', 'fits'), ['.js']));
-  mount('/app/src/wcs', join(DIST, 'src', 'wcs'), listFiles(join(DIST, 'src', 'wcs'), ['.js'], 1, ['load.js', 'index.js']));
+  // The browser-safe modules are what web/tsconfig.json compiles without Node's types: one list, read from there.
+  for (const { folder, files } of browserSafeModules()) mount(`/app/${folder}`, join(DIST, folder), files);
   const hp = hyparquetSrc();
   mount('/app/node_modules/hyparquet/src', hp, listFiles(hp, ['.js'], 1, ['node.js']));
   return table;
