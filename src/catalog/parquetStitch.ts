@@ -204,6 +204,7 @@ export class ParquetStitcher {
   private readonly rowGroups: TStruct[] = [];
   private rows = 0n;
   private template: TStruct | undefined;
+  private emptyTemplate: TStruct | undefined;
   private schemaBytes: Uint8Array | undefined;
 
   constructor(private readonly write: (bytes: Uint8Array) => Promise<void>) {}
@@ -216,16 +217,20 @@ export class ParquetStitcher {
   /** Append the row groups of one complete Parquet file. */
   async append(part: Uint8Array): Promise<void> {
     const { meta } = parquetFooterOf(part, 'part');
+    const spans = rowGroupSpans(meta);
+    if (this.offset === 0) await this.put(MAGIC);
+    // A part without rows adds nothing (and writers mark its columns optional): only its schema, if no other comes.
+    if (spans.length === 0) {
+      this.emptyTemplate ??= meta;
+      return;
+    }
     const schema = encodeStruct([field(meta, FMD.schema)!]);
     if (this.template === undefined) {
       this.template = meta;
       this.schemaBytes = schema;
-      await this.put(MAGIC);
     } else if (!sameBytes(schema, this.schemaBytes!)) {
       throw new RangeError('parts of one Parquet file must have one schema');
     }
-    const spans = rowGroupSpans(meta);
-    if (spans.length === 0) return;
     const start = spans[0]!.start;
     const end = spans[spans.length - 1]!.end;
     const delta = BigInt(this.offset - start);
@@ -236,10 +241,11 @@ export class ParquetStitcher {
 
   /** Write the merged footer; `kv` replaces or adds key/value metadata over the first part's. */
   async finish(kv: ReadonlyMap<string, string>): Promise<void> {
-    if (this.template === undefined) throw new RangeError('ParquetStitcher: no part appended');
-    const merged = footerKeyValues(this.template);
+    const template = this.template ?? this.emptyTemplate;
+    if (template === undefined) throw new RangeError('ParquetStitcher: no part appended');
+    const merged = footerKeyValues(template);
     for (const [k, v] of kv) merged.set(k, v);
-    await this.put(withLengthAndMagic(encodeStruct(fileMetaData(this.template, this.rowGroups, this.rows, merged))));
+    await this.put(withLengthAndMagic(encodeStruct(fileMetaData(template, this.rowGroups, this.rows, merged))));
   }
 }
 

@@ -7,8 +7,7 @@ import { SkycalError } from '../errors.js';
 import { Repository } from '../butler/repository.js';
 import type { VersionSpec } from '../butler/adapter.js';
 import { parseDataId, type DataId } from '../butler/dataId.js';
-import { KernelPool } from '../parallel/pool.js';
-import { recompute, type RecomputeSummary } from '../recompute/recompute.js';
+import { openRecomputePool, recompute, recomputeOutputOf, type RecomputePool, type RecomputeSummary } from '../recompute/recompute.js';
 import { describeSpec, diffWcsVersions, type DataIdDiff } from '../compare/diffVersions.js';
 import { diffPlotSvg } from '../compare/diffPlot.js';
 import { plotBytes } from '../plot/png.js';
@@ -45,7 +44,7 @@ function statusLine(s: RecomputeSummary): string {
 
 export function formatRecomputeSummary(s: RecomputeSummary): string {
   const lines = [
-    `wrote ${s.out}: ${s.rows} rows from ${s.dataIds.length} dataId(s) in ${s.seconds.toFixed(2)} s (${Math.round(s.rowsPerSecond).toLocaleString('en-US')} rows/s); ${statusLine(s)}`,
+    `wrote ${s.out}${s.parts !== undefined ? `/ (${s.parts} part files)` : ''}: ${s.rows} rows from ${s.dataIds.length} dataId(s) in ${s.seconds.toFixed(2)} s (${Math.round(s.rowsPerSecond).toLocaleString('en-US')} rows/s); ${statusLine(s)}`,
   ];
   for (const k of s.skipped) lines.push(`  skipped ${k.dataId}: [${k.code}] ${k.reason}`);
   return lines.join('\n');
@@ -53,8 +52,8 @@ export function formatRecomputeSummary(s: RecomputeSummary): string {
 
 const recomputeCommand: Command = {
   name: 'recompute',
-  summary: 'derive coord_ra/coord_dec and calibrated fluxes for every src catalog at a version, into one file',
-  usage: 'REPO [--at REF] [--as-of TIME] [--wcs-stage S] [--photocalib-stage S] [--where K=V,...] --out F.parquet|.arrow|.arrows|.csv [--workers N] [--skip-invalid]',
+  summary: 'derive coord_ra/coord_dec and calibrated fluxes for every src catalog at a version, into one file or a partitioned Parquet dataset',
+  usage: 'REPO [--at REF] [--as-of TIME] [--wcs-stage S] [--photocalib-stage S] [--where K=V,...] --out F.parquet|.arrow|.arrows|.csv|DIR/ [--partition-by K,...] [--workers N] [--skip-invalid]',
   options: {
     at: { type: 'string' },
     'as-of': { type: 'string' },
@@ -62,6 +61,7 @@ const recomputeCommand: Command = {
     'photocalib-stage': { type: 'string' },
     where: { type: 'string' },
     out: { type: 'string' },
+    'partition-by': { type: 'string' },
     workers: { type: 'string' },
     'skip-invalid': { type: 'boolean', default: false },
   },
@@ -69,11 +69,17 @@ const recomputeCommand: Command = {
   async run(values, [root], ctx) {
     const out = requireString(values, 'out');
     const where = whereOption(optionalString(values, 'where'));
-    await checkOutputFolder(out);
+    const partitionText = optionalString(values, 'partition-by');
+    const partitionBy = partitionText === undefined ? undefined : partitionText.split(',').map((k) => k.trim()).filter((k) => k !== '');
+    if (partitionBy !== undefined && partitionBy.length === 0) throw new SkycalError('USAGE', '--partition-by: expected dataId keys, e.g. visit,detector');
+    const kind = recomputeOutputOf(out, partitionBy);
+    // A dataset is a folder: its parent must exist.
+    await checkOutputFolder(kind === 'dataset' ? out.replace(/[/\\]+$/, '') : out);
     const repo = Repository.open(root!);
-    const pool = new KernelPool({ workers: workersOption(values) });
-    // Ctrl-C: stop the workers; the catalog writer removes its temporary file on exit.
-    const onSignal = (): void => void pool.destroy().finally(() => process.exit(130));
+    const workers = workersOption(values);
+    const pool: RecomputePool | undefined = workers > 0 ? await openRecomputePool(workers) : undefined;
+    // Ctrl-C: stop the workers; the temporary output (file or folder) is removed on exit.
+    const onSignal = (): void => void (pool?.destroy() ?? Promise.resolve()).finally(() => process.exit(130));
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     // The bar is made once the dataIds are resolved and their number is known.
@@ -81,7 +87,9 @@ const recomputeCommand: Command = {
     try {
       const summary = await recompute(repo, {
         out,
-        pool,
+        workers,
+        ...(pool !== undefined && { jobPool: pool }),
+        ...(partitionBy !== undefined && { partitionBy }),
         skipInvalid: values['skip-invalid'] === true,
         ...(optionalString(values, 'at') !== undefined && { at: optionalString(values, 'at')! }),
         ...(optionalString(values, 'as-of') !== undefined && { asOf: optionalString(values, 'as-of')! }),
@@ -100,7 +108,7 @@ const recomputeCommand: Command = {
       progress?.finish();
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
-      await pool.close();
+      await pool?.close();
       repo.close();
     }
   },

@@ -307,7 +307,14 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
       file = await AtomicFile.create(options.out);
       const f = file;
       const stitcher = new ParquetStitcher((bytes) => f.write(bytes));
-      for await (const { result } of ordered()) await stitcher.append(result.bytes!);
+      for await (const { planned, result } of ordered()) {
+        try {
+          await stitcher.append(result.bytes!);
+        } catch (e) {
+          if (!(e instanceof RangeError)) throw e;
+          throw new SkycalError('BAD_INPUT', `recompute: the src catalog of ${plans[planned.plan]!.dataId} does not fit the output of ${plans[0]!.dataId} (${e.message})`);
+        }
+      }
       await stitcher.finish(meta);
       await file.commit();
     } else if (kind === 'catalog') {
