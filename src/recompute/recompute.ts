@@ -24,7 +24,6 @@ import { parseDataId, type DataId } from '../butler/dataId.js';
 import { writeCatalog } from '../catalog/write.js';
 import { catalogFormat } from '../catalog/format.js';
 import { ParquetStitcher, readParquetFooter, rowGroupSpans, rowGroupsFooter } from '../catalog/parquetStitch.js';
-import { PARQUET_ROW_GROUP_ROWS } from '../catalog/parquet.js';
 import { defaultWorkerCount, type KernelPool } from '../parallel/pool.js';
 import { TaskPool } from '../parallel/taskPool.js';
 import type { PhotoCalib } from '../photocalib/photoCalib.js';
@@ -60,7 +59,7 @@ export interface RecomputeOptions {
   pool?: KernelPool;
   /** A recompute pool to reuse across calls (openRecomputePool); else one is made and closed here. */
   jobPool?: RecomputePool;
-  /** Rows per job: consecutive row groups of a catalog are grouped up to this (default 262,144). */
+  /** Rows per job: consecutive row groups of a catalog are grouped up to this (default 131,072; a worker's memory is ~1 KB per job row). */
   batchRows?: number;
   onProgress?: (p: RecomputeProgress) => void;
 }
@@ -91,6 +90,15 @@ export interface RecomputeSummary {
   seconds: number;
   rowsPerSecond: number;
 }
+
+/**
+ * Rows per job, and so per output row group. Why not larger: a worker's
+ * peak memory is ~1 KB per job row (the decoded input, the derived table,
+ * its IPC copy, wasm's copy and the encoded bytes), and two jobs per worker
+ * are in flight; 2^17 rows keep that near 128 MiB per worker while a row
+ * group stays as large as DuckDB's own (122,880 rows).
+ */
+export const JOB_ROWS = 131_072;
 
 /** Metadata key holding the JSON list of the versions each dataId was derived from. */
 export const META_RECOMPUTE = 'skycal.recompute';
@@ -171,8 +179,6 @@ function partitionPath(keys: DataId, partitionBy: readonly string[]): string {
 interface PlannedJob {
   plan: number;
   job: RecomputeJob;
-  /** Dataset part file, relative to the dataset folder. */
-  part?: string;
 }
 
 async function planJobs(
@@ -300,7 +306,7 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
   const meta = new Map([[META_RECOMPUTE, provenance(versions)]]);
   let file: AtomicFile | undefined;
   try {
-    jobs = await planJobs(plans, ids, jobOutput, options.batchRows ?? PARQUET_ROW_GROUP_ROWS);
+    jobs = await planJobs(plans, ids, jobOutput, options.batchRows ?? JOB_ROWS);
     options.onProgress?.({ dataIdsDone: 0, dataIdsTotal: plans.length, rowsDone: 0 });
     let parts: number | undefined;
     if (kind === 'parquet') {
