@@ -55,7 +55,7 @@ function findPython(): { python?: string; why?: string } {
   const py = join(venv, 'bin', 'python');
   if (!existsSync(py) && spawnSync('python3', ['-m', 'venv', '--system-site-packages', venv], { encoding: 'utf8' }).status !== 0) return { why: 'python3 -m venv failed (is python3-venv installed?)' };
   if (ok(py)) return { python: py };
-  const pip = spawnSync(py, ['-m', 'pip', 'install', '--quiet', 'pyarrow'], { encoding: 'utf8', timeout: 300_000 });
+  const pip = spawnSync(py, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '--timeout', '10', 'pyarrow'], { encoding: 'utf8', timeout: 300_000 });
   if (ok(py)) return { python: py };
   const astropy = spawnSync(py, ['-c', 'import astropy'], { encoding: 'utf8' }).status === 0;
   return { why: `${astropy ? '' : 'astropy is not installed (apt install python3-astropy); '}pip install pyarrow failed (${/Name or service not known|Failed to establish/.test(pip.stderr) ? 'PyPI is not reachable' : (pip.stderr || pip.stdout).trim().split('\n').pop()?.slice(0, 160) ?? ''})` };
