@@ -65,7 +65,7 @@ const table: [string, string, () => Promise<Module>][] = [
   ['gc', 'list (--dry-run) or delete runs no ref reaches, with their use, and their unshared files', repo],
   ['export', 'write a bundle (folder, or one .tar file) of REF’s history with a manifest and checksums', repo],
   ['import', 'verify a bundle completely, then add its runs, files and refs', repo],
-  ['recompute', 'derive coord_ra/coord_dec and calibrated fluxes for every src catalog at a version, into one file', jobs],
+  ['recompute', 'derive coord_ra/coord_dec and calibrated fluxes for every src catalog at a version, into one file or a partitioned Parquet dataset', jobs],
   ['diff', 'per-dataId separation between two WCS versions at the src positions (or a grid): median, p95, max in mas', jobs],
   ['bench wcs', 'TAN-SIP kernel throughput (points/s, single thread): pixelToSky and exact skyToPixel', bench],
   ['bench calibrate', 'single-threaded rows/s of flux, fluxErr, mag, magErr with a 4x4 Chebyshev field', bench],

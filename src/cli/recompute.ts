@@ -7,8 +7,7 @@ import { SkycalError } from '../errors.js';
 import { Repository } from '../butler/repository.js';
 import type { VersionSpec } from '../butler/adapter.js';
 import { parseDataId, type DataId } from '../butler/dataId.js';
-import { KernelPool } from '../parallel/pool.js';
-import { recompute, type RecomputeSummary } from '../recompute/recompute.js';
+import { openRecomputePool, recompute, recomputeOutputOf, type RecomputePool, type RecomputeSummary } from '../recompute/recompute.js';
 import { describeSpec, diffWcsVersions, type DataIdDiff } from '../compare/diffVersions.js';
 import { diffPlotSvg } from '../compare/diffPlot.js';
 import { plotBytes } from '../plot/png.js';
@@ -45,7 +44,7 @@ function statusLine(s: RecomputeSummary): string {
 
 export function formatRecomputeSummary(s: RecomputeSummary): string {
   const lines = [
-    `wrote ${s.out}: ${s.rows} rows from ${s.dataIds.length} dataId(s) in ${s.seconds.toFixed(2)} s (${Math.round(s.rowsPerSecond).toLocaleString('en-US')} rows/s); ${statusLine(s)}`,
+    `wrote ${s.out}${s.parts !== undefined ? `/ (${s.parts} part files)` : ''}: ${s.rows} rows from ${s.dataIds.length} dataId(s) in ${s.seconds.toFixed(2)} s (${Math.round(s.rowsPerSecond).toLocaleString('en-US')} rows/s); ${statusLine(s)}`,
   ];
   for (const k of s.skipped) lines.push(`  skipped ${k.dataId}: [${k.code}] ${k.reason}`);
   return lines.join('\n');
@@ -60,7 +59,8 @@ const recomputeCommand: Command = {
     'wcs-stage': { type: 'string', value: 'S', description: 'the newest WCS written by stage S (as wcs@S)' },
     'photocalib-stage': { type: 'string', value: 'S', description: 'the newest calibration written by stage S' },
     where: WHERE_OPTION,
-    out: { type: 'string', value: 'F', required: true, description: 'the output: .parquet, .arrow, .arrows or .csv, complete or absent' },
+    out: { type: 'string', value: 'F|DIR/', required: true, description: 'the output: one .parquet, .arrow, .arrows or .csv file, or (a name ending in /) a partitioned Parquet dataset; complete or absent' },
+    'partition-by': { type: 'string', value: 'K,...', description: 'write a partitioned Parquet dataset, Hive-style folders by these keys (default for DIR/: visit, detector)' },
     workers: WORKERS_OPTION,
     'skip-invalid': { type: 'boolean', default: false, description: 'leave out (and list) dataIds whose WCS or calibration is invalid, instead of failing' },
   },
@@ -68,11 +68,17 @@ const recomputeCommand: Command = {
   async run(values, [root], ctx) {
     const out = requireString(values, 'out');
     const where = whereOption(optionalString(values, 'where'));
-    await checkOutputFolder(out);
+    const partitionText = optionalString(values, 'partition-by');
+    const partitionBy = partitionText === undefined ? undefined : partitionText.split(',').map((k) => k.trim()).filter((k) => k !== '');
+    if (partitionBy !== undefined && partitionBy.length === 0) throw new SkycalError('USAGE', '--partition-by: expected dataId keys, e.g. visit,detector');
+    const kind = recomputeOutputOf(out, partitionBy);
+    // A dataset is a folder: its parent must exist.
+    await checkOutputFolder(kind === 'dataset' ? out.replace(/[/\\]+$/, '') : out);
     const repo = Repository.open(root!);
-    const pool = new KernelPool({ workers: workersOption(values) });
-    // Ctrl-C: stop the workers; the catalog writer removes its temporary file on exit.
-    const onSignal = (): void => void pool.destroy().finally(() => process.exit(130));
+    const workers = workersOption(values);
+    const pool: RecomputePool | undefined = workers > 0 ? await openRecomputePool(workers) : undefined;
+    // Ctrl-C: stop the workers; the temporary output (file or folder) is removed on exit.
+    const onSignal = (): void => void (pool?.destroy() ?? Promise.resolve()).finally(() => process.exit(130));
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     // The bar is made once the dataIds are resolved and their number is known.
@@ -80,7 +86,9 @@ const recomputeCommand: Command = {
     try {
       const summary = await recompute(repo, {
         out,
-        pool,
+        workers,
+        ...(pool !== undefined && { jobPool: pool }),
+        ...(partitionBy !== undefined && { partitionBy }),
         skipInvalid: values['skip-invalid'] === true,
         ...(optionalString(values, 'at') !== undefined && { at: optionalString(values, 'at')! }),
         ...(optionalString(values, 'as-of') !== undefined && { asOf: optionalString(values, 'as-of')! }),
@@ -99,7 +107,7 @@ const recomputeCommand: Command = {
       progress?.finish();
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
-      await pool.close();
+      await pool?.close();
       repo.close();
     }
   },

@@ -8,19 +8,32 @@
  * Every dataId is resolved before a byte is written, so an invalid one
  * (a failure marker, or nothing at all) fails the job up front, naming it,
  * unless the caller asks to skip such dataIds; then they are listed.
+ *
+ * The work runs in the workers (src/recompute/job.ts): the main thread
+ * plans jobs of a few row groups each (from the catalogs' footers alone),
+ * keeps at most two per worker in flight, and assembles their results in
+ * order: Parquet parts stitched into one file, IPC batches into the .arrow /
+ * .arrows / .csv writer, or part files the workers wrote into a partitioned
+ * dataset. Memory is bounded by workers x job rows, whatever the catalogs.
  */
-import { Field, Int64, RecordBatch, Schema, Struct, Utf8, makeData, type Data } from 'apache-arrow';
-import { SkycalError } from '../errors.js';
+import { Schema, tableFromIPC, type RecordBatch } from 'apache-arrow';
+import { join } from 'node:path';
+import { SkycalError, errors } from '../errors.js';
 import type { ButlerAdapter, Supplied, VersionSpec } from '../butler/adapter.js';
 import { parseDataId, type DataId } from '../butler/dataId.js';
-import { readCatalogBatches } from '../catalog/read.js';
 import { writeCatalog } from '../catalog/write.js';
-import { withSkyAndCalibration } from '../catalog/views.js';
-import { KernelPool } from '../parallel/pool.js';
+import { catalogFormat } from '../catalog/format.js';
+import { ParquetStitcher, readParquetFooter, rowGroupSpans, rowGroupsFooter } from '../catalog/parquetStitch.js';
+import { defaultWorkerCount, type KernelPool } from '../parallel/pool.js';
+import { TaskPool } from '../parallel/taskPool.js';
 import type { PhotoCalib } from '../photocalib/photoCalib.js';
 import type { TanSipWcs } from '../wcs/tanSipWcs.js';
 import type { CatalogFormat } from '../catalog/format.js';
 import { STATUS_NAMES } from '../../native-free-kernels/status.js';
+import { AtomicFile, AtomicFolder, DATASET_MANIFEST } from './atomicOutput.js';
+import { isIntegerKey } from './constantColumn.js';
+import { runRecomputeJob, type JobOutput, type JobResult, type RecomputeJob } from './job.js';
+import { compiledParquetWasm, parquetWasmFrom } from './parquetWasm.js';
 
 export interface RecomputeOptions {
   /** Branch, tag or run id (default main), and optionally the time it is read as of. */
@@ -31,14 +44,22 @@ export interface RecomputeOptions {
   photoCalibStage?: string;
   /** Only dataIds whose keys equal these values. */
   where?: DataId;
-  /** .parquet, .arrow, .arrows or .csv (by extension). */
+  /**
+   * .parquet, .arrow, .arrows or .csv (by extension), or a folder (a name
+   * ending in `/`) for a Hive-partitioned Parquet dataset.
+   */
   out: string;
+  /** Partition the Parquet dataset by these dataId keys (implies a folder output). */
+  partitionBy?: readonly string[];
   /** Skip (and list) dataIds whose inputs are invalid or missing, instead of failing. */
   skipInvalid?: boolean;
-  /** The pool to use; else one of `workers` threads is made and closed here. */
-  pool?: KernelPool;
+  /** Worker threads (0: in-thread); default the pool's count, else the number of cores. */
   workers?: number;
-  /** Rows per batch read from each catalog. */
+  /** Only its worker count is used (kept for callers that pass their kernel pool). */
+  pool?: KernelPool;
+  /** A recompute pool to reuse across calls (openRecomputePool); else one is made and closed here. */
+  jobPool?: RecomputePool;
+  /** Rows per job: consecutive row groups of a catalog are grouped up to this (default 131,072; a worker's memory is ~1 KB per job row). */
   batchRows?: number;
   onProgress?: (p: RecomputeProgress) => void;
 }
@@ -59,6 +80,8 @@ export interface RecomputedDataId {
 
 export interface RecomputeSummary {
   out: string;
+  /** Part files written (a partitioned dataset only). */
+  parts?: number;
   rows: number;
   dataIds: RecomputedDataId[];
   skipped: { dataId: string; code: string; reason: string }[];
@@ -67,6 +90,15 @@ export interface RecomputeSummary {
   seconds: number;
   rowsPerSecond: number;
 }
+
+/**
+ * Rows per job, and so per output row group. Why not larger: a worker's
+ * peak memory is ~1 KB per job row (the decoded input, the derived table,
+ * its IPC copy, wasm's copy and the encoded bytes), and two jobs per worker
+ * are in flight; 2^17 rows keep that near 128 MiB per worker while a row
+ * group stays as large as DuckDB's own (122,880 rows).
+ */
+export const JOB_ROWS = 131_072;
 
 /** Metadata key holding the JSON list of the versions each dataId was derived from. */
 export const META_RECOMPUTE = 'skycal.recompute';
@@ -111,124 +143,216 @@ function resolveAll(adapter: ButlerAdapter, options: RecomputeOptions): { plans:
 }
 
 /** dataId columns: Int64 where every selected value is an integer, else Utf8. */
-function dataIdFields(plans: readonly Plan[]): Field[] {
+function dataIdKeys(plans: readonly Plan[]): { name: string; integer: boolean }[] {
   const keys = [...new Set(plans.flatMap((p) => Object.keys(p.keys)))].sort();
-  return keys.map((k) => {
-    const integer = plans.every((p) => /^-?\d{1,15}$/.test(p.keys[k] ?? ''));
-    return new Field(k, integer ? new Int64() : new Utf8(), !integer, new Map([['description', `dataId key ${k}`]]));
-  });
+  return keys.map((name) => ({ name, integer: isIntegerKey(plans.map((p) => p.keys[name])) }));
 }
 
-/**
- * A column holding one value in every row, built straight into Arrow buffers.
- * Batches mostly have the same length, so the last column made for a
- * field with the same value and length is reused: Arrow data are immutable,
- * and sharing them between batches costs nothing.
- */
-const constantCache = new Map<string, { field: Field; value: string | undefined; rows: number; data: Data }>();
-function constantColumn(field: Field, value: string | undefined, rows: number): Data {
-  const hit = constantCache.get(field.name);
-  if (hit !== undefined && hit.field === field && hit.value === value && hit.rows === rows) return hit.data;
-  const data = makeConstantColumn(field, value, rows);
-  constantCache.set(field.name, { field, value, rows, data });
-  return data;
+export type RecomputePool = TaskPool<RecomputeJob, JobResult>;
+
+/** A pool of recompute workers, each given the parquet-wasm module compiled once here. */
+export async function openRecomputePool(workers: number): Promise<RecomputePool> {
+  return new TaskPool<RecomputeJob, JobResult>({ workers, workerUrl: new URL('./worker.js', import.meta.url), workerData: { parquetWasm: await compiledParquetWasm() } });
 }
 
-function makeConstantColumn(field: Field, value: string | undefined, rows: number): Data {
-  if (field.type instanceof Int64) {
-    return makeData({ type: new Int64(), length: rows, nullCount: 0, data: new BigInt64Array(rows).fill(BigInt(value!)) });
-  }
-  if (value === undefined) {
-    return makeData({ type: new Utf8(), length: rows, nullCount: rows, nullBitmap: new Uint8Array((rows + 7) >> 3), valueOffsets: new Int32Array(rows + 1), data: new Uint8Array(0) });
-  }
-  const bytes = new TextEncoder().encode(value);
-  const data = new Uint8Array(bytes.length * rows);
-  // Fill by doubling: log2(rows) block copies instead of one small copy per row.
-  if (data.length > 0) {
-    data.set(bytes);
-    for (let filled = bytes.length; filled < data.length; filled *= 2) data.copyWithin(filled, 0, Math.min(filled, data.length - filled));
-  }
-  const valueOffsets = new Int32Array(rows + 1);
-  for (let i = 0; i <= rows; i++) valueOffsets[i] = i * bytes.length;
-  return makeData({ type: new Utf8(), length: rows, nullCount: 0, valueOffsets, data });
+type OutputPlan = { kind: 'parquet' } | { kind: 'dataset'; partitionBy: readonly string[] } | { kind: 'catalog' };
+
+/** Which output `out` (and `--partition-by`) names; a folder is a partitioned Parquet dataset. */
+export function recomputeOutputOf(out: string, partitionBy?: readonly string[]): OutputPlan['kind'] {
+  if (partitionBy !== undefined || /[/\\]$/.test(out)) return 'dataset';
+  return catalogFormat(out) === 'parquet' ? 'parquet' : 'catalog';
 }
 
-function sameFields(a: Schema, b: Schema): boolean {
-  return a.fields.length === b.fields.length && a.fields.every((f, i) => f.name === b.fields[i]!.name && String(f.type) === String(b.fields[i]!.type));
+/** Default partition keys: visit, then detector, then any other key whose value differs between dataIds. */
+function defaultPartitionKeys(plans: readonly Plan[], keys: readonly string[]): string[] {
+  const varying = keys.filter((k) => new Set(plans.map((p) => p.keys[k])).size > 1);
+  const first = ['visit', 'detector'].filter((k) => varying.includes(k));
+  return [...first, ...varying.filter((k) => !first.includes(k))];
 }
 
-export async function recompute(adapter: ButlerAdapter, options: RecomputeOptions): Promise<RecomputeSummary> {
-  const started = performance.now();
-  const { plans, skipped } = resolveAll(adapter, options);
-  if (plans.length === 0) {
-    const what = options.where === undefined ? '' : ` matching ${Object.entries(options.where).map(([k, v]) => `${k}=${v}`).join(',')}`;
-    throw new SkycalError('NOT_FOUND', `recompute: no usable src catalog${what} at ${options.at ?? 'main'}${skipped.length ? ` (${skipped.length} skipped as invalid)` : ''}`);
-  }
-  const pool = options.pool ?? new KernelPool(options.workers === undefined ? {} : { workers: options.workers });
-  const idFields = dataIdFields(plans);
-  const open = (plan: Plan) => readCatalogBatches(plan.catalog.path, { format: plan.catalog.format, ...(options.batchRows !== undefined && { batchRows: options.batchRows }) });
-  const first = await open(plans[0]!);
-  const derivedFirst = withSkyAndCalibration(first, plans[0]!.wcs, plans[0]!.photoCalib, { pool });
-  const derivedFields = derivedFirst.schema.fields.filter((f) => !idFields.some((g) => g.name === f.name));
-  const schema = new Schema([...idFields, ...derivedFields]);
-  const known = plans.map((p) => p.dataId);
-  const badByStatus: Record<string, number> = Object.fromEntries(STATUS_NAMES.map(([, n]) => [n, 0]));
-  const perDataId: RecomputedDataId[] = [];
-  let rowsDone = 0;
+/** `key=value` path segments, the value escaped as Hive does (%XX for anything unsafe in a path). */
+function partitionPath(keys: DataId, partitionBy: readonly string[]): string {
+  const esc = (v: string) => v.replace(/[^A-Za-z0-9._+-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return partitionBy.map((k) => `${k}=${keys[k] === undefined ? '__HIVE_DEFAULT_PARTITION__' : esc(keys[k]!)}`).join('/');
+}
 
-  // Catalogs are opened one at a time (each holds a file handle), so progress counts dataIds, with rows alongside.
-  const report = (done: number) => options.onProgress?.({ dataIdsDone: done, dataIdsTotal: plans.length, rowsDone });
+interface PlannedJob {
+  plan: number;
+  job: RecomputeJob;
+}
 
-  async function* batches(): AsyncGenerator<RecordBatch> {
-    for (let i = 0; i < plans.length; i++) {
-      const plan = plans[i]!;
-      const source = i === 0 ? first : await open(plan);
-      const derived = i === 0 ? derivedFirst : withSkyAndCalibration(source, plan.wcs, plan.photoCalib, { pool, source: plan.dataId });
-      const fields = derived.schema.fields.filter((f) => !idFields.some((g) => g.name === f.name));
-      if (!sameFields(new Schema(fields), new Schema(derivedFields))) {
-        throw new SkycalError('BAD_INPUT', `recompute: the src catalog of ${plan.dataId} has other columns than that of ${known[0]}; one output file needs one schema`);
-      }
-      let rows = 0;
-      for await (const batch of derived) {
-        const n = batch.numRows;
-        const status = batch.getChild('status');
-        if (status !== null) {
-          for (const chunk of status.data) {
-            const values = chunk.values as Uint8Array;
-            for (let k = 0; k < chunk.length; k++) {
-              const s = values[k]!;
-              if (s !== 0) for (const [bit, name] of STATUS_NAMES) if (s & bit) badByStatus[name]!++;
-            }
-          }
-        }
-        const children = [
-          ...idFields.map((f) => constantColumn(f, plan.keys[f.name], n)),
-          ...derivedFields.map((f) => batch.getChild(f.name)!.data[0]!),
-        ];
-        yield new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
-        rows += n;
-        rowsDone += n;
-        report(i);
-      }
-      perDataId.push({ dataId: plan.dataId, rows, wcsRun: plan.supplied.wcs.runId, photoCalibRun: plan.supplied.photoCalib.runId, srcRun: plan.supplied.src.runId });
-      report(i + 1);
+async function planJobs(
+  plans: readonly Plan[],
+  ids: { name: string; integer: boolean }[],
+  output: (plan: Plan, index: number) => JobOutput,
+  targetRows: number,
+): Promise<PlannedJob[]> {
+  const jobs: PlannedJob[] = [];
+  for (let p = 0; p < plans.length; p++) {
+    const plan = plans[p]!;
+    const base = {
+      dataId: plan.dataId,
+      wcsModel: plan.wcs.toKernelModel(),
+      photoCalibModel: plan.photoCalib.toKernelModel(),
+      ids: ids.map((k) => ({ ...k, value: plan.keys[k.name] })),
+    };
+    const add = (catalog: RecomputeJob['catalog']) => jobs.push({ plan: p, job: { ...base, catalog, output: output(plan, jobs.length) } });
+    if (plan.catalog.format !== 'parquet') {
+      add({ path: plan.catalog.path, format: plan.catalog.format });
+      continue;
+    }
+    let meta;
+    try {
+      meta = (await readParquetFooter(plan.catalog.path)).meta;
+    } catch (e) {
+      throw errors.badInput(`${plan.dataId}: catalog ${plan.catalog.path}`, `unreadable Parquet footer: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const spans = rowGroupSpans(meta);
+    if (spans.length === 0) add({ path: plan.catalog.path, format: 'parquet', rowGroups: rowGroupsFooter(meta, 0, -1) });
+    // Consecutive row groups up to targetRows make one job.
+    for (let first = 0; first < spans.length; ) {
+      let last = first;
+      let rows = spans[first]!.rows;
+      while (last + 1 < spans.length && rows + spans[last + 1]!.rows <= targetRows) rows += spans[++last]!.rows;
+      add({ path: plan.catalog.path, format: 'parquet', rowGroups: rowGroupsFooter(meta, first, last) });
+      first = last + 1;
     }
   }
+  return jobs;
+}
 
-  const versions = plans.map((p) => ({
+function versionsOf(plans: readonly Plan[]) {
+  return plans.map((p) => ({
     dataId: p.dataId,
     wcs: { run: p.supplied.wcs.runId, stage: p.supplied.wcs.stage },
     photoCalib: { run: p.supplied.photoCalib.runId, stage: p.supplied.photoCalib.stage },
     src: { run: p.supplied.src.runId, stage: p.supplied.src.stage },
   }));
-  const metadata: Record<string, string> = {
-    [META_RECOMPUTE]: JSON.stringify({ at: options.at ?? 'main', asOf: options.asOf ?? null, where: options.where ?? null, versions }),
-  };
+}
+
+export async function recompute(adapter: ButlerAdapter, options: RecomputeOptions): Promise<RecomputeSummary> {
+  const started = performance.now();
+  const kind = recomputeOutputOf(options.out, options.partitionBy);
+  if (kind === 'dataset') AtomicFolder.checkTarget(options.out.replace(/[/\\]+$/, ''));
+  const { plans, skipped } = resolveAll(adapter, options);
+  if (plans.length === 0) {
+    const what = options.where === undefined ? '' : ` matching ${Object.entries(options.where).map(([k, v]) => `${k}=${v}`).join(',')}`;
+    throw new SkycalError('NOT_FOUND', `recompute: no usable src catalog${what} at ${options.at ?? 'main'}${skipped.length ? ` (${skipped.length} skipped as invalid)` : ''}`);
+  }
+  const ids = dataIdKeys(plans);
+  const keyNames = ids.map((k) => k.name);
+  const partitionBy = kind === 'dataset' ? (options.partitionBy ?? defaultPartitionKeys(plans, keyNames)) : [];
+  for (const k of partitionBy) if (!keyNames.includes(k)) throw new SkycalError('USAGE', `--partition-by ${k}: not a dataId key (the keys are ${keyNames.join(', ')})`);
+  const versions = versionsOf(plans);
+  const provenance = (v: ReturnType<typeof versionsOf>) => JSON.stringify({ at: options.at ?? 'main', asOf: options.asOf ?? null, where: options.where ?? null, versions: v });
+  const folder = kind === 'dataset' ? AtomicFolder.create(options.out.replace(/[/\\]+$/, '')) : undefined;
+  const partOf = (plan: Plan, index: number) => join(partitionPath(plan.keys, partitionBy), `part-${String(index).padStart(5, '0')}.parquet`);
+  const jobOutput = (plan: Plan, index: number): JobOutput =>
+    kind === 'parquet'
+      ? { kind: 'parquet' }
+      : kind === 'catalog'
+        ? { kind: 'ipc' }
+        : { kind: 'parquet-file', path: join(folder!.path, partOf(plan, index)), drop: partitionBy, metadata: { [META_RECOMPUTE]: provenance(versions.filter((v) => v.dataId === plan.dataId)) } };
+
+  const workers = options.jobPool?.workers ?? options.workers ?? options.pool?.workers ?? defaultWorkerCount();
+  const ownPool = options.jobPool === undefined && workers > 0 ? await openRecomputePool(workers) : undefined;
+  const pool = options.jobPool ?? ownPool;
+  const runJob: (job: RecomputeJob) => Promise<JobResult> =
+    pool !== undefined ? (job) => pool.run(job) : await (async () => {
+      const pw = parquetWasmFrom(await compiledParquetWasm());
+      return (job: RecomputeJob) => runRecomputeJob(job, pw);
+    })();
+
+  const badByStatus: Record<string, number> = Object.fromEntries(STATUS_NAMES.map(([, n]) => [n, 0]));
+  const perDataId: RecomputedDataId[] = plans.map((p) => ({ dataId: p.dataId, rows: 0, wcsRun: p.supplied.wcs.runId, photoCalibRun: p.supplied.photoCalib.runId, srcRun: p.supplied.src.runId }));
+  let rowsDone = 0;
+  let jobs: PlannedJob[] = [];
+  let signature: string | undefined;
+
+  /** Job results in plan order, with at most two jobs per worker in flight (the memory bound). */
+  async function* ordered(): AsyncGenerator<{ planned: PlannedJob; result: JobResult }> {
+    const inFlight = new Map<number, Promise<JobResult>>();
+    const limit = Math.max(1, 2 * (pool?.workers ?? 0));
+    let next = 0;
+    try {
+      for (let i = 0; i < jobs.length; i++) {
+        while (next < jobs.length && inFlight.size < limit) {
+          const p = runJob(jobs[next]!.job);
+          p.catch(() => {});
+          inFlight.set(next++, p);
+        }
+        const result = await inFlight.get(i)!;
+        inFlight.delete(i);
+        const planned = jobs[i]!;
+        const plan = plans[planned.plan]!;
+        if (result.error !== undefined) throw new SkycalError(result.error.code, result.error.message);
+        if (signature === undefined) signature = result.signature;
+        else if (result.signature !== signature) {
+          throw new SkycalError('BAD_INPUT', `recompute: the src catalog of ${plan.dataId} has other columns than that of ${plans[0]!.dataId}; one output needs one schema`);
+        }
+        yield { planned, result };
+        result.bad.forEach((n, k) => (badByStatus[STATUS_NAMES[k]![1]]! += n));
+        perDataId[planned.plan]!.rows += result.rows;
+        rowsDone += result.rows;
+        const last = i + 1 === jobs.length || jobs[i + 1]!.plan !== planned.plan;
+        options.onProgress?.({ dataIdsDone: planned.plan + (last ? 1 : 0), dataIdsTotal: plans.length, rowsDone });
+      }
+    } finally {
+      // On failure: let running jobs settle (their rejections are handled) before the output is removed.
+      await Promise.allSettled(inFlight.values());
+    }
+  }
+
+  const meta = new Map([[META_RECOMPUTE, provenance(versions)]]);
+  let file: AtomicFile | undefined;
   try {
-    const { rows } = await writeCatalog(options.out, schema, batches(), { metadata });
+    jobs = await planJobs(plans, ids, jobOutput, options.batchRows ?? JOB_ROWS);
+    options.onProgress?.({ dataIdsDone: 0, dataIdsTotal: plans.length, rowsDone: 0 });
+    let parts: number | undefined;
+    if (kind === 'parquet') {
+      file = await AtomicFile.create(options.out);
+      const f = file;
+      const stitcher = new ParquetStitcher((bytes) => f.write(bytes));
+      for await (const { planned, result } of ordered()) {
+        try {
+          await stitcher.append(result.bytes!);
+        } catch (e) {
+          if (!(e instanceof RangeError)) throw e;
+          throw new SkycalError('BAD_INPUT', `recompute: the src catalog of ${plans[planned.plan]!.dataId} does not fit the output of ${plans[0]!.dataId} (${e.message})`);
+        }
+      }
+      await stitcher.finish(meta);
+      await file.commit();
+    } else if (kind === 'catalog') {
+      const results = ordered();
+      const first = await results.next();
+      const schema = tableFromIPC(first.value!.result.bytes!).schema;
+      const batches = async function* (): AsyncGenerator<RecordBatch> {
+        if (!first.done) yield* tableFromIPC(first.value.result.bytes!).batches;
+        for await (const { result } of results) yield* tableFromIPC(result.bytes!).batches;
+      };
+      await writeCatalog(options.out, new Schema(schema.fields), batches(), { metadata: meta });
+    } else {
+      const files: { path: string; dataId: string; rows: number; bytes: number }[] = [];
+      for await (const { planned, result } of ordered()) {
+        files.push({ path: partOf(plans[planned.plan]!, jobs.indexOf(planned)), dataId: plans[planned.plan]!.dataId, rows: result.rows, bytes: result.fileBytes ?? 0 });
+      }
+      const manifest = { format: 'skycal.dataset/1', partitioning: 'hive', partitionBy, rows: rowsDone, recompute: JSON.parse(provenance(versions)), files };
+      folder!.writeFile(DATASET_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
+      folder!.commit();
+      parts = files.length;
+    }
     const seconds = (performance.now() - started) / 1000;
-    return { out: options.out, rows, dataIds: perDataId, skipped, badByStatus, seconds, rowsPerSecond: rows / seconds };
+    const out = kind === 'dataset' ? options.out.replace(/[/\\]+$/, '') : options.out;
+    return { out, ...(parts !== undefined && { parts }), rows: rowsDone, dataIds: perDataId, skipped, badByStatus, seconds, rowsPerSecond: rowsDone / seconds };
+  } catch (e) {
+    await file?.abort();
+    folder?.abort();
+    if (ownPool !== undefined) {
+      await ownPool.destroy();
+    }
+    throw e;
   } finally {
-    if (options.pool === undefined) await pool.close();
+    await ownPool?.close();
   }
 }

@@ -1,0 +1,67 @@
+/**
+ * A piscina pool for whole jobs (not column chunks): each task is a
+ * self-contained unit that a worker reads, computes and encodes, e.g. one
+ * recompute job. Like KernelPool: minThreads = maxThreads, an idle timeout,
+ * one task per worker at a time; a worker that dies or fails to load makes
+ * an IO error ("worker pool: ..."), and the pool is destroyed.
+ */
+import { Piscina } from 'piscina';
+import { SkycalError } from '../errors.js';
+
+export interface TaskPoolOptions {
+  workers: number;
+  /** The worker module (its default export runs one task). */
+  workerUrl: URL;
+  /** Posted once to every worker (e.g. a compiled WebAssembly.Module). */
+  workerData?: unknown;
+}
+
+export class TaskPool<In, Out> {
+  readonly workers: number;
+  private piscina: Piscina | undefined;
+  private failure: Error | undefined;
+
+  constructor(private readonly options: TaskPoolOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) throw new SkycalError('USAGE', `TaskPool: expected workers >= 1, got ${options.workers}`);
+    this.workers = options.workers;
+  }
+
+  private ensure(): Piscina {
+    if (this.piscina === undefined) {
+      this.piscina = new Piscina({
+        filename: this.options.workerUrl.href,
+        minThreads: this.workers,
+        maxThreads: this.workers,
+        idleTimeout: 30_000,
+        concurrentTasksPerWorker: 1,
+        workerData: this.options.workerData,
+      });
+      this.piscina.on('error', (e: unknown) => {
+        this.failure = e instanceof Error ? e : new Error(String(e));
+      });
+    }
+    return this.piscina;
+  }
+
+  async run(task: In): Promise<Out> {
+    try {
+      return (await this.ensure().run(task)) as Out;
+    } catch (e) {
+      const reason = this.failure ?? e;
+      throw new SkycalError('IO', `worker pool: ${reason instanceof Error ? reason.message : String(reason)}`, { cause: reason });
+    }
+  }
+
+  async close(): Promise<void> {
+    const p = this.piscina;
+    this.piscina = undefined;
+    if (p !== undefined) await p.close();
+  }
+
+  /** Stop the threads now, abandoning queued tasks. */
+  async destroy(): Promise<void> {
+    const p = this.piscina;
+    this.piscina = undefined;
+    if (p !== undefined) await p.destroy();
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Outputs that appear whole or not at all: a file or a folder is built
+ * under a hidden temporary name beside its target (same file system),
+ * fsynced, and renamed into place. A temporary left by an earlier process
+ * that was killed (SIGKILL: no exit hook runs) is removed by the next run
+ * once its process is gone; its name never looked like the output's.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { SkycalError, errors } from '../errors.js';
+
+/** Temporary paths still being built, removed if the process exits first (e.g. Ctrl-C). */
+const pending = new Set<string>();
+let hooked = false;
+function track(path: string): void {
+  pending.add(path);
+  if (hooked) return;
+  hooked = true;
+  process.once('exit', () => {
+    for (const p of pending) rmSync(p, { recursive: true, force: true });
+  });
+}
+
+const TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+function tempBeside(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Remove temporaries of `target` left by processes that no longer run. */
+export function removeStaleTemporaries(target: string): void {
+  const folder = dirname(target);
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = TEMP.exec(name);
+    if (m === null || m[1] !== basename(target) || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+    rmSync(join(folder, name), { recursive: true, force: true });
+  }
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A file written piece by piece, renamed over `target` on commit. */
+export class AtomicFile {
+  private constructor(
+    readonly target: string,
+    readonly temp: string,
+    private handle: FileHandle | undefined,
+  ) {}
+
+  static async create(target: string): Promise<AtomicFile> {
+    removeStaleTemporaries(target);
+    const temp = tempBeside(target);
+    track(temp);
+    try {
+      return new AtomicFile(target, temp, await open(temp, 'wx'));
+    } catch (e) {
+      pending.delete(temp);
+      throw errors.io(target, e);
+    }
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    // writeFile writes all of it at the current position (write() may write part).
+    await this.handle!.writeFile(bytes);
+  }
+
+  async commit(): Promise<void> {
+    const h = this.handle!;
+    this.handle = undefined;
+    await h.sync();
+    await h.close();
+    renameSync(this.temp, this.target);
+    pending.delete(this.temp);
+  }
+
+  async abort(): Promise<void> {
+    await this.handle?.close().catch(() => {});
+    this.handle = undefined;
+    rmSync(this.temp, { force: true });
+    pending.delete(this.temp);
+  }
+}
+
+/** The file that marks a folder as a skycal dataset (and lists its parts). */
+export const DATASET_MANIFEST = '_skycal_dataset.json';
+
+/**
+ * A folder built whole, renamed to `target` on commit. An existing target
+ * is replaced only when it is an earlier dataset (it holds the manifest)
+ * or empty, so that a typo never deletes someone's folder.
+ */
+export class AtomicFolder {
+  private constructor(
+    readonly target: string,
+    readonly path: string,
+  ) {}
+
+  /** Fails (USAGE) when `target` exists and is not a dataset or an empty folder. */
+  static checkTarget(target: string): void {
+    if (!existsSync(target)) return;
+    if (!statSync(target).isDirectory()) throw new SkycalError('USAGE', `${target}: exists and is not a folder; a partitioned output is a folder`);
+    const entries = readdirSync(target);
+    if (entries.length > 0 && !entries.includes(DATASET_MANIFEST)) {
+      throw new SkycalError('USAGE', `${target}: exists and is not an earlier skycal dataset (no ${DATASET_MANIFEST}); choose another folder`);
+    }
+  }
+
+  static create(target: string): AtomicFolder {
+    AtomicFolder.checkTarget(target);
+    removeStaleTemporaries(target);
+    const path = tempBeside(target);
+    track(path);
+    try {
+      mkdirSync(path);
+    } catch (e) {
+      pending.delete(path);
+      throw errors.io(target, e);
+    }
+    return new AtomicFolder(target, path);
+  }
+
+  /** Write a small file (the manifest) durably. */
+  writeFile(name: string, text: string): void {
+    const fd = openSync(join(this.path, name), 'wx');
+    try {
+      const bytes = new TextEncoder().encode(text);
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** fsync every folder (the parts fsynced themselves), then rename into place. */
+  commit(): void {
+    const syncTree = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) syncTree(join(dir, e.name));
+      fsyncPath(dir);
+    };
+    syncTree(this.path);
+    if (existsSync(this.target)) {
+      // A folder cannot be renamed over a non-empty one: move the old one aside first.
+      const old = tempBeside(this.target);
+      track(old);
+      renameSync(this.target, old);
+      renameSync(this.path, this.target);
+      rmSync(old, { recursive: true, force: true });
+      pending.delete(old);
+    } else {
+      renameSync(this.path, this.target);
+    }
+    pending.delete(this.path);
+    fsyncPath(dirname(this.target));
+  }
+
+  abort(): void {
+    rmSync(this.path, { recursive: true, force: true });
+    pending.delete(this.path);
+  }
+}

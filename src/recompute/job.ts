@@ -1,0 +1,192 @@
+/**
+ * One recompute job: a few consecutive row groups of one dataId's catalog,
+ * read, derived and encoded by one thread (a worker, or the main thread
+ * with --workers 0: the same function either way). The main thread plans
+ * the jobs and assembles what they return; a job's memory is its rows.
+ *
+ * Derivation goes through the catalog views in-thread (a pool of 0
+ * workers), so every value comes from the same column kernel table as the
+ * library's own path, bit for bit.
+ */
+import { mkdirSync, closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Field, Int64, RecordBatch, Schema, Struct, Table, Utf8, makeData, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { SkycalError, errors, type ErrorCode } from '../errors.js';
+import { readCatalogBatches } from '../catalog/read.js';
+import { readRowGroupsAsFile } from '../catalog/parquetStitch.js';
+import { PARQUET_ROW_GROUP_ROWS } from '../catalog/parquet.js';
+import { withSkyAndCalibration } from '../catalog/views.js';
+import type { CatalogFormat } from '../catalog/format.js';
+import { KernelPool } from '../parallel/pool.js';
+import { STATUS_NAMES } from '../../native-free-kernels/status.js';
+import { constantColumn } from './constantColumn.js';
+import type { ParquetWasm } from './parquetWasm.js';
+
+export interface IdColumn {
+  name: string;
+  integer: boolean;
+  value: string | undefined;
+}
+
+export type JobOutput =
+  /** A complete Parquet file in memory, to be stitched into one output. */
+  | { kind: 'parquet' }
+  /** A Parquet part file written (and fsynced) by the job, without the `drop` columns (Hive partition keys). */
+  | { kind: 'parquet-file'; path: string; drop: readonly string[]; metadata: Readonly<Record<string, string>> }
+  /** An Arrow IPC stream in memory (for .arrow, .arrows and .csv outputs). */
+  | { kind: 'ipc' };
+
+export interface RecomputeJob {
+  dataId: string;
+  catalog: {
+    path: string;
+    format: CatalogFormat;
+    /** Parquet: the byte range of the job's row groups and the footer that makes them a file. */
+    rowGroups?: { start: number; end: number; tail: Uint8Array };
+  };
+  wcsModel: Float64Array;
+  photoCalibModel: Float64Array;
+  ids: readonly IdColumn[];
+  output: JobOutput;
+}
+
+export interface JobResult {
+  rows: number;
+  /** Points with each status bit set, in STATUS_NAMES order. */
+  bad: number[];
+  /** Column names and types of the whole output (before any partition columns are dropped). */
+  signature: string;
+  /** Parquet or IPC bytes (kinds 'parquet' and 'ipc'). */
+  bytes?: Uint8Array;
+  /** Bytes written (kind 'parquet-file'). */
+  fileBytes?: number;
+  /** A failure in the job, as a code and message (errors do not keep their code across threads). */
+  error?: { code: ErrorCode; message: string };
+}
+
+const inThread = new KernelPool({ workers: 0 });
+const model = (m: Float64Array) => ({ toKernelModel: () => m });
+
+function idField(c: IdColumn): Field {
+  return new Field(c.name, c.integer ? new Int64() : new Utf8(), !c.integer, new Map([['description', `dataId key ${c.name}`]]));
+}
+
+export function signatureOf(schema: Schema): string {
+  return schema.fields.map((f) => `${f.name}:${String(f.type)}`).join(',');
+}
+
+async function readSource(job: RecomputeJob, pw: ParquetWasm): Promise<Table> {
+  const { path, format, rowGroups } = job.catalog;
+  const where = `${job.dataId}: catalog ${path}`;
+  if (format === 'parquet') {
+    if (rowGroups === undefined) throw new RangeError('a Parquet job names its row groups');
+    let bytes: Uint8Array;
+    try {
+      bytes = readRowGroupsAsFile(path, rowGroups);
+    } catch (e) {
+      throw errors.io(path, e);
+    }
+    try {
+      const wasmTable = pw.readParquet(bytes, { batchSize: 1 << 30 });
+      return tableFromIPC(wasmTable.intoIPCStream());
+    } catch (e) {
+      throw errors.badInput(where, `corrupt Parquet data: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  // Arrow IPC catalogs are read whole (a job is the whole catalog).
+  const batches: RecordBatch[] = [];
+  const source = await readCatalogBatches(path, { format });
+  for await (const b of source) batches.push(b);
+  return batches.length === 0 ? new Table(source.schema) : new Table(batches);
+}
+
+function countBad(table: Table): number[] {
+  const bad = STATUS_NAMES.map(() => 0);
+  const status = table.getChild('status');
+  if (status === null) return bad;
+  for (const chunk of status.data) {
+    const values = chunk.values as Uint8Array;
+    for (let k = 0; k < chunk.length; k++) {
+      const s = values[k]!;
+      if (s !== 0) STATUS_NAMES.forEach(([bit], i) => s & bit && bad[i]!++);
+    }
+  }
+  return bad;
+}
+
+/**
+ * Parquet writer settings for parts. Dictionary encoding is off for every
+ * column: the floats are nearly all distinct, and for the constant dataId
+ * columns and status it cost more encode time than the floats together
+ * (measured, bench/parquet-engines.ts) while Snappy compresses a plain run
+ * of one value to almost nothing. Chunk-level statistics keep min/max per
+ * row group (DuckDB skips row groups by visit, detector) without the
+ * per-page cost.
+ */
+function writerProperties(pw: ParquetWasm, metadata: Readonly<Record<string, string>>) {
+  let b = new pw.WriterPropertiesBuilder()
+    .setMaxRowGroupSize(PARQUET_ROW_GROUP_ROWS)
+    .setCompression(pw.Compression.SNAPPY)
+    .setDictionaryEnabled(false)
+    .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
+    .setCreatedBy('skycal');
+  if (Object.keys(metadata).length > 0) b = b.setKeyValueMetadata(new Map(Object.entries(metadata)));
+  return b.build();
+}
+
+function encodeParquet(pw: ParquetWasm, table: Table, metadata: Readonly<Record<string, string>>): Uint8Array {
+  const wasmTable = pw.Table.fromIPCStream(tableToIPC(table, 'stream'));
+  return pw.writeParquet(wasmTable, writerProperties(pw, metadata));
+}
+
+function writeDurably(path: string, bytes: Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, 'wx');
+  try {
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function run(job: RecomputeJob, pw: ParquetWasm): Promise<JobResult> {
+  const source = await readSource(job, pw);
+  const derived = await withSkyAndCalibration(source, model(job.wcsModel), model(job.photoCalibModel), { pool: inThread, source: job.dataId });
+  const idFields = job.ids.map(idField);
+  const derivedFields = derived.schema.fields.filter((f) => !idFields.some((g) => g.name === f.name));
+  const schema = new Schema([...idFields, ...derivedFields]);
+  const rows = derived.numRows;
+  const table = withIds(derived, schema, job, idFields);
+  const result: JobResult = { rows, bad: countBad(table), signature: signatureOf(schema) };
+  if (job.output.kind === 'parquet') result.bytes = encodeParquet(pw, table, {});
+  else if (job.output.kind === 'ipc') result.bytes = tableToIPC(table, 'stream');
+  else {
+    const drop = new Set(job.output.drop);
+    const kept = table.select(schema.fields.filter((f) => !drop.has(f.name)).map((f) => f.name));
+    const bytes = encodeParquet(pw, kept, job.output.metadata);
+    writeDurably(job.output.path, bytes);
+    result.fileBytes = bytes.length;
+  }
+  return result;
+}
+
+/** A derived table of several batches (an IPC catalog) with the dataId columns in front, batch by batch. */
+function withIds(derived: Table, schema: Schema, job: RecomputeJob, idFields: Field[]): Table {
+  const batches = derived.batches.map((b) => {
+    const children = [...job.ids.map((c, i) => constantColumn(idFields[i]!, c.value, b.numRows)), ...schema.fields.slice(idFields.length).map((f) => b.getChild(f.name)!.data[0]!)];
+    return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: b.numRows, nullCount: 0, children }));
+  });
+  return batches.length === 0 ? new Table(schema) : new Table(schema, batches);
+}
+
+/** Run a job; failures come back as `error` (a SkycalError's code survives the thread boundary that way). */
+export async function runRecomputeJob(job: RecomputeJob, pw: ParquetWasm): Promise<JobResult> {
+  try {
+    return await run(job, pw);
+  } catch (e) {
+    const error = SkycalError.isSkycalError(e) ? { code: e.code, message: e.message } : { code: 'IO' as const, message: `${job.dataId}: ${e instanceof Error ? e.message : String(e)}` };
+    return { rows: 0, bad: [], signature: '', error };
+  }
+}
