@@ -11,18 +11,23 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'BAD_INPUT'
   | 'NO_CONVERGENCE'
-  | 'IO';
+  | 'IO'
+  /** A bug in skycal, not in the input: exit 70 (EX_SOFTWARE), reported, never disguised as IO. */
+  | 'INTERNAL';
 
 const BRAND = Symbol.for('skycal/SkycalError');
 
 export class SkycalError extends Error {
   readonly code: ErrorCode;
+  /** Machine-readable facts beside the message (a verify report, merge conflicts), shown under --json. */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
   readonly [BRAND] = true;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(message, options);
     this.name = 'SkycalError';
     this.code = code;
+    this.details = options?.details;
   }
 
   /** Brand check that survives two copies of the library (unlike instanceof). */
@@ -30,8 +35,8 @@ export class SkycalError extends Error {
     return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[BRAND] === true;
   }
 
-  toJSON(): { code: ErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+  toJSON(): { code: ErrorCode; message: string } & Record<string, unknown> {
+    return { ...this.details, code: this.code, message: this.message };
   }
 }
 
@@ -42,6 +47,14 @@ export const errors = {
   badInput: (where: string, message: string) => new SkycalError('BAD_INPUT', `${where}: ${message}`),
   io: (path: string, cause: unknown) =>
     new SkycalError('IO', `${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }),
-  conflict: (message: string) => new SkycalError('CONFLICT', message),
+  conflict: (message: string, details?: Record<string, unknown>) => new SkycalError('CONFLICT', message, { details }),
   invalidDataset: (message: string) => new SkycalError('INVALID_DATASET', message),
+  internal: (what: string, cause: unknown) =>
+    new SkycalError('INTERNAL', `internal error in ${what}: ${cause instanceof Error ? cause.message : String(cause)} ` +
+      '(a bug in skycal: please report it with the command and SKYCAL_DEBUG=1 output)', { cause }),
 };
+
+/** Exit status of an error code: 2 for usage, 70 (EX_SOFTWARE) for a bug, 1 otherwise. */
+export function exitCodeOf(code: ErrorCode): number {
+  return code === 'USAGE' ? 2 : code === 'INTERNAL' ? 70 : 1;
+}
