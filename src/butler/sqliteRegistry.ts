@@ -153,7 +153,7 @@ export class SqliteRegistry implements Registry {
     let db: Database.Database | undefined;
     try {
       db = new Database(this.path, { fileMustExist: !create, readonly: readOnly, timeout: 15000 });
-      if (!readOnly) db.pragma('journal_mode = WAL');
+      // journal_mode is set by migrate once the file is known to be skycal's: it writes to the file.
       db.pragma('busy_timeout = 15000');
       db.pragma('foreign_keys = ON');
       db.pragma('synchronous = FULL');
@@ -196,6 +196,13 @@ export class SqliteRegistry implements Registry {
     };
     const before = this.read(() => this.schemaVersion());
     check(before);
+    if (!this.readOnly) {
+      try {
+        this.db.pragma('journal_mode = WAL');
+      } catch (e) {
+        throw registryError(this.path, e);
+      }
+    }
     if (before === SCHEMA_VERSION) return;
     if (this.readOnly) throw errors.io(this.path, `the repository is read-only and its schema (version ${before}) needs migrating to ${SCHEMA_VERSION}`);
     this.write(() => {
