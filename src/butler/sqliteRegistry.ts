@@ -28,6 +28,7 @@
  * history); a later registry can store it per first-parent segment instead.
  */
 import Database from 'better-sqlite3';
+import { existsSync, readFileSync } from 'node:fs';
 import { SkycalError, errors } from '../errors.js';
 import type {
   DatasetTypeRecord, EntryRecord, ExpectedOutput, NewEntry, NewRun, RefKind, RefMove, RefRecord, Registry,
@@ -157,6 +158,7 @@ export class SqliteRegistry implements Registry {
       db.pragma('busy_timeout = 15000');
       db.pragma('foreign_keys = ON');
       db.pragma('synchronous = FULL');
+      db.prepare('SELECT count(*) FROM sqlite_master').get(); // opens the file (and a WAL's -shm) now, not at the first read
       this.readOnly = readOnly;
       return db;
     } catch (e) {
@@ -164,6 +166,21 @@ export class SqliteRegistry implements Registry {
       const code = String((e as { code?: unknown }).code ?? '');
       if (!readOnly && !create && (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_IOERR_SHMOPEN')) {
         return this.connect(false, true);
+      }
+      if (readOnly && !create && code.startsWith('SQLITE_CANTOPEN') && existsSync(this.path)) {
+        // A WAL database on read-only media cannot create its -shm file. No writer can be using it
+        // then (a writer would have made one), so read a snapshot of the file in memory instead.
+        try {
+          const bytes = readFileSync(this.path);
+          // Bytes 18-19 of the header say "WAL"; an in-memory copy has no WAL, so mark it a rollback-journal file.
+          if (bytes.length >= 100) bytes[18] = bytes[19] = 1;
+          const snapshot = new Database(bytes, { readonly: true });
+          snapshot.pragma('foreign_keys = ON');
+          this.readOnly = true;
+          return snapshot;
+        } catch (e2) {
+          throw registryError(this.path, e2);
+        }
       }
       throw registryError(this.path, e);
     }
