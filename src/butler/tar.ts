@@ -55,6 +55,13 @@ export interface TarEntryHeader {
   readonly size: number;
 }
 
+/** An error thrown by the caller's sink, told apart from tar-stream's own parse errors. */
+class VisitError extends Error {
+  constructor(readonly inner: unknown) {
+    super(inner instanceof Error ? inner.message : String(inner));
+  }
+}
+
 const KIND: Record<string, string> = {
   link: 'a hard link', symlink: 'a symbolic link', 'character-device': 'a character device',
   'block-device': 'a block device', fifo: 'a FIFO', 'contiguous-file': 'a contiguous file',
@@ -97,12 +104,29 @@ export async function forEachTarEntry(
       if (!Number.isSafeInteger(size) || size < 0 || size > archiveSize) {
         throw errors.badInput(source, `${name}: size field ${size} exceeds the archive (${archiveSize} bytes)`);
       }
-      const sink = visit({ path: name, type: h.type, size });
-      for await (const chunk of entry) sink?.onChunk(chunk as Uint8Array);
-      sink?.onEnd();
+      // tar-stream never ends a folder entry that claims content: refuse it before reading.
+      if (h.type === 'directory' && size !== 0) throw errors.badInput(source, `${name}: a folder entry with ${size} bytes of content`);
+      const ours = <T>(fn: () => T): T => {
+        try {
+          return fn();
+        } catch (e) {
+          throw new VisitError(e);
+        }
+      };
+      const type = h.type;
+      const sink = ours(() => visit({ path: name, type, size }));
+      for await (const chunk of entry) ours(() => sink?.onChunk(chunk as Uint8Array));
+      ours(() => sink?.onEnd());
     }
   } catch (e) {
     input.destroy();
+    if (e instanceof VisitError && !SkycalError.isSkycalError(e.inner)) {
+      // Our own sink failed (not the archive): a bug or a file-system error, never disguised as bad input.
+      const inner = e.inner as NodeJS.ErrnoException;
+      if (typeof inner?.code === 'string' && /^E[A-Z]+$/.test(inner.code)) throw errors.io(path, inner);
+      throw errors.internal('reading a tar bundle', inner);
+    }
+    if (e instanceof VisitError) throw e.inner;
     if (SkycalError.isSkycalError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw errors.io(path, e);
