@@ -61,6 +61,7 @@ export class Datastore {
   stageAs(hash: string, bytes: Uint8Array): StagedFile {
     // The pid in the name lets verify tell a live writer's temp file from a crash leftover.
     const tempPath = join(this.tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+    mkdirSync(this.tmpDir, { recursive: true }); // a copied repository may lack the empty folder
     writeNewFileDurable(tempPath, bytes, 0o444);
     return { hash, size: bytes.length, tempPath };
   }
