@@ -503,3 +503,41 @@ test('recompute takes a where with numbers', async () => {
     }
   });
 });
+
+// -- issue 11 item 6 (old main: a 20,000-run chain never finished importing)
+test('a long chain imports in one pass, and a 20,000-run chain is refused up front instead of never finishing', async () => {
+  const { canonicalJson, sha256Hex } = await import('../src/butler/hash.js');
+  await withTmp(async (dir) => {
+    const chain = (n: number) => {
+      const configJson = canonicalJson({});
+      const runs = Array.from({ length: n }, (_, i) => ({
+        id: `r-${i.toString(16).padStart(12, '0')}`, stage: 'nightly', parents: i === 0 ? [] : [`r-${(i - 1).toString(16).padStart(12, '0')}`],
+        configJson, configHash: sha256Hex(configJson), softwareVersion: 'skycal 0.1.0', host: 'h', user: 'u',
+        begunAt: 1_700_000_000_000 + i * 10, committedAt: 1_700_000_000_000 + i * 10 + 5,
+        entries: [{ type: 'wcs', dataId: 'visit=1', kind: 'failure', fileHash: null, size: null, reason: `night ${i}` }], inputs: [],
+      }));
+      const last = runs.at(-1)!.id;
+      const manifest = {
+        bundleVersion: 1, createdAt: '2026-12-01T00:00:00.000Z', source: { at: 'main', asOf: null },
+        datasetTypes: [{ name: 'wcs', storageClass: 'TanSipWcs' }], runs,
+        refs: [{ name: 'main', kind: 'branch', runId: last, moves: [{ runId: last, at: 1_700_000_000_000 + n * 10, reason: 'commit' }] }], files: [],
+      };
+      const folder = join(dir, `chain-${n}`);
+      mkdirSync(folder);
+      writeFileSync(join(folder, 'manifest.json'), JSON.stringify(manifest));
+      return folder;
+    };
+    const repo = Repository.init(join(dir, 'repo'));
+    try {
+      const started = Date.now();
+      assert.match(await importBundle(repo, chain(20_000)).then(() => 'imported', (e: SkycalError) => `${e.code} ${e.message}`), /^BAD_INPUT .*too deep/);
+      assert.ok(Date.now() - started < 5000, `refusal took ${Date.now() - started} ms`);
+      assert.equal(repo.registry.runsByState('committed').length, 0);
+      assert.equal((await importBundle(repo, chain(400))).runs, 400);
+      assert.equal(repo.log().length, 400);
+      assert.throws(() => repo.get('wcs', 'visit=1'), /night 399/);
+    } finally {
+      repo.close();
+    }
+  });
+});

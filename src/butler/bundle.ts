@@ -243,7 +243,8 @@ async function readBundle(repo: Repository, path: string, source: string): Promi
     if (p === 'manifest.json') {
       if (size > MAX_MANIFEST_BYTES) throw errors.badInput(source, `manifest.json is ${size} bytes (at most ${MAX_MANIFEST_BYTES})`);
       const chunks: Uint8Array[] = [];
-      return { onChunk: (c: Uint8Array) => void chunks.push(c), onEnd: () => void (out.manifest = Buffer.concat(chunks)) };
+      // Copy: a reader may hand the same buffer again for the next chunk.
+      return { onChunk: (c: Uint8Array) => void chunks.push(Buffer.from(c)), onEnd: () => void (out.manifest = Buffer.concat(chunks)) };
     }
     if (!/^files\/[0-9a-f]{64}$/.test(p)) throw errors.badInput(source, `${p} is not a bundle file (manifest.json or files/<sha256>)`);
     const file = new ChunkFile(stagingPath(repo));
@@ -510,6 +511,7 @@ export async function importBundle(repo: Repository, path: string, options: Impo
         storageClass(sc).normalise(contentForCheck(sc, staged.tempPath, staged.size), `${source}: ${e.type} ${e.dataId}`);
       }
     }
+    checkAncestryBound(repo, m, source);
     return reg.write(() => {
       for (const t of m.datasetTypes) {
         const have = reg.datasetType(t.name);
@@ -578,6 +580,41 @@ export async function importBundle(repo: Repository, path: string, options: Impo
   } finally {
     discardStaged(read);
   }
+}
+
+/**
+ * The registry keeps one ancestry row per (run, ancestor), so a chain of n
+ * runs costs n(n+1)/2 rows: a 20,000-run chain would be 2e8 rows (many GB,
+ * hours). Count what an import would write (an upper bound for merges)
+ * before writing anything, and refuse beyond the bound rather than never
+ * finish. A registry that stores ancestry per first-parent segment lifts it.
+ */
+export const MAX_IMPORT_ANCESTRY_ROWS = 20_000_000;
+
+function checkAncestryBound(repo: Repository, m: Manifest, source: string): void {
+  const reg = repo.registry;
+  const size = new Map<string, number>();
+  let rows = 0;
+  reg.read(() => {
+    const historySize = (id: string): number => {
+      let n = size.get(id);
+      if (n === undefined) {
+        n = reg.history(id).length;
+        size.set(id, n);
+      }
+      return n;
+    };
+    for (const r of m.runs) {
+      if (reg.run(r.id) !== undefined) continue;
+      const n = 1 + r.parents.reduce((s, p) => s + (size.get(p) ?? (reg.run(p) ? historySize(p) : 0)), 0);
+      size.set(r.id, n);
+      rows += n;
+      if (rows > MAX_IMPORT_ANCESTRY_ROWS) {
+        throw errors.badInput(source, `the bundle's history is too deep to import: it would write more than ${MAX_IMPORT_ANCESTRY_ROWS} ancestry rows ` +
+          `(${m.runs.length} runs; a chain of n runs needs n(n+1)/2). Export a shorter history (--as-of, or from a later tag)`);
+      }
+    }
+  });
 }
 
 /** The bytes a storage class needs to vet a staged file: a catalog's head and tail suffice; others are small and read whole. */
