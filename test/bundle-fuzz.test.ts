@@ -18,7 +18,7 @@ import { exportBundle, importBundle } from '../src/butler/bundle.js';
 import { verifyRepository } from '../src/butler/maintenance.js';
 import { tempDir } from './helpers.js';
 import { wcsHeaderText } from './butler-fixtures.js';
-import { writeTar, type RawTarEntry } from './rawTar.js';
+import { writeTar, type RawTarEntry } from './butler-fixtures.js';
 
 const CODES = new Set(['BAD_INPUT', 'CONFLICT', 'NOT_FOUND']);
 

@@ -5,10 +5,6 @@
  * between live and collectable runs. Prints every dataset it committed on
  * main as a JSON line. Does nothing unless SKYCAL_RACE_REPO is set.
  */
-import { Repository } from '../src/butler/repository.js';
-import { importBundle } from '../src/butler/bundle.js';
-import { collectGarbage, verifyRepository } from '../src/butler/maintenance.js';
-import { SkycalError } from '../src/errors.js';
 
 export const POOL = 6;
 export function poolCatalog(i: number): Buffer {
@@ -17,6 +13,12 @@ export function poolCatalog(i: number): Buffer {
 
 const root = process.env['SKYCAL_RACE_REPO'];
 if (root) {
+  // Imported here, not at the top: node --test also runs this file, which should then cost nothing.
+  const { Repository } = await import('../src/butler/repository.js');
+  const { importBundle } = await import('../src/butler/bundle.js');
+  const { collectGarbage, verifyRepository } = await import('../src/butler/maintenance.js');
+  const { mergeInto } = await import('../src/butler/merge.js');
+  const { SkycalError } = await import('../src/errors.js');
   const until = Date.now() + Number(process.env['SKYCAL_RACE_MS']);
   const bundle = process.env['SKYCAL_RACE_BUNDLE']!;
   const me = process.pid;
@@ -36,7 +38,6 @@ if (root) {
         } catch (e) {
           if (!(SkycalError.isSkycalError(e) && e.code === 'CONFLICT')) throw e;
           counts['conflict']!++;
-          const { mergeInto } = await import('../src/butler/merge.js');
           mergeInto(repo, 'main', run.id);
         }
         for (const p of puts) process.stdout.write(JSON.stringify({ at: 'main', dataId: p.dataId, pool: p.i }) + '\n');

@@ -4,7 +4,6 @@
  * per call), for the repository tests.
  */
 import assert from 'node:assert/strict';
-import { main } from '../src/cli/main.js';
 
 export async function cli(args: string[]): Promise<{ code: number; out: string }> {
   let out = '';
@@ -18,6 +17,8 @@ export async function cli(args: string[]): Promise<{ code: number; out: string }
   }) as typeof process.stdout.write;
   process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
+    // Loaded on first use: node --test runs this helper file as a test too, and it should cost nothing then.
+    const { main } = await import('../src/cli/main.js');
     return { code: await main(args), out };
   } finally {
     process.stdout.write = write;
