@@ -15,7 +15,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { sha256Hex } from './hash.js';
 import { errors } from '../errors.js';
 import { fsyncDir, renameDurable, writeNewFileDurable } from '../io/atomicFile.js';
@@ -100,13 +100,26 @@ export class Datastore {
     return bytes;
   }
 
-  /** The bytes without the checksum check (verify reports the mismatch itself). */
-  readUnchecked(hash: string): Uint8Array {
+  /** sha256 and size of a stored file, read in 1 MiB chunks (verify of a large store never holds a file whole). */
+  digest(hash: string): { sha256: string; size: number } {
     const path = this.pathOf(hash);
+    let fd: number | undefined;
     try {
-      return readFileSync(path);
+      fd = openSync(path, 'r');
+      const h = createHash('sha256');
+      const buf = Buffer.alloc(1 << 20);
+      let size = 0;
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        h.update(buf.subarray(0, n));
+        size += n;
+      }
+      return { sha256: h.digest('hex'), size };
     } catch (e) {
       throw errors.io(path, e);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
 

@@ -18,7 +18,6 @@
  * all (an empty or replaced registry must not empty the store).
  */
 import { SkycalError, errors } from '../errors.js';
-import { sha256Hex } from './hash.js';
 import type { Repository } from './repository.js';
 import { iso } from './repository.js';
 
@@ -59,15 +58,15 @@ export function verifyRepository(repo: Repository, options: VerifyOptions = {}):
       suspects.push({ hash, problem: `missing file ${hash} (named by the registry)` });
       continue;
     }
-    let bytes: Uint8Array;
+    let got: { sha256: string; size: number };
     try {
-      bytes = repo.store.readUnchecked(hash);
+      got = repo.store.digest(hash);
     } catch (e) {
       suspects.push({ hash, problem: `file ${hash}: unreadable: ${(e as Error).message}` });
       continue;
     }
-    if (bytes.length !== size) suspects.push({ hash, problem: `file ${hash}: ${bytes.length} bytes, registry says ${size}` });
-    else if (sha256Hex(bytes) !== hash) suspects.push({ hash, problem: `file ${hash}: checksum mismatch (corrupt)` });
+    if (got.size !== size) suspects.push({ hash, problem: `file ${hash}: ${got.size} bytes, registry says ${size}` });
+    else if (got.sha256 !== hash) suspects.push({ hash, problem: `file ${hash}: checksum mismatch (corrupt)` });
   }
   // A file a concurrent gc forgot and removed after the snapshot is not a problem: re-check it is still named.
   const named = reg.read(() => suspects.filter((s) => reg.isReferenced(s.hash)));
