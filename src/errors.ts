@@ -12,7 +12,7 @@ export type ErrorCode =
   | 'BAD_INPUT'
   | 'NO_CONVERGENCE'
   | 'IO'
-  /** A bug in skycal, not in the input: exit 70 (EX_SOFTWARE), reported, never disguised as IO. */
+  /** A bug in skycal, not in the input: exit 70 (EX_SOFTWARE) and a request for a report. */
   | 'INTERNAL';
 
 const BRAND = Symbol.for('skycal/SkycalError');
@@ -49,12 +49,10 @@ export const errors = {
     new SkycalError('IO', `${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }),
   conflict: (message: string, details?: Record<string, unknown>) => new SkycalError('CONFLICT', message, { details }),
   invalidDataset: (message: string) => new SkycalError('INVALID_DATASET', message),
-  internal: (what: string, cause: unknown) =>
-    new SkycalError('INTERNAL', `internal error in ${what}: ${cause instanceof Error ? cause.message : String(cause)} ` +
-      '(a bug in skycal: please report it with the command and SKYCAL_DEBUG=1 output)', { cause }),
+  internal: (cause: unknown) =>
+    new SkycalError(
+      'INTERNAL',
+      `internal error (a bug in skycal; please report it with the command and this message): ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
+      { cause },
+    ),
 };
-
-/** Exit status of an error code: 2 for usage, 70 (EX_SOFTWARE) for a bug, 1 otherwise. */
-export function exitCodeOf(code: ErrorCode): number {
-  return code === 'USAGE' ? 2 : code === 'INTERNAL' ? 70 : 1;
-}

@@ -111,7 +111,7 @@ export function registryError(path: string, e: unknown): SkycalError {
   if (code.startsWith('SQLITE_READONLY')) return errors.io(path, `the repository is read-only: ${message}`);
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return errors.badInput(path, `not a skycal repository (the registry is not a readable SQLite database: ${message})`);
   if (code.startsWith('SQLITE_') || /^E[A-Z]+$/.test(code)) return errors.io(path, e);
-  return errors.internal(`the registry ${path}`, e);
+  return errors.internal(e);
 }
 
 interface RunRow {

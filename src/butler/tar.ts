@@ -124,7 +124,7 @@ export async function forEachTarEntry(
       // Our own sink failed (not the archive): a bug or a file-system error, never disguised as bad input.
       const inner = e.inner as NodeJS.ErrnoException;
       if (typeof inner?.code === 'string' && /^E[A-Z]+$/.test(inner.code)) throw errors.io(path, inner);
-      throw errors.internal('reading a tar bundle', inner);
+      throw errors.internal(inner);
     }
     if (e instanceof VisitError) throw e.inner;
     if (SkycalError.isSkycalError(e)) throw e;

@@ -122,7 +122,7 @@ export class AtomicFileWriter {
   }
 
   write(bytes: Uint8Array): void {
-    if (this.fd === undefined) throw errors.internal('AtomicFileWriter', 'write after commit or abort');
+    if (this.fd === undefined) throw errors.internal(new Error(`AtomicFileWriter ${this.path}: write after commit or abort`));
     try {
       writeAll(this.fd, bytes);
     } catch (e) {
@@ -132,7 +132,7 @@ export class AtomicFileWriter {
   }
 
   commit(): void {
-    if (this.fd === undefined) throw errors.internal('AtomicFileWriter', 'commit after commit or abort');
+    if (this.fd === undefined) throw errors.internal(new Error(`AtomicFileWriter ${this.path}: commit after commit or abort`));
     try {
       fsyncSync(this.fd);
       closeSync(this.fd);
