@@ -19,12 +19,15 @@ const BRAND = Symbol.for('skycal/SkycalError');
 
 export class SkycalError extends Error {
   readonly code: ErrorCode;
+  /** Machine-readable facts beside the message (a verify report, merge conflicts), shown under --json. */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
   readonly [BRAND] = true;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(message, options);
     this.name = 'SkycalError';
     this.code = code;
+    this.details = options?.details;
   }
 
   /** Brand check that survives two copies of the library (unlike instanceof). */
@@ -32,8 +35,8 @@ export class SkycalError extends Error {
     return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[BRAND] === true;
   }
 
-  toJSON(): { code: ErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+  toJSON(): { code: ErrorCode; message: string } & Record<string, unknown> {
+    return { ...this.details, code: this.code, message: this.message };
   }
 }
 
@@ -44,7 +47,7 @@ export const errors = {
   badInput: (where: string, message: string) => new SkycalError('BAD_INPUT', `${where}: ${message}`),
   io: (path: string, cause: unknown) =>
     new SkycalError('IO', `${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }),
-  conflict: (message: string) => new SkycalError('CONFLICT', message),
+  conflict: (message: string, details?: Record<string, unknown>) => new SkycalError('CONFLICT', message, { details }),
   invalidDataset: (message: string) => new SkycalError('INVALID_DATASET', message),
   internal: (cause: unknown) =>
     new SkycalError(

@@ -10,7 +10,7 @@ export * from './catalog/index.js';
 export * from './parallel/index.js';
 export { Repository } from './butler/repository.js';
 export type { ButlerAdapter, VersionSpec, Supplied } from './butler/adapter.js';
-export { parseDataId, formatDataId, type DataId } from './butler/dataId.js';
+export { parseDataId, formatDataId, type DataId, type DataIdInput } from './butler/dataId.js';
 export { recompute, META_RECOMPUTE, type RecomputeOptions, type RecomputeSummary } from './recompute/recompute.js';
 export { diffWcsVersions, type DataIdDiff, type DiffOptions } from './compare/diffVersions.js';
 export { wcsShift } from './compare/wcsDiff.js';

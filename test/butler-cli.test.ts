@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readHdus } from '../src/fits/file.js';
 import { readImage } from '../src/fits/image.js';
-import { writeTar } from '../src/butler/tar.js';
+import { writeTar } from './butler-fixtures.js';
 import { cliPath, runCli, tempDir } from './helpers.js';
 import { crval1Of, imageFits, photoCalibJson, wcsHeaderText, writeFixture } from './butler-fixtures.js';
 

@@ -44,3 +44,56 @@ export function writeFixture(dir: string, name: string, content: string | Uint8A
   writeFileSync(path, content);
   return path;
 }
+
+/*
+ * A raw ustar writer for tests that craft hostile archives (`..` paths,
+ * absolute paths, links, devices, duplicated entries, lying size fields)
+ * that a well-behaved packer refuses to write. skycal itself packs and
+ * unpacks with tar-stream (src/butler/tar.ts).
+ */
+const BLOCK = 512;
+
+export interface RawTarEntry {
+  readonly path: string;
+  readonly bytes: Uint8Array;
+  /** Type flag: '0' file (default), '1' hard link, '2' symlink, '3' char device, '4' block device, '5' folder, '6' FIFO. */
+  readonly flag?: string;
+  /** Lie in the size field (fuzzing). */
+  readonly sizeField?: string;
+  readonly linkname?: string;
+}
+
+function tarOctal(value: number, width: number): string {
+  return value.toString(8).padStart(width - 1, '0') + '\0';
+}
+
+function tarPutString(block: Uint8Array, offset: number, width: number, text: string): void {
+  const bytes = new TextEncoder().encode(text).subarray(0, width);
+  block.set(bytes, offset);
+}
+
+export function writeTar(files: readonly RawTarEntry[], mtime = 1_700_000_000): Uint8Array {
+  const size = files.reduce((s, f) => s + BLOCK + Math.ceil(f.bytes.length / BLOCK) * BLOCK, 2 * BLOCK);
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const f of files) {
+    const h = out.subarray(off, off + BLOCK);
+    tarPutString(h, 0, 100, f.path);
+    tarPutString(h, 100, 8, tarOctal(0o644, 8));
+    tarPutString(h, 108, 8, tarOctal(0, 8));
+    tarPutString(h, 116, 8, tarOctal(0, 8));
+    tarPutString(h, 124, 12, f.sizeField ?? tarOctal(f.bytes.length, 12));
+    tarPutString(h, 136, 12, tarOctal(mtime, 12));
+    h.fill(0x20, 148, 156); // checksum field counts as spaces
+    h[156] = (f.flag ?? '0').charCodeAt(0);
+    if (f.linkname !== undefined) tarPutString(h, 157, 100, f.linkname);
+    tarPutString(h, 257, 6, 'ustar\0');
+    tarPutString(h, 263, 2, '00');
+    let sum = 0;
+    for (let i = 0; i < BLOCK; i++) sum += h[i]!;
+    tarPutString(h, 148, 8, sum.toString(8).padStart(6, '0') + '\0 ');
+    out.set(f.bytes, off + BLOCK);
+    off += BLOCK + Math.ceil(f.bytes.length / BLOCK) * BLOCK;
+  }
+  return out;
+}

@@ -259,7 +259,9 @@ test('bad input writes nothing: invalid WCS, PhotoCalib, catalog and image, unkn
     assert.equal(files(), 0);
     assert.equal(repo.registry.runEntries(r.id).length, 0);
     repo.put(r.id, 'wcs', 'visit=903334, detector=1,instrument=HSC', enc(wcsHeaderText(1)));
-    assert.equal(code(() => repo.put(r.id, 'wcs', det(1), enc(wcsHeaderText(1)))), 'CONFLICT');
+    // A retry of the same bytes is a no-op success (issue 10 item 6); different bytes stay a CONFLICT.
+    assert.equal(repo.put(r.id, 'wcs', det(1), enc(wcsHeaderText(1))).dataId, canonicalDataId(det(1)));
+    assert.equal(code(() => repo.put(r.id, 'wcs', det(1), enc(wcsHeaderText(2)))), 'CONFLICT');
     repo.commit(r.id);
     assert.equal(wcsVersion(repo, 1), crval1Of(wcsHeaderText(1)));
     assert.deepEqual(repo.store.leftoverTemps(), []);
@@ -295,7 +297,7 @@ test('verify reports a corrupt or missing file and removes leftovers a crash wou
     const orphan = repo.store.stage(enc('left behind by a crash'));
     repo.store.place(orphan); // renamed into store/ but never named by the registry
     writeFileSync(join(repo.store.tmpDir, '999999999-abc'), 'half-written'); // a temp file of a dead writer
-    const report = verifyRepository(repo);
+    const report = verifyRepository(repo, { minAgeMs: 0 });
     assert.equal(report.ok, true);
     assert.deepEqual(report.leftovers.unreferencedFiles, [orphan.hash]);
     assert.deepEqual(report.leftovers.tempFiles, ['999999999-abc']);

@@ -5,7 +5,7 @@
  * Gen3 butler, a remote service) can be added without touching them.
  * skycal's own Repository is the first implementation.
  */
-import type { DataId } from './dataId.js';
+import type { DataIdInput } from './dataId.js';
 import type { TanSipWcs } from '../wcs/index.js';
 import type { PhotoCalib } from '../photocalib/index.js';
 
@@ -31,11 +31,11 @@ export interface Supplied {
 
 export interface ButlerAdapter {
   /** A dataId's `wcs`: the model and its stored header text. */
-  getWcs(dataId: DataId | string, at?: VersionSpec): { wcs: TanSipWcs; headerText: string; supplied: Supplied };
+  getWcs(dataId: DataIdInput | string, at?: VersionSpec): { wcs: TanSipWcs; headerText: string; supplied: Supplied };
   /** A dataId's `photoCalib`: the model and its JSON document. */
-  getPhotoCalib(dataId: DataId | string, at?: VersionSpec): { photoCalib: PhotoCalib; json: unknown; supplied: Supplied };
+  getPhotoCalib(dataId: DataIdInput | string, at?: VersionSpec): { photoCalib: PhotoCalib; json: unknown; supplied: Supplied };
   /** Where a dataId's `src` catalog is (read it batch by batch), and its format. */
-  getCatalog(dataId: DataId | string, at?: VersionSpec): { path: string; format: 'parquet' | 'arrow' | 'arrows'; supplied: Supplied };
-  /** The dataIds of a type visible at a version that match `where` (every key equal), with the run each resolves to. */
-  queryDataIds(type: string, where: DataId | string | undefined, at?: VersionSpec): { dataId: string; supplied: Supplied | undefined; invalid?: string }[];
+  getCatalog(dataId: DataIdInput | string, at?: VersionSpec): { path: string; format: 'parquet' | 'arrow' | 'arrows'; supplied: Supplied };
+  /** The dataIds of a type visible at a version that match `where` (every key equal, numbers as their decimal text), with the run each resolves to. */
+  queryDataIds(type: string, where: DataIdInput | string | undefined, at?: VersionSpec): { dataId: string; supplied: Supplied | undefined; invalid?: string }[];
 }

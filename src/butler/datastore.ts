@@ -1,20 +1,24 @@
 /**
  * The datastore: immutable files named by the sha256 of their content, under
- * `REPO/store/ab/abcdef...`. A file is written to `REPO/tmp/<pid>-<random>`,
- * fsynced, renamed into place and the folder fsynced, so a crash leaves either
- * the whole file or a temp file, never a torn one. Identical content is stored
+ * `REPO/store/ab/abcdef...`. A file is written to `REPO/tmp/<pid>-<random>`
+ * and fsynced (io/atomicFile's `writeNewFileDurable`), then renamed into place
+ * with the folder fsynced (`renameDurable`), so a crash leaves either the
+ * whole file or a temp file, never a torn one. Identical content is stored
  * once; files are never overwritten.
  *
  * Placing a file (the rename) is separated from staging it (write + fsync) so
  * that the repository can do the rename inside the registry's write
  * transaction: a file in store/ that no registry row names is then always a
- * crash leftover, never a put in flight, and `verify` may remove it.
+ * crash leftover (or a file an interrupted gc was removing), never a put in
+ * flight. Removal happens only under the write lock after re-checking the
+ * registry (see maintenance.ts), and only for files older than a safe age.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { sha256Hex } from './hash.js';
 import { errors } from '../errors.js';
+import { fsyncDir, renameDurable, writeNewFileDurable } from '../io/atomicFile.js';
 
 export interface StagedFile {
   readonly hash: string;
@@ -50,21 +54,15 @@ export class Datastore {
   stage(bytes: Uint8Array): StagedFile {
     const hash = sha256Hex(bytes);
     if (this.has(hash)) return { hash, size: bytes.length, tempPath: undefined };
+    return this.stageAs(hash, bytes);
+  }
+
+  /** Stage even when the content is stored now (inside a transaction that found it gone). */
+  stageAs(hash: string, bytes: Uint8Array): StagedFile {
     // The pid in the name lets verify tell a live writer's temp file from a crash leftover.
     const tempPath = join(this.tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
-    try {
-      const fd = openSync(tempPath, 'wx', 0o444);
-      try {
-        let off = 0;
-        while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    } catch (e) {
-      rmSync(tempPath, { force: true });
-      throw errors.io(tempPath, e);
-    }
+    mkdirSync(this.tmpDir, { recursive: true }); // a copied repository may lack the empty folder
+    writeNewFileDurable(tempPath, bytes, 0o444);
     return { hash, size: bytes.length, tempPath };
   }
 
@@ -72,14 +70,16 @@ export class Datastore {
   place(staged: StagedFile): void {
     if (staged.tempPath === undefined) return;
     const target = this.pathOf(staged.hash);
-    const dir = join(this.storeDir, staged.hash.slice(0, 2));
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(join(this.storeDir, staged.hash.slice(0, 2)), { recursive: true });
     if (existsSync(target)) {
       rmSync(staged.tempPath, { force: true });
       return;
     }
-    renameSync(staged.tempPath, target);
-    fsyncDir(dir);
+    try {
+      renameDurable(staged.tempPath, target);
+    } catch (e) {
+      throw errors.io(target, e);
+    }
   }
 
   /** Drop a staged file that will not be placed (validation or registry failure). */
@@ -87,17 +87,81 @@ export class Datastore {
     if (staged.tempPath !== undefined) rmSync(staged.tempPath, { force: true });
   }
 
+  /** A stored file's bytes, checked against its name: a corrupt file is IO naming it, never returned. */
   read(hash: string): Uint8Array {
     const path = this.pathOf(hash);
+    let bytes: Uint8Array;
     try {
-      return readFileSync(path);
+      bytes = readFileSync(path);
     } catch (e) {
       throw errors.io(path, e);
+    }
+    if (sha256Hex(bytes) !== hash) throw errors.io(path, 'checksum mismatch: the stored file is corrupt (run skycal verify)');
+    return bytes;
+  }
+
+  /** sha256 and size of a stored file, read in 1 MiB chunks (verify of a large store never holds a file whole). */
+  digest(hash: string): { sha256: string; size: number } {
+    const path = this.pathOf(hash);
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r');
+      const h = createHash('sha256');
+      const buf = Buffer.alloc(1 << 20);
+      let size = 0;
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        h.update(buf.subarray(0, n));
+        size += n;
+      }
+      return { sha256: h.digest('hex'), size };
+    } catch (e) {
+      throw errors.io(path, e);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  /** The first `head` and last `tail` bytes of a stored file (format sniffing without reading it whole). */
+  headTail(hash: string, head: number, tail: number): { head: Uint8Array; tail: Uint8Array; size: number } {
+    const path = this.pathOf(hash);
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r');
+      const size = fstatSync(fd).size;
+      const h = Buffer.alloc(Math.min(head, size));
+      readSync(fd, h, 0, h.length, 0);
+      const t = Buffer.alloc(Math.min(tail, size));
+      readSync(fd, t, 0, t.length, size - t.length);
+      return { head: h, tail: t, size };
+    } catch (e) {
+      throw errors.io(path, e);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  /** Modification time of a stored file (ms), or undefined when it is gone. */
+  mtimeOf(hash: string): number | undefined {
+    try {
+      return statSync(this.pathOf(hash)).mtimeMs;
+    } catch {
+      return undefined;
     }
   }
 
   remove(hash: string): void {
-    rmSync(this.pathOf(hash), { force: true });
+    const path = this.pathOf(hash);
+    rmSync(path, { force: true });
+  }
+
+  /** fsync the folders files were removed from, so the removal is durable before the registry forgets them. */
+  syncFolders(hashes: Iterable<string>): void {
+    for (const sub of new Set([...hashes].map((h) => h.slice(0, 2)))) {
+      const dir = join(this.storeDir, sub);
+      if (existsSync(dir)) fsyncDir(dir);
+    }
   }
 
   /** Every stored hash (names that are not sha256 are reported separately). */
@@ -119,12 +183,17 @@ export class Datastore {
     return { hashes, strays };
   }
 
-  /** Temp files whose writer is gone (dead pid or unparseable name). */
-  leftoverTemps(): string[] {
+  /** Temp files whose writer is gone (dead pid or unparseable name) and that are older than `minAgeMs`. */
+  leftoverTemps(minAgeMs = 0, now = Date.now()): string[] {
     if (!existsSync(this.tmpDir)) return [];
     return readdirSync(this.tmpDir).filter((name) => {
       const pid = Number(name.split('-')[0]);
-      return !(Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) return false;
+      try {
+        return now - statSync(join(this.tmpDir, name)).mtimeMs >= minAgeMs;
+      } catch {
+        return false;
+      }
     });
   }
 
@@ -139,15 +208,5 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** fsync a folder so that a rename in it survives a power cut. */
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

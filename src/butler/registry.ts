@@ -25,6 +25,8 @@ export interface RunRecord {
   readonly begunAt: number;
   readonly committedAt: number | null;
   readonly leaseExpiresAt: number | null;
+  /** The lease the run began with (ms): each renewal sets expiry to now + this. */
+  readonly leaseMs: number | null;
 }
 
 export type NewRun = Omit<RunRecord, 'state' | 'committedAt'>;
@@ -42,6 +44,8 @@ export interface EntryRecord {
   readonly size: number | null;
   readonly reason: string | null;
   readonly committedAt: number | null;
+  /** Catalog encoding recorded at put ('parquet', 'arrow', 'arrows'); null for other classes and old entries. */
+  readonly format: string | null;
 }
 
 export interface NewEntry {
@@ -51,6 +55,7 @@ export interface NewEntry {
   readonly fileHash: string | null;
   readonly size: number | null;
   readonly reason: string | null;
+  readonly format?: string | null;
 }
 
 export interface DatasetTypeRecord {
@@ -93,12 +98,22 @@ export interface RunUsage {
 }
 
 export interface Registry {
-  /** Create or migrate the schema to the current version. */
-  migrate(): void;
+  /**
+   * Bring the schema to the current version. `create` (init only) makes a
+   * new one; otherwise a registry without skycal's schema is refused ("not a
+   * skycal repository"), and nothing is written when it is current.
+   */
+  migrate(options?: { create?: boolean }): void;
   schemaVersion(): number;
+  /** True when this registry was opened read-only (no writes; use counts are dropped). */
+  readonly readOnly: boolean;
   close(): void;
   /** Run `fn` as one write transaction (SQLite: BEGIN IMMEDIATE). */
   write<T>(fn: () => T): T;
+  /** A best-effort write (use counts): undefined when read-only or the lock is held, never waits. */
+  tryWrite<T>(fn: () => T): T | undefined;
+  /** Run `fn` on one consistent snapshot without taking the write lock. */
+  read<T>(fn: () => T): T;
   /** A monotonic clock: never returns the same or an earlier time twice within the registry. */
   nextTime(): number;
 
@@ -114,6 +129,8 @@ export interface Registry {
   expectedOutputs(runId: string): ExpectedOutput[];
   renewLease(runId: string, until: number): void;
   setRunState(runId: string, state: RunState): void;
+  /** Replace an open run's parents (rebase); CONFLICT when the run is not open. */
+  reparent(runId: string, parents: readonly string[]): void;
   /**
    * Mark an open run committed (parents as recorded at insert) and record its
    * ancestry. Does not move refs; callers combine it with `moveRef` inside
@@ -163,10 +180,18 @@ export interface Registry {
   usage(runId: string): RunUsage;
   /** Runs (any state but open) that no ref reaches. */
   unreachableRuns(): RunRecord[];
+  /** File hashes that these runs name and no other run does. */
+  unsharedHashes(ids: readonly string[]): string[];
   /** Delete runs and their rows; returns file hashes no remaining entry names. */
   deleteRuns(ids: readonly string[]): string[];
   /** Every file hash any entry names. */
   referencedHashes(): Map<string, number>;
+  /** Whether any entry names this file hash (re-checked under the write lock before a removal). */
+  isReferenced(hash: string): boolean;
+  /** Files a gc forgot and has yet to remove (an interrupted gc leaves them for verify to finish). */
+  pendingRemovals(): string[];
+  addPendingRemovals(hashes: readonly string[], at: number): void;
+  clearPendingRemovals(hashes: readonly string[]): void;
   /** Integrity problems the registry can see on its own (foreign keys, ancestry). */
   selfCheck(): string[];
 }

@@ -10,18 +10,18 @@
  * always a crash leftover), and a run becomes visible only through the single
  * transaction that writes its ancestry rows and moves the branch.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { SkycalError, errors } from '../errors.js';
 import type { ButlerAdapter, Supplied, VersionSpec } from './adapter.js';
-import { canonicalDataId, dataIdMatches, parseDataId, type DataId } from './dataId.js';
+import { canonicalDataId, dataIdMatches, parseDataId, parseWhere, type DataIdInput } from './dataId.js';
 import { Datastore } from './datastore.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import type { EntryRecord, ExpectedOutput, RunRecord } from './registry.js';
 import { SqliteRegistry } from './sqliteRegistry.js';
-import { COMPOSITE_COMPONENTS, arrowFormatOf, storageClass, type StorageClassName } from './storageClasses.js';
+import { COMPOSITE_COMPONENTS, catalogFormatOfStored, storageClass, type StorageClassName } from './storageClasses.js';
+import { markMissingOutputs, newRunId, runOrigin } from './runOrigin.js';
+import { sniffCatalogBytes } from '../catalog/format.js';
 import { TanSipWcs } from '../wcs/index.js';
 import { PhotoCalib } from '../photocalib/index.js';
 import { checkRefName, checkStageName, checkTypeName, parseTypeSpec } from './typeSpec.js';
@@ -33,15 +33,26 @@ export const BUILTIN_TYPES: readonly { name: string; storageClass: StorageClassN
   { name: 'calexp', storageClass: 'Exposure' },
 ];
 
+export const DEFAULT_BRANCH = 'main';
 const DEFAULT_LEASE_S = 3600;
+/** The longest lease a run may take (7 days): a lease is a promise to renew, not a lock forever. */
+export const MAX_LEASE_S = 7 * 24 * 3600;
 const USAGE_FLUSH_EVERY = 1000;
 
 export interface BeginOptions {
   readonly stage: string;
   readonly branch?: string;
   readonly config?: unknown;
-  readonly expect?: readonly { type: string; dataId: DataId | string }[];
+  readonly expect?: readonly { type: string; dataId: DataIdInput | string }[];
   readonly leaseSeconds?: number;
+}
+
+/** BAD_INPUT unless `s` is a finite lease in (0, MAX_LEASE_S] seconds. */
+export function checkLeaseSeconds(s: number): number {
+  if (typeof s !== 'number' || !Number.isFinite(s) || !(s > 0) || s > MAX_LEASE_S) {
+    throw errors.badInput('lease', `expected seconds in (0, ${MAX_LEASE_S}] (7 days), got ${String(s)}`);
+  }
+  return s;
 }
 
 export interface ResolvedDataset {
@@ -49,28 +60,26 @@ export interface ResolvedDataset {
   readonly supplied: Supplied;
 }
 
-function softwareVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
-    return `${pkg.name} ${pkg.version}`;
-  } catch {
-    return 'skycal unknown';
-  }
-}
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env['USER'] ?? 'unknown';
-  }
-}
-
-/** ISO 8601 or epoch milliseconds -> milliseconds; BAD_INPUT otherwise. */
+/**
+ * ISO 8601 (a real calendar date: 2026-02-30 is refused, not read as March 2)
+ * or epoch milliseconds -> milliseconds; BAD_INPUT otherwise.
+ */
 export function parseTime(t: string | number): number {
-  if (typeof t === 'number') return t;
-  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(t) ? Date.parse(t) : NaN;
-  if (!Number.isFinite(ms)) throw new SkycalError('BAD_INPUT', `time: expected ISO 8601 (2026-11-20T12:00:00Z), got ${JSON.stringify(t)}`);
+  const bad = () => new SkycalError('BAD_INPUT', `time: expected ISO 8601 (2026-11-20T12:00:00Z), got ${JSON.stringify(t)}`);
+  if (typeof t === 'number') {
+    if (!Number.isFinite(t)) throw bad();
+    return t;
+  }
+  const m = ISO_TIME.exec(t);
+  if (m === null) throw bad();
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [h, mi, sec] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+  const daysIn = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysIn || h > 23 || mi > 59 || sec > 59) throw bad();
+  const ms = Date.parse(t);
+  if (!Number.isFinite(ms)) throw bad();
   return ms;
 }
 
@@ -90,9 +99,12 @@ export class Repository implements ButlerAdapter {
   /** Create a repository in an empty (or missing) folder, with the built-in types and an empty `main`. */
   static init(root: string): Repository {
     if (existsSync(join(root, 'registry.sqlite'))) throw errors.conflict(`${root}: already a repository`);
+    if (existsSync(root) && readdirSync(root).some((n) => n === 'store' || n === 'tmp')) {
+      throw errors.conflict(`${root}: holds a store/ or tmp/ folder but no registry; refusing to adopt it`);
+    }
     mkdirSync(root, { recursive: true });
     const repo = new Repository(root, new SqliteRegistry(join(root, 'registry.sqlite'), { create: true }));
-    repo.registry.migrate();
+    repo.registry.migrate({ create: true });
     repo.store.init();
     repo.registry.write(() => {
       for (const t of BUILTIN_TYPES) repo.addTypeWithComponents(t.name, t.storageClass);
@@ -102,16 +114,25 @@ export class Repository implements ButlerAdapter {
     return repo;
   }
 
-  static open(root: string): Repository {
+  /** Open an existing repository; a registry without skycal's schema is refused ("not a skycal repository"). */
+  static open(root: string, options: { readonly?: boolean } = {}): Repository {
     if (!existsSync(join(root, 'registry.sqlite'))) throw errors.notFound(`repository ${root} (no registry.sqlite; run skycal init)`);
-    const repo = new Repository(root, new SqliteRegistry(join(root, 'registry.sqlite')));
-    repo.registry.migrate();
-    return repo;
+    const registry = new SqliteRegistry(join(root, 'registry.sqlite'), { readonly: options.readonly });
+    try {
+      registry.migrate();
+    } catch (e) {
+      registry.close();
+      throw e;
+    }
+    return new Repository(root, registry);
   }
 
   close(): void {
-    this.flushUses();
-    this.registry.close();
+    try {
+      this.flushUses({ bestEffort: true });
+    } finally {
+      this.registry.close();
+    }
   }
 
   // -- dataset types
@@ -175,11 +196,14 @@ export class Repository implements ButlerAdapter {
     });
   }
 
-  deleteBranch(name: string): void {
+  deleteBranch(name: string, options: { force?: boolean } = {}): void {
     this.registry.write(() => {
       const r = this.registry.ref(name);
       if (r === undefined) throw errors.notFound(`branch ${name}`);
       if (r.kind === 'tag') throw errors.conflict(`${name} is a tag; tags are immutable and cannot be deleted`);
+      if (name === DEFAULT_BRANCH && !options.force) {
+        throw errors.conflict(`${name} is the default branch (readers and begin use it); use --force to delete it anyway`);
+      }
       this.registry.deleteRef(name, this.registry.nextTime());
     });
   }
@@ -203,8 +227,7 @@ export class Repository implements ButlerAdapter {
   begin(options: BeginOptions): RunRecord {
     const stage = checkStageName(options.stage);
     const branch = options.branch ?? 'main';
-    const lease = options.leaseSeconds ?? DEFAULT_LEASE_S;
-    if (!(lease > 0)) throw errors.badInput('lease', `must be positive seconds, got ${lease}`);
+    const lease = checkLeaseSeconds(options.leaseSeconds ?? DEFAULT_LEASE_S);
     const configJson = canonicalJson(options.config ?? {});
     const expected: ExpectedOutput[] = [];
     for (const x of options.expect ?? []) {
@@ -217,10 +240,10 @@ export class Repository implements ButlerAdapter {
       if (ref === undefined) throw errors.notFound(`branch ${branch}`);
       if (ref.kind !== 'branch') throw errors.badInput('begin', `${branch} is a tag; runs are begun on branches`);
       const now = this.registry.nextTime();
-      const id = `r-${randomBytes(6).toString('hex')}`;
+      const id = newRunId();
       this.registry.insertRun({
         id, stage, branch, parents: ref.runId === null ? [] : [ref.runId], configJson, configHash: sha256Hex(configJson),
-        softwareVersion: softwareVersion(), host: hostname(), user: currentUser(), begunAt: now, leaseExpiresAt: now + lease * 1000,
+        ...runOrigin(), begunAt: now, leaseExpiresAt: now + lease * 1000, leaseMs: lease * 1000,
       }, expected);
       return this.registry.run(id)!;
     });
@@ -233,21 +256,42 @@ export class Repository implements ButlerAdapter {
     return run;
   }
 
-  /** Validate and store one dataset in an open run. Nothing is visible (or left behind) when it fails. */
-  put(runId: string, typeName: string, dataIdIn: DataId | string, bytes: Uint8Array, source = 'input'): EntryRecord {
+  /**
+   * Validate and store one dataset in an open run. Nothing is visible (or
+   * left behind) when it fails. A retry of a put that landed (same run,
+   * type, dataId and bytes) succeeds without writing; different bytes are a
+   * CONFLICT.
+   */
+  put(runId: string, typeName: string, dataIdIn: DataIdInput | string, bytes: Uint8Array, source = 'input'): EntryRecord {
     const t = this.typeOrThrow(typeName);
     const dataId = canonicalDataId(dataIdIn);
-    this.openRunOrThrow(runId);
+    const already = (hash: string) => {
+      const have = this.registry.entry(runId, t.name, dataId);
+      if (have === undefined) return undefined;
+      if (have.kind === 'dataset' && have.fileHash === hash) return have; // a retried put that landed
+      throw errors.conflict(`run ${runId} already has ${t.name} ${dataId}` +
+        (have.kind === 'dataset' ? ` with different content (sha256 ${have.fileHash})` : ' as a failure marker'));
+    };
     const stored = storageClass(t.storageClass).normalise(bytes, source);
+    const format = t.storageClass === 'ArrowTable' ? sniffCatalogBytes(stored) ?? null : null;
+    const hash = sha256Hex(stored);
+    const landed = this.registry.read(() => (this.registry.run(runId)?.state === 'open' ? already(hash) : undefined));
+    if (landed !== undefined) return landed;
+    this.openRunOrThrow(runId);
     let staged = this.store.stage(stored);
     try {
       return this.registry.write(() => {
         const run = this.openRunOrThrow(runId);
-        if (this.registry.entry(runId, t.name, dataId)) throw errors.conflict(`run ${runId} already has ${t.name} ${dataId}`);
+        const again = already(staged.hash);
+        if (again !== undefined) {
+          this.store.discard(staged);
+          return again;
+        }
         // The content may have been removed (gc, verify) since stage() saw it; write it again.
-        if (staged.tempPath === undefined && !this.store.has(staged.hash)) staged = this.store.stage(stored);
+        // Under the write lock nothing else removes it before this transaction commits.
+        if (staged.tempPath === undefined && !this.store.has(staged.hash)) staged = this.store.stageAs(staged.hash, stored);
         this.store.place(staged);
-        const entry = this.registry.addEntry(run.id, { type: t.name, dataId, kind: 'dataset', fileHash: staged.hash, size: staged.size, reason: null });
+        const entry = this.registry.addEntry(run.id, { type: t.name, dataId, kind: 'dataset', fileHash: staged.hash, size: staged.size, reason: null, format });
         this.renewLease(run);
         return entry;
       });
@@ -258,7 +302,7 @@ export class Repository implements ButlerAdapter {
   }
 
   /** Record that this run failed to produce (type, dataId). A composite fails in every component. */
-  fail(runId: string, typeName: string, dataIdIn: DataId | string, reason: string): EntryRecord[] {
+  fail(runId: string, typeName: string, dataIdIn: DataIdInput | string, reason: string): EntryRecord[] {
     const t = this.typeOrThrow(typeName);
     const dataId = canonicalDataId(dataIdIn);
     if (reason.trim() === '') throw errors.badInput('fail', 'a reason is required');
@@ -274,18 +318,9 @@ export class Repository implements ButlerAdapter {
     });
   }
 
+  /** Renewing sets the expiry to now + the lease the run began with (it never grows). */
   private renewLease(run: RunRecord): void {
-    const lease = run.leaseExpiresAt !== null ? Math.max(run.leaseExpiresAt - run.begunAt, 1000) : DEFAULT_LEASE_S * 1000;
-    this.registry.renewLease(run.id, Date.now() + lease);
-  }
-
-  /** Expected outputs neither put nor failed become failure markers (inside the caller's transaction). */
-  private markMissingOutputs(runId: string): void {
-    for (const x of this.registry.expectedOutputs(runId)) {
-      if (!this.registry.entry(runId, x.type, x.dataId)) {
-        this.registry.addEntry(runId, { type: x.type, dataId: x.dataId, kind: 'failure', fileHash: null, size: null, reason: 'expected output not produced' });
-      }
-    }
+    this.registry.renewLease(run.id, Date.now() + (run.leaseMs ?? DEFAULT_LEASE_S * 1000));
   }
 
   /**
@@ -299,7 +334,7 @@ export class Repository implements ButlerAdapter {
       const base = run.parents[0] ?? null;
       const branch = run.branch ?? 'main';
       const now = this.registry.nextTime();
-      this.markMissingOutputs(runId);
+      markMissingOutputs(this.registry, runId);
       this.registry.markCommitted(runId, now);
       if (!this.registry.moveRef(branch, 'branch', base, runId, 'commit', now)) {
         const current = this.registry.ref(branch);
@@ -376,7 +411,7 @@ export class Repository implements ButlerAdapter {
    * Resolve one dataset: the newest dataset or failure marker along the
    * history of the ref. A failure marker is INVALID_DATASET, never a fallback.
    */
-  resolve(typeSpec: string, dataIdIn: DataId | string, spec: VersionSpec = {}): ResolvedDataset {
+  resolve(typeSpec: string, dataIdIn: DataIdInput | string, spec: VersionSpec = {}): ResolvedDataset {
     const parsed = parseTypeSpec(typeSpec);
     const stage = spec.stage ?? parsed.stage;
     const t = this.typeOrThrow(parsed.type);
@@ -400,14 +435,14 @@ export class Repository implements ButlerAdapter {
     return { entry, supplied: supplied(entry) };
   }
 
-  /** A dataset's bytes. */
-  get(typeSpec: string, dataId: DataId | string, spec: VersionSpec = {}): { bytes: Uint8Array } & ResolvedDataset {
+  /** A dataset's bytes, checked against their sha256 (a corrupt file is IO naming it). */
+  get(typeSpec: string, dataId: DataIdInput | string, spec: VersionSpec = {}): { bytes: Uint8Array } & ResolvedDataset {
     const r = this.resolve(typeSpec, dataId, spec);
     return { ...r, bytes: this.store.read(r.entry.fileHash!) };
   }
 
   /** A composite's components, each resolved on its own; a failed component is INVALID_DATASET, a missing optional one is absent. */
-  getComposite(typeSpec: string, dataId: DataId | string, spec: VersionSpec = {}, required: readonly string[] = ['image']) {
+  getComposite(typeSpec: string, dataId: DataIdInput | string, spec: VersionSpec = {}, required: readonly string[] = ['image']) {
     const parsed = parseTypeSpec(typeSpec);
     const t = this.typeOrThrow(parsed.type);
     if (t.components.length === 0) throw errors.badInput('get', `${t.name} is not a composite`);
@@ -435,13 +470,13 @@ export class Repository implements ButlerAdapter {
         datasets: entries.filter((e) => e.kind === 'dataset').length,
         failures: entries.filter((e) => e.kind === 'failure').map((e) => ({ type: e.type, dataId: e.dataId, reason: e.reason })),
         inputs: this.registry.inputsOf(run.id).map(supplied),
-        usage: this.registry.usage(run.id),
+        usage: usageOf(this.registry.usage(run.id)),
       };
     });
   }
 
   /** The dataset and, transitively, the datasets its run read, back to their sources. */
-  provenance(typeSpec: string, dataId: DataId | string, spec: VersionSpec = {}) {
+  provenance(typeSpec: string, dataId: DataIdInput | string, spec: VersionSpec = {}) {
     const start = this.resolve(typeSpec, dataId, { ...spec, forRun: undefined });
     const steps: { dataset: Supplied; run: ReturnType<Repository['describeRun']>; inputs: Supplied[] }[] = [];
     const seen = new Set<string>();
@@ -465,43 +500,49 @@ export class Repository implements ButlerAdapter {
     u.uses++;
     u.lastUsedAt = Date.now();
     this.pendingUses.set(runId, u);
-    if (++this.pendingCount >= USAGE_FLUSH_EVERY) this.flushUses();
+    if (++this.pendingCount >= USAGE_FLUSH_EVERY) this.flushUses({ bestEffort: true });
   }
 
-  flushUses(): void {
+  /**
+   * Write the counted uses. Best effort (at close, and for reads): a read-only
+   * repository or a writer holding the lock drops the counts rather than make
+   * a read fail or wait.
+   */
+  flushUses(options: { bestEffort?: boolean } = {}): void {
     if (this.pendingUses.size === 0) return;
     const batch = new Map(this.pendingUses);
     this.pendingUses.clear();
     this.pendingCount = 0;
-    this.registry.write(() => this.registry.addUses(batch));
+    if (options.bestEffort) this.registry.tryWrite(() => this.registry.addUses(batch));
+    else this.registry.write(() => this.registry.addUses(batch));
   }
 
   // -- ButlerAdapter
 
-  getWcs(dataId: DataId | string, at: VersionSpec = {}) {
+  getWcs(dataId: DataIdInput | string, at: VersionSpec = {}) {
     const r = this.get('wcs', dataId, at);
     const headerText = new TextDecoder('latin1').decode(r.bytes);
     return { headerText, wcs: TanSipWcs.fromFitsHeader(headerText), supplied: r.supplied };
   }
 
-  getPhotoCalib(dataId: DataId | string, at: VersionSpec = {}) {
+  getPhotoCalib(dataId: DataIdInput | string, at: VersionSpec = {}) {
     const r = this.get('photoCalib', dataId, at);
     const json = JSON.parse(new TextDecoder().decode(r.bytes)) as unknown;
     return { json, photoCalib: PhotoCalib.fromJson(json), supplied: r.supplied };
   }
 
-  getCatalog(dataId: DataId | string, at: VersionSpec = {}) {
+  /** Where a catalog is and its format, as recorded at put (older entries: sniffed from its first and last bytes). */
+  getCatalog(dataId: DataIdInput | string, at: VersionSpec = {}) {
     const r = this.resolve('src', dataId, at);
     const path = this.store.pathOf(r.entry.fileHash!);
-    const head = readFileSync(path);
-    return { path, format: arrowFormatOf(head) ?? 'parquet', supplied: r.supplied };
+    return { path, format: catalogFormatOfStored(r.entry.format, () => this.store.headTail(r.entry.fileHash!, 8, 8)), supplied: r.supplied };
   }
 
-  queryDataIds(typeSpec: string, where: DataId | string | undefined, at: VersionSpec = {}) {
+  queryDataIds(typeSpec: string, where: DataIdInput | string | undefined, at: VersionSpec = {}) {
     const parsed = parseTypeSpec(typeSpec);
     const stage = at.stage ?? parsed.stage;
     const t = this.typeOrThrow(parsed.type);
-    const filter = where === undefined || where === '' ? {} : typeof where === 'string' ? parseDataId(where) : where;
+    const filter = parseWhere(where);
     const { tip, asOf } = this.tipFor(at);
     if (tip === null) return [];
     const out: { dataId: string; supplied: Supplied | undefined; invalid?: string }[] = [];
@@ -513,6 +554,11 @@ export class Repository implements ButlerAdapter {
     }
     return out;
   }
+}
+
+/** Use counts with ISO 8601 times, like every other time skycal prints. */
+function usageOf(u: { uses: number; lastUsedAt: number | null }) {
+  return { uses: u.uses, lastUsedAt: iso(u.lastUsedAt) };
 }
 
 function supplied(e: EntryRecord): Supplied {

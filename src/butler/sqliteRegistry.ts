@@ -28,13 +28,14 @@
  * history); a later registry can store it per first-parent segment instead.
  */
 import Database from 'better-sqlite3';
+import { existsSync, readFileSync } from 'node:fs';
 import { SkycalError, errors } from '../errors.js';
 import type {
   DatasetTypeRecord, EntryRecord, ExpectedOutput, NewEntry, NewRun, RefKind, RefMove, RefRecord, Registry,
   ResolveOptions, RunRecord, RunState, RunUsage,
 } from './registry.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Migrations in order; migration N brings the schema from N-1 to N. */
 const MIGRATIONS: { version: number; description: string; sql: string }[] = [
@@ -85,44 +86,104 @@ CREATE TABLE run_usage (
   run_id TEXT PRIMARY KEY REFERENCES run(id) ON DELETE CASCADE, uses INTEGER NOT NULL, last_used_at INTEGER);
 `,
   },
+  {
+    version: 2,
+    description: 'catalog format recorded at put, the lease a run began with, files a gc has yet to remove',
+    sql: `
+ALTER TABLE entry ADD COLUMN format TEXT;
+ALTER TABLE run ADD COLUMN lease_ms INTEGER;
+UPDATE run SET lease_ms = max(lease_expires_at - begun_at, 1000) WHERE state = 'open' AND lease_expires_at IS NOT NULL;
+CREATE TABLE gc_pending (file_hash TEXT PRIMARY KEY, since INTEGER NOT NULL);
+`,
+  },
 ];
+
+/** Why a SQLite or file-system failure happened, as a SkycalError with a code a script can act on. */
+export function registryError(path: string, e: unknown): SkycalError {
+  if (SkycalError.isSkycalError(e)) return e;
+  const code = String((e as { code?: unknown }).code ?? '');
+  const message = (e as Error).message ?? String(e);
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return errors.conflict(`registry is busy (another writer held it too long): ${message}`);
+  }
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return errors.conflict(`already recorded: ${message}`);
+  if (code.startsWith('SQLITE_CONSTRAINT')) return errors.badInput(path, `the registry refused an entry (${code}): ${message}`);
+  if (code.startsWith('SQLITE_READONLY')) return errors.io(path, `the repository is read-only: ${message}`);
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return errors.badInput(path, `not a skycal repository (the registry is not a readable SQLite database: ${message})`);
+  if (code.startsWith('SQLITE_') || /^E[A-Z]+$/.test(code)) return errors.io(path, e);
+  return errors.internal(e);
+}
 
 interface RunRow {
   id: string; stage: string; branch: string | null; state: RunState; config_json: string; config_hash: string;
   software_version: string; host: string; user: string; begun_at: number; committed_at: number | null;
-  lease_expires_at: number | null;
+  lease_expires_at: number | null; lease_ms: number | null;
 }
 interface EntryRow {
   id: number; run_id: string; stage: string; type: string; data_id: string; kind: 'dataset' | 'failure';
-  file_hash: string | null; size: number | null; reason: string | null; committed_at: number | null;
+  file_hash: string | null; size: number | null; reason: string | null; committed_at: number | null; format: string | null;
 }
 
 /** Above this many versions of one dataset, resolution walks the history first (see resolve). */
 const WALK_VERSIONS = 8;
 
-const ENTRY_COLUMNS = 'e.id, e.run_id, r.stage, e.type, e.data_id, e.kind, e.file_hash, e.size, e.reason, r.committed_at';
+const ENTRY_COLUMNS = 'e.id, e.run_id, r.stage, e.type, e.data_id, e.kind, e.file_hash, e.size, e.reason, r.committed_at, e.format';
 
 function toEntry(row: EntryRow): EntryRecord {
   return {
     id: row.id, runId: row.run_id, stage: row.stage, type: row.type, dataId: row.data_id, kind: row.kind,
-    fileHash: row.file_hash, size: row.size, reason: row.reason, committedAt: row.committed_at,
+    fileHash: row.file_hash, size: row.size, reason: row.reason, committedAt: row.committed_at, format: row.format,
   };
 }
 
 export class SqliteRegistry implements Registry {
-  private readonly db: Database.Database;
+  private db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  readOnly = false;
 
+  /**
+   * Open (or with `create`, make) the database. A database that cannot be
+   * written (a read-only mount, another user's files) is opened read-only:
+   * reads work, writes fail with IO naming it.
+   */
   constructor(readonly path: string, options: { create?: boolean; readonly?: boolean } = {}) {
+    this.db = this.connect(options.create === true, options.readonly === true);
+  }
+
+  private connect(create: boolean, readOnly: boolean): Database.Database {
+    let db: Database.Database | undefined;
     try {
-      this.db = new Database(path, { fileMustExist: options.create !== true, timeout: 15000 });
+      db = new Database(this.path, { fileMustExist: !create, readonly: readOnly, timeout: 15000 });
+      // journal_mode is set by migrate once the file is known to be skycal's: it writes to the file.
+      db.pragma('busy_timeout = 15000');
+      db.pragma('foreign_keys = ON');
+      db.pragma('synchronous = FULL');
+      db.prepare('SELECT count(*) FROM sqlite_master').get(); // opens the file (and a WAL's -shm) now, not at the first read
+      this.readOnly = readOnly;
+      return db;
     } catch (e) {
-      throw errors.io(path, e);
+      db?.close();
+      const code = String((e as { code?: unknown }).code ?? '');
+      if (!readOnly && !create && (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_IOERR_SHMOPEN')) {
+        return this.connect(false, true);
+      }
+      if (readOnly && !create && code.startsWith('SQLITE_CANTOPEN') && existsSync(this.path)) {
+        // A WAL database on read-only media cannot create its -shm file. No writer can be using it
+        // then (a writer would have made one), so read a snapshot of the file in memory instead.
+        try {
+          const bytes = readFileSync(this.path);
+          // Bytes 18-19 of the header say "WAL"; an in-memory copy has no WAL, so mark it a rollback-journal file.
+          if (bytes.length >= 100) bytes[18] = bytes[19] = 1;
+          const snapshot = new Database(bytes, { readonly: true });
+          snapshot.pragma('foreign_keys = ON');
+          this.readOnly = true;
+          return snapshot;
+        } catch (e2) {
+          throw registryError(this.path, e2);
+        }
+      }
+      throw registryError(this.path, e);
     }
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 15000');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('synchronous = FULL');
   }
 
   private stmt(sql: string): Database.Statement {
@@ -134,14 +195,42 @@ export class SqliteRegistry implements Registry {
     return s;
   }
 
-  migrate(): void {
-    this.write(() => {
-      this.db.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL);`);
-      const current = this.schemaVersion();
+  /**
+   * Bring the schema to SCHEMA_VERSION. Only `create` (init, on a new file)
+   * makes a schema: a database without skycal's tables — an empty or
+   * truncated file, someone else's database — is refused, never adopted.
+   * A current schema is checked without taking the write lock, so opening
+   * works on a read-only repository and never waits behind a writer.
+   */
+  migrate(options: { create?: boolean } = {}): void {
+    const check = (current: number) => {
+      if (current === 0 && options.create !== true) {
+        throw errors.badInput(this.path, 'not a skycal repository (the registry has no skycal schema; `skycal init` creates one)');
+      }
       if (current > SCHEMA_VERSION) {
         throw errors.badInput(this.path, `registry schema version ${current} is newer than this skycal understands (${SCHEMA_VERSION})`);
       }
+    };
+    const before = this.read(() => this.schemaVersion());
+    check(before);
+    if (!this.readOnly) {
+      try {
+        this.db.pragma('journal_mode = WAL');
+      } catch (e) {
+        throw registryError(this.path, e);
+      }
+    }
+    if (before === SCHEMA_VERSION) return;
+    if (this.readOnly) throw errors.io(this.path, `the repository is read-only and its schema (version ${before}) needs migrating to ${SCHEMA_VERSION}`);
+    this.write(() => {
+      const current = this.schemaVersion();
+      check(current);
+      if (current === 0) {
+        const foreign = this.db.prepare("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").pluck().get() as number;
+        if (foreign > 0) throw errors.badInput(this.path, 'not a skycal repository (the database holds other tables)');
+      }
+      this.db.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL);`);
       for (const m of MIGRATIONS) {
         if (m.version <= current) continue;
         this.db.exec(m.sql);
@@ -151,27 +240,55 @@ export class SqliteRegistry implements Registry {
     });
   }
 
+  /** 0 when the database has no skycal schema (no meta table or no version in it, or no run table). */
   schemaVersion(): number {
-    const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
-    if (!hasMeta) return 0;
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
-    return row ? Number(row.value) : 0;
+    try {
+      const tables = new Set((this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+      if (!tables.has('meta') || !tables.has('run')) return 0;
+      const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+      const v = row ? Number(row.value) : 0;
+      return Number.isInteger(v) && v > 0 ? v : 0;
+    } catch (e) {
+      throw registryError(this.path, e);
+    }
   }
 
   close(): void {
-    this.db.close();
+    if (this.db.open) this.db.close();
   }
 
   write<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();
+    if (this.readOnly) throw errors.io(this.path, 'the repository is read-only (opened without write access)');
     try {
       return this.db.transaction(fn).immediate();
     } catch (e) {
-      if (SkycalError.isSkycalError(e)) throw e;
-      const code = (e as { code?: string }).code ?? '';
-      if (code.startsWith('SQLITE_BUSY')) throw errors.conflict(`registry is busy (another writer held it too long): ${(e as Error).message}`);
-      if (code.startsWith('SQLITE_CONSTRAINT')) throw errors.conflict(`registry constraint: ${(e as Error).message}`);
-      throw errors.io(this.path, e);
+      throw registryError(this.path, e);
+    }
+  }
+
+  /** A best-effort write: undefined (nothing written) when read-only or another writer holds the lock. */
+  tryWrite<T>(fn: () => T): T | undefined {
+    if (this.readOnly) return undefined;
+    if (this.db.inTransaction) return fn();
+    this.db.pragma('busy_timeout = 0');
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (e) {
+      const code = String((e as { code?: unknown }).code ?? '');
+      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_LOCKED')) return undefined;
+      throw registryError(this.path, e);
+    } finally {
+      this.db.pragma('busy_timeout = 15000');
+    }
+  }
+
+  read<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    try {
+      return this.db.transaction(fn).deferred();
+    } catch (e) {
+      throw registryError(this.path, e);
     }
   }
 
@@ -203,9 +320,9 @@ export class SqliteRegistry implements Registry {
 
   insertRun(run: NewRun, expected: readonly ExpectedOutput[]): void {
     this.stmt(`INSERT INTO run (id, stage, branch, state, config_json, config_hash, software_version, host, user,
-      begun_at, committed_at, lease_expires_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, NULL, ?)`).run(
+      begun_at, committed_at, lease_expires_at, lease_ms) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, NULL, ?, ?)`).run(
       run.id, run.stage, run.branch, run.configJson, run.configHash, run.softwareVersion, run.host, run.user,
-      run.begunAt, run.leaseExpiresAt);
+      run.begunAt, run.leaseExpiresAt, run.leaseMs);
     run.parents.forEach((p, i) => this.stmt('INSERT INTO run_parent (run_id, position, parent_id) VALUES (?, ?, ?)').run(run.id, i, p));
     for (const x of expected) {
       this.stmt('INSERT OR IGNORE INTO expected_output (run_id, type, data_id) VALUES (?, ?, ?)').run(run.id, x.type, x.dataId);
@@ -218,7 +335,7 @@ export class SqliteRegistry implements Registry {
     return {
       id: row.id, stage: row.stage, branch: row.branch, parents, state: row.state, configJson: row.config_json,
       configHash: row.config_hash, softwareVersion: row.software_version, host: row.host, user: row.user,
-      begunAt: row.begun_at, committedAt: row.committed_at, leaseExpiresAt: row.lease_expires_at,
+      begunAt: row.begun_at, committedAt: row.committed_at, leaseExpiresAt: row.lease_expires_at, leaseMs: row.lease_ms,
     };
   }
 
@@ -242,6 +359,12 @@ export class SqliteRegistry implements Registry {
 
   setRunState(runId: string, state: RunState): void {
     this.stmt('UPDATE run SET state = ?, lease_expires_at = NULL WHERE id = ?').run(state, runId);
+  }
+
+  reparent(runId: string, parents: readonly string[]): void {
+    if (this.run(runId)?.state !== 'open') throw errors.conflict(`run ${runId} is not open`);
+    this.stmt('DELETE FROM run_parent WHERE run_id = ?').run(runId);
+    parents.forEach((p, i) => this.stmt('INSERT INTO run_parent (run_id, position, parent_id) VALUES (?, ?, ?)').run(runId, i, p));
   }
 
   markCommitted(runId: string, at: number): void {
@@ -301,8 +424,8 @@ export class SqliteRegistry implements Registry {
   // -- entries
 
   addEntry(runId: string, e: NewEntry): EntryRecord {
-    const info = this.stmt('INSERT INTO entry (run_id, type, data_id, kind, file_hash, size, reason) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(runId, e.type, e.dataId, e.kind, e.fileHash, e.size, e.reason);
+    const info = this.stmt('INSERT INTO entry (run_id, type, data_id, kind, file_hash, size, reason, format) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(runId, e.type, e.dataId, e.kind, e.fileHash, e.size, e.reason, e.format ?? null);
     return this.entryById(Number(info.lastInsertRowid))!;
   }
 
@@ -489,19 +612,42 @@ export class SqliteRegistry implements Registry {
       .filter((r) => !kept.has(r.id)).map((r) => this.toRun(r));
   }
 
+  unsharedHashes(ids: readonly string[]): string[] {
+    if (ids.length === 0) return [];
+    return (this.stmt(`SELECT DISTINCT e.file_hash FROM entry e WHERE e.file_hash IS NOT NULL AND e.run_id IN (SELECT value FROM json_each(@list))
+      AND NOT EXISTS (SELECT 1 FROM entry o WHERE o.file_hash = e.file_hash AND o.run_id NOT IN (SELECT value FROM json_each(@list)))
+      ORDER BY e.file_hash`).all({ list: JSON.stringify(ids) }) as { file_hash: string }[]).map((r) => r.file_hash);
+  }
+
   deleteRuns(ids: readonly string[]): string[] {
     if (ids.length === 0) return [];
-    const list = JSON.stringify(ids);
-    const hashes = (this.stmt(`SELECT DISTINCT file_hash FROM entry WHERE file_hash IS NOT NULL AND run_id IN (SELECT value FROM json_each(?))`)
-      .all(list) as { file_hash: string }[]).map((r) => r.file_hash);
-    this.stmt('DELETE FROM run WHERE id IN (SELECT value FROM json_each(?))').run(list);
-    return hashes.filter((h) => this.stmt('SELECT 1 FROM entry WHERE file_hash = ? LIMIT 1').get(h) === undefined);
+    const hashes = this.unsharedHashes(ids);
+    this.stmt('DELETE FROM run WHERE id IN (SELECT value FROM json_each(?))').run(JSON.stringify(ids));
+    return hashes;
   }
 
   referencedHashes(): Map<string, number> {
     const rows = this.stmt('SELECT file_hash, max(size) AS size FROM entry WHERE file_hash IS NOT NULL GROUP BY file_hash').all() as
       { file_hash: string; size: number }[];
     return new Map(rows.map((r) => [r.file_hash, r.size]));
+  }
+
+  isReferenced(hash: string): boolean {
+    return this.stmt('SELECT 1 FROM entry WHERE file_hash = ? LIMIT 1').get(hash) !== undefined;
+  }
+
+  pendingRemovals(): string[] {
+    return (this.stmt('SELECT file_hash FROM gc_pending ORDER BY file_hash').all() as { file_hash: string }[]).map((r) => r.file_hash);
+  }
+
+  addPendingRemovals(hashes: readonly string[], at: number): void {
+    const insert = this.stmt('INSERT OR IGNORE INTO gc_pending (file_hash, since) VALUES (?, ?)');
+    for (const h of hashes) insert.run(h, at);
+  }
+
+  clearPendingRemovals(hashes: readonly string[]): void {
+    const del = this.stmt('DELETE FROM gc_pending WHERE file_hash = ?');
+    for (const h of hashes) del.run(h);
   }
 
   selfCheck(): string[] {

@@ -13,6 +13,7 @@ import { outputKindOf, sniffInput } from '../fits/sniff.js';
 import { readImage } from '../fits/image.js';
 import { readWcsBytes, wcsFromBytes } from '../wcs/load.js';
 import { photoCalibFromBytes } from '../photocalib/load.js';
+import { sniffCatalogBytes } from '../catalog/format.js';
 
 export type StorageClassName = 'TanSipWcs' | 'PhotoCalib' | 'ArrowTable' | 'Image' | 'Exposure';
 
@@ -54,21 +55,24 @@ const photoCalib: StorageClass = {
   },
 };
 
-/** Arrow file and Parquet files carry magic at both ends; an IPC stream starts with a continuation marker. */
-export function arrowFormatOf(bytes: Uint8Array): 'parquet' | 'arrow' | 'arrows' | undefined {
-  const text = (a: number, b: number) => latin1.decode(bytes.subarray(a, b));
-  const n = bytes.length;
-  if (n >= 12 && text(0, 4) === 'PAR1' && text(n - 4, n) === 'PAR1') return 'parquet';
-  if (n >= 12 && text(0, 6) === 'ARROW1' && text(n - 6, n) === 'ARROW1') return 'arrow';
-  if (n >= 8 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff) return 'arrows';
-  return undefined;
+export type StoredCatalogFormat = 'parquet' | 'arrow' | 'arrows';
+
+/**
+ * A stored catalog's format: the one recorded at put, or (entries written
+ * before schema 2) sniffed from the file's first and last bytes — never by
+ * reading the whole file.
+ */
+export function catalogFormatOfStored(recorded: string | null, headTail: () => { head: Uint8Array; tail: Uint8Array; size: number }): StoredCatalogFormat {
+  if (recorded === 'parquet' || recorded === 'arrow' || recorded === 'arrows') return recorded;
+  const { head, tail, size } = headTail();
+  return sniffCatalogBytes(head, tail, size) ?? 'parquet';
 }
 
 const arrowTable: StorageClass = {
   name: 'ArrowTable',
   extension: '.parquet',
   normalise(bytes, source) {
-    if (arrowFormatOf(bytes) === undefined) {
+    if (sniffCatalogBytes(bytes) === undefined) {
       throw new SkycalError('BAD_INPUT', `${source}: not a Parquet file (PAR1), an Arrow file (ARROW1) or an Arrow IPC stream`);
     }
     return bytes;
@@ -102,7 +106,8 @@ export const COMPOSITE_COMPONENTS: Readonly<Partial<Record<StorageClassName, Rea
 };
 
 export function storageClass(name: string): StorageClass {
-  const c = (STORAGE_CLASSES as Record<string, StorageClass>)[name];
+  // Own properties only: `toString` or `__proto__` is an unknown class, not Object's internals.
+  const c = typeof name === 'string' && Object.hasOwn(STORAGE_CLASSES, name) ? (STORAGE_CLASSES as Record<string, StorageClass>)[name] : undefined;
   if (c === undefined) {
     throw new SkycalError('BAD_INPUT', `unknown storage class ${name}; known: ${Object.keys(STORAGE_CLASSES).join(', ')}`);
   }

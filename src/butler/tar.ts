@@ -1,89 +1,135 @@
 /**
- * A minimal POSIX ustar reader and writer: regular files and directories
- * only. The reader refuses links, devices, pax/GNU extension headers and bad
- * checksums instead of guessing, and returns the entries for the caller to
- * vet before anything is written.
+ * Tar archives for bundles, streamed with tar-stream so that a bundle with
+ * large catalogs is never held in memory: `packTar` writes entries from files
+ * on disk, `forEachTarEntry` hands each entry's bytes in chunks to the
+ * caller. Our own checks stay ours: only regular files and folders (links,
+ * devices, FIFOs refused), every path relative and inside the archive, no
+ * size field beyond what the archive itself can hold, and tar-stream's
+ * header checksums; duplicates and content checksums are the caller's
+ * (bundle.ts), which sees every path.
  */
-import { SkycalError } from '../errors.js';
+import { createReadStream, fstatSync, openSync, closeSync } from 'node:fs';
+import tar from 'tar-stream';
+import { SkycalError, errors } from '../errors.js';
 
-const BLOCK = 512;
+export interface PackEntry {
+  readonly path: string;
+  readonly size: number;
+  /** A file on disk, streamed, or bytes already in memory (the manifest). */
+  readonly file?: string;
+  readonly bytes?: Uint8Array;
+}
 
-export interface TarEntry {
+/** Pack entries into chunks handed to `sink` in order (an AtomicFileWriter's write). */
+export async function packTar(entries: readonly PackEntry[], sink: (chunk: Uint8Array) => void, mtime = new Date()): Promise<void> {
+  const pack = tar.pack();
+  const drained = (async () => {
+    for await (const chunk of pack) sink(chunk as Uint8Array);
+  })();
+  try {
+    for (const e of entries) {
+      await new Promise<void>((resolve, reject) => {
+        const header = { name: e.path, size: e.size, mode: 0o644, mtime, type: 'file' as const };
+        if (e.bytes !== undefined) {
+          pack.entry(header, Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.length), (err) => (err ? reject(err) : resolve()));
+          return;
+        }
+        const out = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+        const input = createReadStream(e.file!);
+        input.on('error', reject);
+        input.pipe(out);
+      });
+    }
+    pack.finalize();
+  } catch (e) {
+    pack.destroy(e as Error);
+    await drained.catch(() => {});
+    throw e;
+  }
+  await drained;
+}
+
+export interface TarEntryHeader {
   readonly path: string;
   readonly type: 'file' | 'directory';
-  readonly bytes: Uint8Array;
+  readonly size: number;
 }
 
-function octal(value: number, width: number): string {
-  return value.toString(8).padStart(width - 1, '0') + '\0';
-}
-
-function putString(block: Uint8Array, offset: number, width: number, text: string): void {
-  const bytes = new TextEncoder().encode(text);
-  if (bytes.length > width) throw new SkycalError('BAD_INPUT', `tar: ${JSON.stringify(text)} is longer than ${width} bytes`);
-  block.set(bytes, offset);
-}
-
-export function writeTar(files: readonly { path: string; bytes: Uint8Array }[], mtime = Math.floor(Date.now() / 1000)): Uint8Array {
-  const size = files.reduce((s, f) => s + BLOCK + Math.ceil(f.bytes.length / BLOCK) * BLOCK, 2 * BLOCK);
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const f of files) {
-    const h = out.subarray(off, off + BLOCK);
-    putString(h, 0, 100, f.path);
-    putString(h, 100, 8, octal(0o644, 8));
-    putString(h, 108, 8, octal(0, 8));
-    putString(h, 116, 8, octal(0, 8));
-    putString(h, 124, 12, octal(f.bytes.length, 12));
-    putString(h, 136, 12, octal(mtime, 12));
-    h.fill(0x20, 148, 156); // checksum field counts as spaces
-    h[156] = 0x30; // '0': regular file
-    putString(h, 257, 6, 'ustar\0');
-    putString(h, 263, 2, '00');
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += h[i]!;
-    putString(h, 148, 8, sum.toString(8).padStart(6, '0') + '\0 ');
-    out.set(f.bytes, off + BLOCK);
-    off += BLOCK + Math.ceil(f.bytes.length / BLOCK) * BLOCK;
+/** An error thrown by the caller's sink, told apart from tar-stream's own parse errors. */
+class VisitError extends Error {
+  constructor(readonly inner: unknown) {
+    super(inner instanceof Error ? inner.message : String(inner));
   }
-  return out;
 }
 
-function readString(block: Uint8Array, offset: number, width: number): string {
-  const field = block.subarray(offset, offset + width);
-  const nul = field.indexOf(0);
-  return new TextDecoder('utf-8', { fatal: false }).decode(nul < 0 ? field : field.subarray(0, nul));
-}
+const KIND: Record<string, string> = {
+  link: 'a hard link', symlink: 'a symbolic link', 'character-device': 'a character device',
+  'block-device': 'a block device', fifo: 'a FIFO', 'contiguous-file': 'a contiguous file',
+};
 
-function readOctal(block: Uint8Array, offset: number, width: number, what: string): number {
-  const text = readString(block, offset, width).trim();
-  if (!/^[0-7]+$/.test(text)) throw new SkycalError('BAD_INPUT', `tar: bad ${what} field ${JSON.stringify(text)}`);
-  return parseInt(text, 8);
-}
-
-export function readTar(bytes: Uint8Array, source = 'tar file'): TarEntry[] {
-  const entries: TarEntry[] = [];
-  let off = 0;
-  while (off + BLOCK <= bytes.length) {
-    const h = bytes.subarray(off, off + BLOCK);
-    if (h.every((b) => b === 0)) return entries;
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-    if (readOctal(h, 148, 8, 'checksum') !== sum) throw new SkycalError('BAD_INPUT', `${source}: header checksum mismatch at byte ${off}`);
-    const name = readString(h, 0, 100);
-    const prefix = readString(h, 257, 6) === 'ustar' ? readString(h, 345, 155) : '';
-    const path = prefix ? `${prefix}/${name}` : name;
-    const flag = String.fromCharCode(h[156]!);
-    const size = readOctal(h, 124, 12, 'size');
-    const start = off + BLOCK;
-    if (start + size > bytes.length) throw new SkycalError('BAD_INPUT', `${source}: ${path} is truncated`);
-    if (flag === '0' || flag === '\0') entries.push({ path, type: 'file', bytes: bytes.slice(start, start + size) });
-    else if (flag === '5') entries.push({ path, type: 'directory', bytes: new Uint8Array() });
-    else {
-      const kind = flag === '1' ? 'a hard link' : flag === '2' ? 'a symbolic link' : `an entry of type ${JSON.stringify(flag)}`;
-      throw new SkycalError('BAD_INPUT', `${source}: ${path} is ${kind}; bundles hold regular files only`);
+/**
+ * Read a tar file entry by entry: `onEntry` gets the header, then each
+ * chunk of a file's bytes through `onChunk`, then `onEnd`. Anything that is
+ * not a regular file or folder, or a size larger than the archive, is
+ * BAD_INPUT before its bytes are read.
+ */
+export async function forEachTarEntry(
+  path: string,
+  source: string,
+  visit: (header: TarEntryHeader) => { onChunk(chunk: Uint8Array): void; onEnd(): void } | undefined,
+): Promise<void> {
+  let archiveSize: number;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      archiveSize = fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
     }
-    off = start + Math.ceil(size / BLOCK) * BLOCK;
+  } catch (e) {
+    throw errors.io(path, e);
   }
-  throw new SkycalError('BAD_INPUT', `${source}: no end-of-archive marker (truncated?)`);
+  const extract = tar.extract();
+  const input = createReadStream(path);
+  input.on('error', (e) => extract.destroy(e));
+  input.pipe(extract);
+  try {
+    for await (const entry of extract) {
+      const h = entry.header;
+      const name = h.name;
+      const size = h.size ?? 0;
+      if (h.type !== 'file' && h.type !== 'directory') {
+        throw errors.badInput(source, `${name} is ${KIND[h.type ?? ''] ?? `an entry of type ${JSON.stringify(h.type)}`}; bundles hold regular files only`);
+      }
+      if (!Number.isSafeInteger(size) || size < 0 || size > archiveSize) {
+        throw errors.badInput(source, `${name}: size field ${size} exceeds the archive (${archiveSize} bytes)`);
+      }
+      // tar-stream never ends a folder entry that claims content: refuse it before reading.
+      if (h.type === 'directory' && size !== 0) throw errors.badInput(source, `${name}: a folder entry with ${size} bytes of content`);
+      const ours = <T>(fn: () => T): T => {
+        try {
+          return fn();
+        } catch (e) {
+          throw new VisitError(e);
+        }
+      };
+      const type = h.type;
+      const sink = ours(() => visit({ path: name, type, size }));
+      for await (const chunk of entry) ours(() => sink?.onChunk(chunk as Uint8Array));
+      ours(() => sink?.onEnd());
+    }
+  } catch (e) {
+    input.destroy();
+    if (e instanceof VisitError && !SkycalError.isSkycalError(e.inner)) {
+      // Our own sink failed (not the archive): a bug or a file-system error, never disguised as bad input.
+      const inner = e.inner as NodeJS.ErrnoException;
+      if (typeof inner?.code === 'string' && /^E[A-Z]+$/.test(inner.code)) throw errors.io(path, inner);
+      throw errors.internal(inner);
+    }
+    if (e instanceof VisitError) throw e.inner;
+    if (SkycalError.isSkycalError(e)) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw errors.io(path, e);
+    throw errors.badInput(source, `not a readable tar archive: ${(e as Error).message}`);
+  }
 }

@@ -28,7 +28,13 @@ export function checkRefName(name: string): string {
   return name;
 }
 
+/** Names that are properties of every JavaScript object (`toString`, `constructor`, `__proto__`): never a type name. */
+function isObjectInternal(name: string): boolean {
+  return name in Object.prototype || name === '__proto__' || name === 'prototype';
+}
+
 export function checkTypeName(name: string): string {
   if (!NAME.test(name)) throw new SkycalError('BAD_INPUT', `dataset type: bad name ${JSON.stringify(name)}`);
+  if (name.split('.').some(isObjectInternal)) throw new SkycalError('BAD_INPUT', `dataset type: ${JSON.stringify(name)} is reserved`);
   return name;
 }

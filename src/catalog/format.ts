@@ -33,6 +33,21 @@ export function catalogFormat(path: string): CatalogFormat {
 const PAR1 = Buffer.from('PAR1');
 const ARROW1 = Buffer.from('ARROW1');
 
+/**
+ * Which binary catalog encoding bytes are, from their first 8 and last 6
+ * bytes only: Parquet and Arrow IPC files carry magic at both ends, an IPC
+ * stream starts with the 0xFFFFFFFF continuation marker. Pass the whole file,
+ * or its head and tail with the file's size.
+ */
+export function sniffCatalogBytes(head: Uint8Array, tail: Uint8Array = head, size = head.length): Exclude<CatalogFormat, 'csv'> | undefined {
+  const h = Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, 8));
+  const t = Buffer.from(tail.buffer, tail.byteOffset + Math.max(0, tail.length - 6), Math.min(tail.length, 6));
+  if (size >= 12 && h.subarray(0, 4).equals(PAR1) && t.length >= 4 && t.subarray(t.length - 4).equals(PAR1)) return 'parquet';
+  if (size >= 12 && h.length >= 6 && h.subarray(0, 6).equals(ARROW1) && t.equals(ARROW1)) return 'arrow';
+  if (size >= 8 && h.length >= 4 && h.readUInt32LE(0) === 0xffffffff) return 'arrows';
+  return undefined;
+}
+
 /** Throws NOT_FOUND / BAD_INPUT unless the file's magic bytes match its format. */
 export async function checkMagic(path: string, format: CatalogFormat): Promise<void> {
   if (format === 'csv') return;

@@ -4,7 +4,7 @@
  * target only on success: an error or an interrupt never leaves a
  * half-written catalog under the real name. `-` writes CSV to stdout.
  */
-import { randomBytes } from 'node:crypto';
+import { fsyncDir, temporaryPathFor } from '../io/atomicFile.js';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -122,7 +122,7 @@ export async function writeCatalog(
   }
 
   const folder = await checkOutputFolder(path);
-  const tmp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = temporaryPathFor(join(folder, basename(path)));
   track(tmp);
   let handle;
   try {
@@ -147,6 +147,7 @@ export async function writeCatalog(
     handle = undefined;
     await rename(tmp, path);
     pending.delete(tmp);
+    fsyncDir(folder); // the rename survives a power cut, as every skycal output (io/atomicFile.ts)
     return { rows };
   } catch (e) {
     await handle?.close().catch(() => {});

@@ -6,8 +6,9 @@
  */
 import { writeFileAtomic } from '../io/atomicFile.js';
 import { SkycalError, errors } from '../errors.js';
-import { Repository } from '../butler/repository.js';
-import { mergeInto } from '../butler/merge.js';
+import { MAX_LEASE_S, Repository, parseTime } from '../butler/repository.js';
+import { mergeInto, parsePrefer } from '../butler/merge.js';
+import { canonicalDataId, parseWhere } from '../butler/dataId.js';
 import { collectGarbage, verifyRepository } from '../butler/maintenance.js';
 import { exportBundle, importBundle } from '../butler/bundle.js';
 import { writeExposureFits } from '../butler/exposureFits.js';
@@ -23,17 +24,40 @@ function readInput(path: string, label: string, maxBytes: number): Uint8Array {
   return readFileBounded(path, { label, maxBytes });
 }
 
-function withRepo<T>(root: string, fn: (repo: Repository) => T): T {
+async function withRepo<T>(root: string, fn: (repo: Repository) => T | Promise<T>): Promise<T> {
   const repo = Repository.open(root);
   try {
-    return fn(repo);
+    return await fn(repo);
   } finally {
     repo.close();
   }
 }
 
+/** A malformed option value is a USAGE error (exit 2) naming the option, the same in every command. */
+function asUsage<T>(option: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (SkycalError.isSkycalError(e) && e.code === 'BAD_INPUT') throw new SkycalError('USAGE', `--${option}: ${e.message}`);
+    throw e;
+  }
+}
+
+function dataIdOption(values: ParsedValues, name = 'data-id'): string {
+  const text = requireString(values, name);
+  return asUsage(name, () => canonicalDataId(text));
+}
+
+function whereOption(values: ParsedValues): string | undefined {
+  const text = optionalString(values, 'where');
+  if (text !== undefined) asUsage('where', () => parseWhere(text));
+  return text;
+}
+
 function versionOf(values: ParsedValues): VersionSpec {
-  return { at: optionalString(values, 'at'), asOf: optionalString(values, 'as-of') };
+  const asOf = optionalString(values, 'as-of');
+  if (asOf !== undefined) asUsage('as-of', () => parseTime(asOf));
+  return { at: optionalString(values, 'at'), asOf };
 }
 
 /** Print a JSON document under --json, otherwise lines of text. */
@@ -65,7 +89,7 @@ const registerType: Command = {
   name: 'register-type', args: 'REPO NAME STORAGECLASS', options: {}, positionals: { min: 3, max: 3 },
   notes: 'STORAGECLASS: TanSipWcs, PhotoCalib, ArrowTable, Image or Exposure.',
   async run(_v, [root, name, sc], ctx) {
-    withRepo(root!, (repo) => repo.registerDatasetType(name!, sc!));
+    await withRepo(root!, (repo) => repo.registerDatasetType(name!, sc!));
     report(ctx, { type: name, storageClass: sc }, () => `registered ${name} (${sc})`);
   },
 };
@@ -98,8 +122,10 @@ const begin: Command = {
     }
     const leaseText = optionalString(values, 'lease');
     const lease = leaseText === undefined ? undefined : Number(leaseText);
-    if (lease !== undefined && !(lease > 0)) throw new SkycalError('USAGE', `--lease: expected positive seconds, got ${JSON.stringify(leaseText)}`);
-    const run = withRepo(root!, (repo) => repo.begin({
+    if (lease !== undefined && !(Number.isFinite(lease) && lease > 0 && lease <= MAX_LEASE_S)) {
+      throw new SkycalError('USAGE', `--lease: expected seconds in (0, ${MAX_LEASE_S}] (7 days), got ${JSON.stringify(leaseText)}`);
+    }
+    const run = await withRepo(root!, (repo) => repo.begin({
       stage: requireString(values, 'stage'), branch: optionalString(values, 'branch'), config, expect, leaseSeconds: lease,
     }));
     report(ctx, { run: run.id }, () => run.id);
@@ -109,8 +135,9 @@ const begin: Command = {
 const put: Command = {
   name: 'put', args: 'REPO FILE', options: { ...RUN, ...DATASET }, positionals: { min: 2, max: 2 },
   async run(values, [root, file], ctx) {
+    const dataId = dataIdOption(values);
     const bytes = readInput(file!, 'FILE', INPUT_LIMITS.dataset);
-    const e = withRepo(root!, (repo) => repo.put(requireString(values, 'run'), requireString(values, 'type'), requireString(values, 'data-id'), bytes, file));
+    const e = await withRepo(root!, (repo) => repo.put(requireString(values, 'run'), requireString(values, 'type'), dataId, bytes, file));
     report(ctx, { run: e.runId, type: e.type, dataId: e.dataId, sha256: e.fileHash, size: e.size }, () => `${e.type} ${e.dataId} ${e.fileHash}`);
   },
 };
@@ -120,7 +147,8 @@ const fail: Command = {
   options: { ...RUN, ...DATASET, reason: { type: 'string', value: 'TEXT', required: true, description: 'why, for the readers who will get INVALID_DATASET' } },
   positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
-    const es = withRepo(root!, (repo) => repo.fail(requireString(values, 'run'), requireString(values, 'type'), requireString(values, 'data-id'), requireString(values, 'reason')));
+    const dataId = dataIdOption(values);
+    const es = await withRepo(root!, (repo) => repo.fail(requireString(values, 'run'), requireString(values, 'type'), dataId, requireString(values, 'reason')));
     report(ctx, { failed: es.map((e) => ({ run: e.runId, type: e.type, dataId: e.dataId, reason: e.reason })) }, () => es.map((e) => `failed ${e.type} ${e.dataId}`).join('\n'));
   },
 };
@@ -128,7 +156,7 @@ const fail: Command = {
 const commit: Command = {
   name: 'commit', args: 'REPO', options: RUN, positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
-    const run = withRepo(root!, (repo) => repo.describeRun(repo.commit(requireString(values, 'run'))));
+    const run = await withRepo(root!, (repo) => repo.describeRun(repo.commit(requireString(values, 'run'))));
     report(ctx, run, () => `committed ${run.id} on ${run.branch} at ${run.committedAt}`);
   },
 };
@@ -136,7 +164,7 @@ const commit: Command = {
 const abort: Command = {
   name: 'abort', args: 'REPO', options: RUN, positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
-    const run = withRepo(root!, (repo) => repo.abort(requireString(values, 'run')));
+    const run = await withRepo(root!, (repo) => repo.abort(requireString(values, 'run')));
     report(ctx, { run: run.id, state: run.state }, () => `abandoned ${run.id}`);
   },
 };
@@ -154,9 +182,11 @@ const get: Command = {
   async run(values, [root], ctx) {
     const spec = { ...versionOf(values), forRun: optionalString(values, 'run') };
     const typeSpec = requireString(values, 'type');
-    const dataId = requireString(values, 'data-id');
+    const dataId = dataIdOption(values);
     const out = optionalString(values, 'out');
-    withRepo(root!, (repo) => {
+    // An output inside the repository (its registry, its store) would break it; a device is written through.
+    const outCheck = { notInside: [root!] };
+    await withRepo(root!, (repo) => {
       const t = repo.registry.datasetType(parseTypeSpec(typeSpec).type);
       if (t?.storageClass === 'Exposure') {
         const c = repo.getComposite(typeSpec, dataId, spec);
@@ -167,14 +197,14 @@ const get: Command = {
           writeFileAtomic(out, writeExposureFits({
             image: c.components['image']!.bytes, wcs: text(c.components['wcs']?.bytes),
             photoCalib: pc === undefined ? undefined : JSON.parse(new TextDecoder().decode(pc.bytes)),
-          }, supplied));
+          }, supplied), outCheck);
         }
         report(ctx, { type: c.type, dataId, components: supplied, out: out ?? null },
           () => Object.entries(supplied).map(([k, s]) => `${c.type}.${k} ${s.dataId} run ${s.runId} (${s.stage})`).join('\n'));
         return;
       }
       const r = repo.get(typeSpec, dataId, spec);
-      if (out !== undefined) writeFileAtomic(out, t === undefined ? r.bytes : storageClass(t.storageClass).forOutput?.(r.bytes, out) ?? r.bytes);
+      if (out !== undefined) writeFileAtomic(out, t === undefined ? r.bytes : storageClass(t.storageClass).forOutput?.(r.bytes, out) ?? r.bytes, outCheck);
       if (ctx.json) ctx.writeJson({ ...r.supplied, sha256: r.entry.fileHash, size: r.entry.size, out: out ?? null });
       else if (out === undefined) writeBytesToStdout(ctx, r.bytes, `${r.supplied.type} ${r.supplied.dataId}`);
       else ctx.log(`${r.supplied.type} ${r.supplied.dataId} from run ${r.supplied.runId} (${r.supplied.stage}) -> ${out}`);
@@ -186,7 +216,8 @@ const log: Command = {
   name: 'log', args: 'REPO', options: VERSION, positionals: { min: 1, max: 1 },
   notes: '--json prints {"runs": [{"id", "stage", "parents", "committedAt", ...}]}.',
   async run(values, [root], ctx) {
-    const runs = withRepo(root!, (repo) => repo.log(versionOf(values)));
+    const spec = versionOf(values);
+    const runs = await withRepo(root!, (repo) => repo.log(spec));
     report(ctx, { runs }, () => runs.map((r) =>
       `${r.id}  ${r.committedAt}  ${r.stage.padEnd(12)} parents=${r.parents.join(',') || '-'}  datasets=${r.datasets} failures=${r.failures.length}`).join('\n'));
   },
@@ -195,7 +226,7 @@ const log: Command = {
 const status: Command = {
   name: 'status', args: 'REPO', options: {}, positionals: { min: 1, max: 1 },
   async run(_v, [root], ctx) {
-    const st = withRepo(root!, (repo) => repo.status());
+    const st = await withRepo(root!, (repo) => repo.status());
     report(ctx, st, () => [
       ...st.refs.map((r) => `${r.kind} ${r.name} -> ${r.runId ?? '(empty)'}`),
       ...st.open.map((r) => `${r.stale ? 'STALE' : 'open '} ${r.id} ${r.stage} on ${r.branch}, lease until ${r.leaseExpiresAt}, ${r.datasets} datasets, ${r.failures} failures` +
@@ -209,26 +240,29 @@ const recover: Command = {
   options: { run: { ...RUN['run']!, required: false, description: 'only this run (default: every stale run)' }, ...FORCE('abandon the run even if its lease has not expired') },
   positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
-    const ids = withRepo(root!, (repo) => repo.recover(optionalString(values, 'run'), { force: values['force'] === true }));
+    const ids = await withRepo(root!, (repo) => repo.recover(optionalString(values, 'run'), { force: values['force'] === true }));
     report(ctx, { abandoned: ids }, () => (ids.length === 0 ? 'no stale runs' : ids.map((id) => `abandoned ${id}`).join('\n')));
   },
 };
 
 const branch: Command = {
   name: 'branch', args: 'REPO [NAME [FROM]]',
-  options: { delete: { type: 'string', value: 'NAME', description: 'delete this branch instead' }, ...FORCE('move an existing branch to FROM') },
+  options: {
+    delete: { type: 'string', value: 'NAME', description: 'delete this branch instead (the default branch main only with --force)' },
+    ...FORCE('move an existing branch to FROM; with --delete, allow deleting main'),
+  },
   notes: 'skycal branch REPO NAME [FROM] creates NAME at FROM (default main); skycal branch REPO --delete NAME deletes it.',
   positionals: { min: 1, max: 3 },
   async run(values, [root, name, from], ctx) {
     const del = optionalString(values, 'delete');
     if (del !== undefined) {
       if (name !== undefined) throw new SkycalError('USAGE', 'branch: --delete NAME takes no other name');
-      withRepo(root!, (repo) => repo.deleteBranch(del));
+      await withRepo(root!, (repo) => repo.deleteBranch(del, { force: values['force'] === true }));
       report(ctx, { deleted: del }, () => `deleted branch ${del}`);
       return;
     }
     if (name === undefined) throw new SkycalError('USAGE', 'usage: skycal branch REPO NAME [FROM] | REPO --delete NAME');
-    const at = withRepo(root!, (repo) => repo.createBranch(name, from ?? 'main', { force: values['force'] === true }));
+    const at = await withRepo(root!, (repo) => repo.createBranch(name, from ?? 'main', { force: values['force'] === true }));
     report(ctx, { branch: name, run: at }, () => `branch ${name} -> ${at ?? '(empty)'}`);
   },
 };
@@ -236,7 +270,7 @@ const branch: Command = {
 const tag: Command = {
   name: 'tag', args: 'REPO NAME REF', options: {}, positionals: { min: 3, max: 3 },
   async run(_v, [root, name, ref], ctx) {
-    const at = withRepo(root!, (repo) => repo.createTag(name!, ref!));
+    const at = await withRepo(root!, (repo) => repo.createTag(name!, ref!));
     report(ctx, { tag: name, run: at }, () => `tag ${name} -> ${at}`);
   },
 };
@@ -245,19 +279,33 @@ const merge: Command = {
   name: 'merge', args: 'REPO REF',
   options: {
     into: { type: 'string', value: 'BRANCH', required: true, description: 'the branch to publish into' },
+    prefer: {
+      type: 'string', multiple: true, value: 'ours|theirs|TYPE=ours|theirs',
+      description: 'which side wins for datasets written on both sides: for every type, or for TYPE (a composite covers its components)',
+    },
+    rebase: { type: 'boolean', default: false, description: 'an open run: re-parent it on the tip (its datasets win) instead of merging' },
     ...FORCE('merge although one stage ran with two different configs'),
   },
+  notes: 'A conflict (datasets written on both sides) is listed in the error, and under --json as error.conflicts.',
   positionals: { min: 2, max: 2 },
   async run(values, [root, ref], ctx) {
-    const r = withRepo(root!, (repo) => mergeInto(repo, requireString(values, 'into'), ref!, { force: values['force'] === true }));
-    report(ctx, r, () => `${r.kind}: ${r.branch} -> ${r.runId}`);
+    const preferList = stringList(values, 'prefer');
+    const prefer = preferList.length === 0 ? undefined : parsePrefer(preferList);
+    if (prefer !== undefined && values['rebase'] === true) throw new SkycalError('USAGE', 'merge: --prefer and --rebase are two different resolutions; give one');
+    const r = await withRepo(root!, (repo) => mergeInto(repo, requireString(values, 'into'), ref!, {
+      force: values['force'] === true, prefer, rebase: values['rebase'] === true,
+    }));
+    report(ctx, r, () => [`${r.kind}: ${r.branch} -> ${r.runId}`,
+      ...r.resolved.map((c) => `  ${c.type} ${c.dataId}: ${c.winner} (run ${c.winner === 'ours' ? c.ours : c.theirs})`)].join('\n'));
   },
 };
 
 const provenance: Command = {
   name: 'provenance', args: 'REPO', options: { ...DATASET, ...VERSION }, positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
-    const steps = withRepo(root!, (repo) => repo.provenance(requireString(values, 'type'), requireString(values, 'data-id'), versionOf(values)));
+    const dataId = dataIdOption(values);
+    const spec = versionOf(values);
+    const steps = await withRepo(root!, (repo) => repo.provenance(requireString(values, 'type'), dataId, spec));
     report(ctx, { steps }, () => steps.map((s) =>
       `${s.dataset.type} ${s.dataset.dataId} <- run ${s.run.id} (${s.run.stage}, config ${s.run.configHash.slice(0, 12)}, ${s.run.softwareVersion}, ${s.run.user}@${s.run.host}, ${s.run.committedAt})` +
       s.inputs.map((i) => `\n    read ${i.type} ${i.dataId} from run ${i.runId} (${i.stage})`).join('')).join('\n'));
@@ -266,18 +314,29 @@ const provenance: Command = {
 
 const verify: Command = {
   name: 'verify', args: 'REPO',
-  options: { 'dry-run': { type: 'boolean', default: false, description: 'report crash leftovers without removing them' } },
+  options: {
+    'dry-run': { type: 'boolean', default: false, description: 'report crash leftovers without removing them' },
+    'min-age': { type: 'string', value: 'SECONDS', description: 'remove only leftovers older than this, so no live put is still placing them (default 600)' },
+  },
   positionals: { min: 1, max: 1 },
+  notes: 'Problems make it fail; under --json the error carries the whole report as error.report.',
   async run(values, [root], ctx) {
-    const r = withRepo(root!, (repo) => verifyRepository(repo, { dryRun: values['dry-run'] === true }));
-    // Problems are an error (one JSON document: the error); leftovers of crashes are not.
-    if (!r.ok) throw new SkycalError('IO', `verify: ${r.problems.length} problem(s): ${r.problems.join('; ')}`);
-    report(ctx, r, () => [
+    const minAgeText = optionalString(values, 'min-age');
+    const minAge = minAgeText === undefined ? undefined : Number(minAgeText);
+    if (minAge !== undefined && !(Number.isFinite(minAge) && minAge >= 0)) throw new SkycalError('USAGE', `--min-age: expected seconds >= 0, got ${JSON.stringify(minAgeText)}`);
+    const dry = values['dry-run'] === true;
+    const r = await withRepo(root!, (repo) => verifyRepository(repo, { dryRun: dry, minAgeMs: minAge === undefined ? undefined : minAge * 1000 }));
+    const lines = () => [
       `${r.ok ? 'ok' : 'PROBLEMS'}: ${r.checkedFiles} files checked`,
       ...r.problems.map((p) => `problem: ${p}`),
-      ...r.leftovers.tempFiles.map((t) => `leftover temp file ${t}${values['dry-run'] ? '' : ' (removed)'}`),
-      ...r.leftovers.unreferencedFiles.map((h) => `leftover unreferenced file ${h}${values['dry-run'] ? '' : ' (removed)'}`),
-    ].join('\n'));
+      ...(r.finishedGc > 0 ? [`finished an interrupted gc: ${r.finishedGc} file(s) ${dry ? 'to remove' : 'removed'}`] : []),
+      ...r.leftovers.tempFiles.map((t) => `leftover temp file ${t}${dry ? '' : ' (removed)'}`),
+      ...r.leftovers.unreferencedFiles.map((h) => `leftover unreferenced file ${h}${dry ? '' : ' (removed)'}`),
+      ...r.kept.map((k) => `leftover ${k.path} kept: ${k.why}`),
+    ].join('\n');
+    // Problems are an error whose --json document is the whole report; leftovers of crashes are not.
+    if (!r.ok) throw new SkycalError('IO', `verify: ${r.problems.length} problem(s): ${r.problems.join('; ')}`, { details: { report: r } });
+    report(ctx, r, lines);
   },
 };
 
@@ -286,10 +345,10 @@ const gc: Command = {
   options: { 'dry-run': { type: 'boolean', default: false, description: 'list what would be removed, with its use, and remove nothing' } },
   positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
-    const r = withRepo(root!, (repo) => collectGarbage(repo, { dryRun: values['dry-run'] === true }));
+    const r = await withRepo(root!, (repo) => collectGarbage(repo, { dryRun: values['dry-run'] === true }));
     report(ctx, r, () => [
       ...r.runs.map((x) => `${r.dryRun ? 'would remove' : 'removed'} ${x.id} ${x.stage} (${x.state}) uses=${x.uses} lastUsed=${x.lastUsedAt ?? 'never'}`),
-      `${r.runs.length} run(s), ${r.removedFiles} file(s) removed`,
+      r.dryRun ? `would remove ${r.runs.length} run(s) and ${r.removedFiles} file(s)` : `removed ${r.runs.length} run(s) and ${r.removedFiles} file(s)`,
     ].join('\n'));
   },
 };
@@ -304,17 +363,26 @@ const exportCmd: Command = {
   },
   positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
-    const r = withRepo(root!, (repo) => exportBundle(repo, requireString(values, 'out'), {
-      ...versionOf(values), types: stringList(values, 'type'), where: optionalString(values, 'where'),
+    const where = whereOption(values);
+    const spec = versionOf(values);
+    const r = await withRepo(root!, (repo) => exportBundle(repo, requireString(values, 'out'), {
+      ...spec, types: stringList(values, 'type'), where,
     }));
     report(ctx, r, () => `exported ${r.runs} run(s), ${r.files} file(s) to ${r.path}`);
   },
 };
 
 const importCmd: Command = {
-  name: 'import', args: 'REPO BUNDLE', options: {}, positionals: { min: 2, max: 2 },
-  async run(_v, [root, bundle], ctx) {
-    const r = withRepo(root!, (repo) => importBundle(repo, bundle!));
+  name: 'import', args: 'REPO BUNDLE',
+  options: {
+    as: { type: 'string', value: 'NAME', description: "import the bundle's branch under this name (when this repository's differs)" },
+    branch: { type: 'string', value: 'NAME', description: 'the same as --as' },
+  },
+  positionals: { min: 2, max: 2 },
+  async run(values, [root, bundle], ctx) {
+    const as = optionalString(values, 'as') ?? optionalString(values, 'branch');
+    if (optionalString(values, 'as') !== undefined && optionalString(values, 'branch') !== undefined) throw new SkycalError('USAGE', 'import: --as and --branch are the same option; give one');
+    const r = await withRepo(root!, (repo) => importBundle(repo, bundle!, { as }));
     report(ctx, r, () => `imported ${r.runs} run(s) (${r.skippedRuns} already here), ${r.files} file(s), refs ${r.refs.join(', ') || '-'}`);
   },
 };

@@ -1,45 +1,154 @@
 /**
- * Whole-file writes that never leave a half-written file: write to a
- * temporary name in the same folder, fsync, rename over the target. A reader
- * sees the old file or the new one, never a part.
+ * The one way skycal writes a file durably. Whole-file writes never leave a
+ * half-written file: write to a temporary name in the same folder, fsync the
+ * file, rename it over the target, fsync the folder (so the rename survives
+ * a power cut). A reader sees the old file or the new one, never a part.
+ *
+ * Large outputs (bundles with catalogs) go through `AtomicFileWriter`, which
+ * takes the bytes in chunks with the same guarantees. The repository's
+ * datastore uses the two halves (`writeNewFileDurable`, `renameDurable`)
+ * because it renames inside a registry transaction.
+ *
+ * What an output path may name is decided by `checkOutputPath`
+ * (outputPath.ts): a device or FIFO is written through, never replaced.
  */
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { SkycalError } from '../errors.js';
+import { SkycalError, errors } from '../errors.js';
+import { checkOutputPath, type OutputCheck } from './outputPath.js';
 
-/** A temporary name beside `path`, unique to this process and moment. */
+/** A temporary name beside `path`, unique to this process and call. */
 export function temporaryPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-  const tmp = temporaryPathFor(path);
-  let fd: number;
+function ioError(path: string, e: unknown): SkycalError {
+  if (SkycalError.isSkycalError(e)) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? `the folder ${dirname(path)} does not exist`
+    : code === 'ENOSPC' ? 'no space left on the device' : (e as Error).message;
+  return new SkycalError('IO', `${path}: cannot write: ${why}`, { cause: e });
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+}
+
+/** fsync a folder so that a rename or unlink in it survives a power cut. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
   try {
-    fd = openSync(tmp, 'wx');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? `the folder ${dirname(path)} does not exist` : (e as Error).message;
-    throw new SkycalError('IO', `${path}: cannot write: ${why}`, { cause: e });
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
+}
+
+/** Create `path` (it must not exist), write and fsync it; on any failure nothing is left. */
+export function writeNewFileDurable(path: string, bytes: Uint8Array, mode = 0o644): void {
+  let fd: number | undefined;
   try {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fd = openSync(path, 'wx', mode);
+    writeAll(fd, bytes);
     fsyncSync(fd);
     closeSync(fd);
-    renameSync(tmp, path);
+    fd = undefined;
   } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      /* already closed */
+    if (fd !== undefined) {
+      try { closeSync(fd); } catch { /* already closed */ }
     }
+    try { unlinkSync(path); } catch { /* never created */ }
+    throw ioError(path, e);
+  }
+}
+
+/** Rename a durable file into place and fsync the folder it lands in. */
+export function renameDurable(from: string, to: string): void {
+  renameSync(from, to);
+  fsyncDir(dirname(to));
+}
+
+/**
+ * Write a whole file atomically. A character device or FIFO (`/dev/stdout`)
+ * is written through; a symbolic link, folder or anything inside a folder
+ * the caller protects (`options.notInside`) is refused by checkOutputPath.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string, options: OutputCheck = {}): void {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  if (checkOutputPath(path, options) === 'device') {
+    writeThrough(path, bytes);
+    return;
+  }
+  const tmp = temporaryPathFor(path);
+  writeNewFileDurable(tmp, bytes);
+  try {
+    renameDurable(tmp, path);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* already renamed */ }
+    throw ioError(path, e);
+  }
+}
+
+function writeThrough(path: string, bytes: Uint8Array): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'w');
+    writeAll(fd, bytes);
+  } catch (e) {
+    throw ioError(path, e);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * A streaming atomic write: `write` chunks, then `commit` (fsync, rename,
+ * fsync folder) or `abort` (remove the temp file). Memory stays at one chunk.
+ */
+export class AtomicFileWriter {
+  readonly tempPath: string;
+  private fd: number | undefined;
+
+  constructor(readonly path: string, options: OutputCheck = {}) {
+    if (checkOutputPath(path, options) === 'device') throw errors.usage(`${path}: a streamed output must be a regular file`);
+    this.tempPath = temporaryPathFor(path);
     try {
-      unlinkSync(tmp);
-    } catch {
-      /* never created or already renamed */
+      this.fd = openSync(this.tempPath, 'wx', 0o644);
+    } catch (e) {
+      throw ioError(path, e);
     }
-    throw new SkycalError('IO', `${path}: cannot write: ${(e as Error).message}`, { cause: e });
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.fd === undefined) throw errors.internal(new Error(`AtomicFileWriter ${this.path}: write after commit or abort`));
+    try {
+      writeAll(this.fd, bytes);
+    } catch (e) {
+      this.abort();
+      throw ioError(this.path, e);
+    }
+  }
+
+  commit(): void {
+    if (this.fd === undefined) throw errors.internal(new Error(`AtomicFileWriter ${this.path}: commit after commit or abort`));
+    try {
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = undefined;
+      renameDurable(this.tempPath, this.path);
+    } catch (e) {
+      this.abort();
+      throw ioError(this.path, e);
+    }
+  }
+
+  abort(): void {
+    if (this.fd !== undefined) {
+      try { closeSync(this.fd); } catch { /* already closed */ }
+      this.fd = undefined;
+    }
+    try { unlinkSync(this.tempPath); } catch { /* gone */ }
   }
 }

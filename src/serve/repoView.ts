@@ -9,7 +9,7 @@ import { SkycalError, errors } from '../errors.js';
 import type { Repository } from '../butler/repository.js';
 import type { VersionSpec } from '../butler/adapter.js';
 import { canonicalDataId, parseDataId, type DataId } from '../butler/dataId.js';
-import { arrowFormatOf } from '../butler/storageClasses.js';
+import { sniffCatalogBytes } from '../catalog/format.js';
 import { diffWcsVersions, describeSpec } from '../compare/diffVersions.js';
 import { ccdOutlineSky, skyCentre, toTangentPlane } from '../compare/focalPlane.js';
 import { distortionMapSvg, photoCalibMapSvg } from '../plot/maps.js';
@@ -231,7 +231,7 @@ const latin1 = new TextDecoder('latin1');
 
 /** What the stored bytes are, from their own magic (storage classes normalise what they store). */
 export function contentTypeOf(bytes: Uint8Array): string {
-  const format = arrowFormatOf(bytes);
+  const format = sniffCatalogBytes(bytes);
   if (format === 'parquet') return 'application/vnd.apache.parquet';
   if (format === 'arrow') return 'application/vnd.apache.arrow.file';
   if (format === 'arrows') return 'application/vnd.apache.arrow.stream';

@@ -1,0 +1,145 @@
+/**
+ * Real file systems the repository must survive: a full disk (a 2 MiB tmpfs)
+ * during put and import gives a clear IO error, leaves nothing half-written,
+ * and the repository works again once space is freed; a read-only mount can
+ * still be read (get, log, status, verify --dry-run). Both need `mount`
+ * (CI runs as root); without it they skip with a loud message.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SkycalError } from '../src/errors.js';
+import { Repository } from '../src/butler/repository.js';
+import { exportBundle, importBundle } from '../src/butler/bundle.js';
+import { verifyRepository } from '../src/butler/maintenance.js';
+import { tempDir } from './helpers.js';
+import { wcsHeaderText } from './butler-fixtures.js';
+
+function tryMount(dir: string, options: string): string | undefined {
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { encoding: 'utf8' });
+  return r.status === 0 ? undefined : (r.stderr || r.error?.message || `exit ${r.status}`).trim();
+}
+
+function umount(dir: string): void {
+  spawnSync('umount', [dir]);
+}
+
+const catalog = (n: number, seed: number) => Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(n, seed), Buffer.from('PAR1')]);
+
+function ioCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(SkycalError.isSkycalError(e), `expected a SkycalError, got ${String(e)}`);
+    return e.code;
+  }
+  return 'none';
+}
+
+test('a full disk during put and import: a clear IO error, nothing half-written, usable once space is freed', async (t) => {
+  const tmp = tempDir();
+  const mnt = join(tmp.path, 'small');
+  const why = tryMount(mnt, 'size=2m');
+  if (why !== undefined) {
+    console.error(`\n!!! SKIPPED the full-disk test: cannot mount a tmpfs (${why}); run as root to test ENOSPC !!!\n`);
+    t.skip(`mount not permitted: ${why}`);
+    tmp.cleanup();
+    return;
+  }
+  try {
+    const root = join(mnt, 'repo');
+    const repo = Repository.init(root);
+    // What the user deletes to free space afterwards.
+    const filler = join(mnt, 'filler');
+    writeFileSync(filler, Buffer.alloc(600 * 1024));
+    try {
+      const run = repo.begin({ stage: 'fill' });
+      let landed = 0;
+      let code = 'none';
+      for (let i = 0; i < 40 && code === 'none'; i++) {
+        code = ioCode(() => repo.put(run.id, 'src', `visit=${i}`, catalog(200 * 1024, i)));
+        if (code === 'none') landed++;
+      }
+      assert.equal(code, 'IO', 'a put on a full disk is IO');
+      assert.ok(landed > 0 && landed < 40);
+      assert.deepEqual(readdirSync(repo.store.tmpDir), [], 'no temp file left behind');
+      assert.equal(repo.registry.runEntries(run.id).length, landed);
+      for (const e of repo.registry.runEntries(run.id)) repo.store.read(e.fileHash!); // every landed file whole
+      // An import into the full disk fails the same way and adds nothing.
+      const src = Repository.init(join(tmp.path, 'src'));
+      const r2 = src.begin({ stage: 'up' });
+      for (let i = 0; i < 4; i++) src.put(r2.id, 'src', `visit=${100 + i}`, catalog(300 * 1024, 100 + i));
+      src.put(r2.id, 'wcs', 'visit=1', new TextEncoder().encode(wcsHeaderText(1)));
+      src.commit(r2.id);
+      const bundle = join(tmp.path, 'b.tar');
+      await exportBundle(src, bundle);
+      src.close();
+      let importCode = 'none';
+      try {
+        await importBundle(repo, bundle, { as: 'upstream' });
+      } catch (e) {
+        importCode = SkycalError.isSkycalError(e) ? e.code : String(e);
+      }
+      assert.equal(importCode, 'IO');
+      assert.equal(repo.registry.ref('upstream'), undefined);
+      assert.deepEqual(readdirSync(repo.store.tmpDir), []);
+      assert.deepEqual(verifyRepository(repo, { minAgeMs: 0 }).problems, []);
+      // Free the space; then the repository works: abandon and collect the run, put, import.
+      rmSync(filler);
+      repo.abort(run.id);
+      const { collectGarbage } = await import('../src/butler/maintenance.js');
+      collectGarbage(repo);
+      const again = repo.begin({ stage: 'after' });
+      repo.put(again.id, 'src', 'visit=999', catalog(100 * 1024, 9));
+      repo.commit(again.id);
+      assert.equal((await importBundle(repo, bundle, { as: 'upstream' })).runs, 1);
+      assert.deepEqual(verifyRepository(repo, { minAgeMs: 0 }).problems, []);
+    } finally {
+      repo.close();
+    }
+  } finally {
+    umount(mnt);
+    tmp.cleanup();
+  }
+});
+
+test('a read-only repository can be read: get, log, status, queryDataIds and verify --dry-run work', (t) => {
+  const tmp = tempDir();
+  const mnt = join(tmp.path, 'ro');
+  const why = tryMount(mnt, 'size=8m');
+  if (why !== undefined) {
+    console.error(`\n!!! SKIPPED the read-only test: cannot mount a tmpfs (${why}) !!!\n`);
+    t.skip(`mount not permitted: ${why}`);
+    tmp.cleanup();
+    return;
+  }
+  try {
+    const root = join(mnt, 'repo');
+    const repo = Repository.init(root);
+    const run = repo.begin({ stage: 'a' });
+    repo.put(run.id, 'wcs', 'visit=1', new TextEncoder().encode(wcsHeaderText(1)));
+    repo.commit(run.id);
+    repo.close();
+    execFileSync('mount', ['-o', 'remount,ro', mnt]);
+    assert.throws(() => writeFileSync(join(mnt, 'x'), 'x'), /EROFS|read-only/);
+    const ro = Repository.open(root);
+    try {
+      assert.equal(ro.registry.readOnly, true);
+      assert.equal(new TextDecoder().decode(ro.get('wcs', 'visit=1').bytes), wcsHeaderText(1));
+      assert.equal(ro.log().length, 1);
+      assert.equal(ro.status().open.length, 0);
+      assert.equal(ro.queryDataIds('wcs', undefined).length, 1);
+      assert.deepEqual(verifyRepository(ro, { dryRun: true }).problems, []);
+      assert.equal(ioCode(() => ro.begin({ stage: 'b' })), 'IO');
+    } finally {
+      ro.close(); // use counts are dropped, not an error
+    }
+  } finally {
+    umount(mnt);
+    rmSync(mnt, { recursive: true, force: true });
+    tmp.cleanup();
+  }
+});
