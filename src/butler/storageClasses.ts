@@ -9,6 +9,9 @@
  * own parsers (`TanSipWcs.fromFitsHeader`, `PhotoCalib.fromJson`) when they land.
  */
 import { SkycalError } from '../errors.js';
+import { sniffCatalogBytes } from '../catalog/format.js';
+import { checkCatalogSchema } from '../catalog/numeric.js';
+import { catalogSchemaOfBytes } from '../catalog/schemaOf.js';
 import { looksLikeFits, readHdus } from '../fits/file.js';
 import { readImage } from '../fits/image.js';
 import { validatePhotoCalibJson, validateTanSipHeader } from './validators.js';
@@ -58,23 +61,15 @@ const photoCalib: StorageClass = {
   },
 };
 
-/** Arrow file and Parquet files carry magic at both ends; an IPC stream starts with a continuation marker. */
-export function arrowFormatOf(bytes: Uint8Array): 'parquet' | 'arrow' | 'arrows' | undefined {
-  const text = (a: number, b: number) => latin1.decode(bytes.subarray(a, b));
-  const n = bytes.length;
-  if (n >= 12 && text(0, 4) === 'PAR1' && text(n - 4, n) === 'PAR1') return 'parquet';
-  if (n >= 12 && text(0, 6) === 'ARROW1' && text(n - 6, n) === 'ARROW1') return 'arrow';
-  if (n >= 8 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff) return 'arrows';
-  return undefined;
-}
+/** A binary catalog's format from its bytes: the one sniffer (catalog/format.ts). Reads should use sniffCatalogFormat(path). */
+export const arrowFormatOf = sniffCatalogBytes;
 
 const arrowTable: StorageClass = {
   name: 'ArrowTable',
   extension: '.parquet',
   normalise(bytes, source) {
-    if (arrowFormatOf(bytes) === undefined) {
-      throw new SkycalError('BAD_INPUT', `${source}: not a Parquet file (PAR1), an Arrow file (ARROW1) or an Arrow IPC stream`);
-    }
+    // The schema it will be read with: a text, boolean or decimal column a kernel reads is refused now, not at recompute.
+    checkCatalogSchema(catalogSchemaOfBytes(bytes, source).schema, { source });
     return bytes;
   },
 };

@@ -11,6 +11,7 @@ import type { Command, OptionSpec, ParsedValues } from './command.js';
 import { readTextInput, writeTextOutput } from './io.js';
 import { CATALOG_OPTIONS, CATALOG_USAGE, fileVersion, runCatalogCommand, type CatalogCommandResult } from './catalogCommand.js';
 import { withPixels, withSky } from '../catalog/views.js';
+import { kernelInputValues } from '../catalog/numeric.js';
 import { writeFileAtomic } from '../io/atomicFile.js';
 
 export const WCS_OPTIONS: OptionSpec = {
@@ -30,8 +31,8 @@ export function wcsFromOptions(values: ParsedValues): TanSipWcs {
 function numericColumn(table: Table, name: string, source: string): Float64Array {
   const col = table.getChild(name);
   if (!col) throw new SkycalError('BAD_INPUT', `${source}: missing column ${name} (have ${table.schema.fields.map((f) => f.name).join(', ')})`);
-  if (String(col.type) !== 'Float64') throw new SkycalError('BAD_INPUT', `${source}: column ${name} is not numeric`);
-  return Float64Array.from(col.toArray() as Float64Array);
+  // The one type rule (catalog/numeric.ts): integers and floats read as doubles, nulls as NaN, text refused.
+  return kernelInputValues(col, name, source, new Float64Array(col.length));
 }
 
 function withColumns(table: Table, added: Record<string, Float64Array | Uint8Array>): Table {
