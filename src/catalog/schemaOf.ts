@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { RecordBatchReader, type Schema } from 'apache-arrow';
 import { errors } from '../errors.js';
+import './arrowGuards.js';
 import { sniffCatalogBytes, type CatalogFormat } from './format.js';
 
 type ParquetWasm = typeof import('parquet-wasm');
@@ -40,6 +41,7 @@ function readIpcSchema(bytes: Uint8Array, source: string): Schema {
   try {
     const reader = RecordBatchReader.from(bytes);
     reader.open();
+    if ((reader.schema as Schema | undefined) === undefined) throw new Error('no schema message (truncated?)');
     return reader.schema as Schema;
   } catch (e) {
     throw errors.badInput(source, `unreadable Arrow IPC data: ${message(e)}`);
