@@ -25,7 +25,7 @@
  * double (Number#toString), NaN as `NaN`, null as an empty cell, Int64 as its
  * exact integer.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { parse as parseStream, CsvError, type Options as CsvOptions } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { Field, Float64, Int32, Int64, RecordBatch, Schema, Struct, Table, Uint8, Utf8, makeData, makeTable, tableFromArrays, vectorFromArray, type Data } from 'apache-arrow';
@@ -182,8 +182,10 @@ export interface CsvBatches {
  * once the header and the first batch are read (they fix the schema); the
  * rest is parsed as the batches are consumed.
  */
-export async function readCsvBatches(input: Readable, source: string, batchRows = CSV_BATCH_ROWS): Promise<CsvBatches> {
+export async function readCsvBatches(from: Readable | AsyncIterable<unknown>, source: string, batchRows = CSV_BATCH_ROWS): Promise<CsvBatches> {
   if (!Number.isInteger(batchRows) || batchRows < 1) throw new SkycalError('USAGE', `batchRows: expected an integer >= 1, got ${batchRows}`);
+  // Any async iterable of chunks (e.g. a CLI context's stdin) is read as a stream.
+  const input = from instanceof Readable ? from : Readable.from(from as AsyncIterable<Buffer | string>);
   const parser = input.pipe(parseStream(CSV_OPTIONS));
   // A read error of the input (EISDIR, EACCES) reaches the parser as an error.
   input.once('error', (e) => parser.destroy(e));

@@ -30,6 +30,8 @@ export interface ReadOptions {
   batchRows?: number;
   /** The format when the path's extension does not say it (e.g. a datastore file). */
   format?: CatalogFormat;
+  /** What `-` reads (default process.stdin). */
+  stdin?: AsyncIterable<unknown>;
 }
 
 function catalog(path: string, format: CatalogFormat, schema: Schema, numRows: number | undefined, batches: AsyncIterable<RecordBatch>): CatalogBatches {
@@ -48,8 +50,8 @@ function catalog(path: string, format: CatalogFormat, schema: Schema, numRows: n
   };
 }
 
-async function openCsv(path: string, batchRows: number | undefined) {
-  if (path === STDIO) return readCsvBatches(process.stdin, 'stdin', batchRows);
+async function openCsv(path: string, batchRows: number | undefined, stdin: AsyncIterable<unknown> = process.stdin) {
+  if (path === STDIO) return readCsvBatches(stdin, 'stdin', batchRows);
   let handle;
   try {
     handle = await open(path, 'r');
@@ -74,7 +76,7 @@ export async function readCatalogBatches(path: string, options: ReadOptions = {}
     const source = await openIpc(await open(path, 'r'), path, columns);
     return catalog(path, format, source.schema, source.numRows, source.batches);
   }
-  const csv = await openCsv(path, options.batchRows);
+  const csv = await openCsv(path, options.batchRows, options.stdin);
   let chosen: readonly string[] | undefined;
   try {
     chosen = typeof columns === 'function' ? columns(csv.schema) : columns;
