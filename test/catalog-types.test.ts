@@ -1,6 +1,6 @@
 /**
  * Non-numeric columns never become numbers (issue 11 item 2): every column a
- * kernel reads has its Arrow type checked once per batch (catalog/numeric.ts).
+ * kernel reads has its Arrow type checked once per batch (catalog/columnTypes.ts).
  * Integers and floats convert; text, booleans, decimals, dates, timestamps,
  * blobs and dictionary strings are BAD_INPUT naming the column and its type,
  * on read and at `put --type src`. A CSV cell that is not a number is NaN
@@ -17,7 +17,7 @@ import { PhotoCalib } from '../src/photocalib/photoCalib.js';
 import { KernelPool } from '../src/parallel/pool.js';
 import { readCatalogBatches } from '../src/catalog/read.js';
 import { calibrated, withSky } from '../src/catalog/views.js';
-import { checkCatalogSchema } from '../src/catalog/numeric.js';
+import { checkCatalogSchema } from '../src/catalog/columnTypes.js';
 import { csvToTable } from '../src/catalog/csv.js';
 import { Repository } from '../src/butler/repository.js';
 import { main } from '../src/cli/main.js';

@@ -10,7 +10,7 @@
  */
 import { SkycalError } from '../errors.js';
 import { sniffCatalogBytes } from '../catalog/format.js';
-import { checkCatalogSchema } from '../catalog/numeric.js';
+import { checkCatalogSchema } from '../catalog/columnTypes.js';
 import { catalogSchemaOfBytes } from '../catalog/schemaOf.js';
 import { looksLikeFits, readHdus } from '../fits/file.js';
 import { readImage } from '../fits/image.js';

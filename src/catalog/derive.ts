@@ -15,7 +15,7 @@ import { KernelPool } from '../parallel/pool.js';
 import { STATUS_NAMES } from '../../native-free-kernels/status.js';
 import { SharedScratch, plainCopy, sharedFloat64, sharedUint8 } from '../parallel/shared.js';
 import { requireColumns } from './columns.js';
-import { checkKernelInputField, kernelInputValues } from './numeric.js';
+import { checkKernelInputField, kernelInputValues } from './columnTypes.js';
 
 /** Anything with a packed kernel model: TanSipWcs and PhotoCalib both are. */
 export interface KernelModelSource {

@@ -11,7 +11,7 @@ import type { Command, OptionSpec, ParsedValues } from './command.js';
 import { readTextInput, writeTextOutput } from './io.js';
 import { CATALOG_OPTIONS, CATALOG_USAGE, fileVersion, runCatalogCommand, type CatalogCommandResult } from './catalogCommand.js';
 import { withPixels, withSky } from '../catalog/views.js';
-import { kernelInputValues } from '../catalog/numeric.js';
+import { kernelInputValues } from '../catalog/columnTypes.js';
 import { writeFileAtomic } from '../io/atomicFile.js';
 
 export const WCS_OPTIONS: OptionSpec = {
@@ -31,7 +31,7 @@ export function wcsFromOptions(values: ParsedValues): TanSipWcs {
 function numericColumn(table: Table, name: string, source: string): Float64Array {
   const col = table.getChild(name);
   if (!col) throw new SkycalError('BAD_INPUT', `${source}: missing column ${name} (have ${table.schema.fields.map((f) => f.name).join(', ')})`);
-  // The one type rule (catalog/numeric.ts): integers and floats read as doubles, nulls as NaN, text refused.
+  // The one type rule (catalog/columnTypes.ts): integers and floats read as doubles, nulls as NaN, text refused.
   return kernelInputValues(col, name, source, new Float64Array(col.length));
 }
 

@@ -11,7 +11,7 @@
 import { type Data, type Field, Float64, RecordBatch, Schema, Struct, Table, makeData, makeVector } from 'apache-arrow';
 import { photoCalibCalibrate } from '../../native-free-kernels/photoCalib.js';
 import { calibrationStatusField, fluxFields, instFluxNames } from '../catalog/columns.js';
-import { kernelInputValues } from '../catalog/numeric.js';
+import { kernelInputValues } from '../catalog/columnTypes.js';
 import { SkycalError } from '../errors.js';
 import type { PhotoCalib } from './photoCalib.js';
 
