@@ -39,3 +39,13 @@ test('the tokenizer: RFC 4180 quotes, doubled quotes, embedded newlines and CRLF
   assert.throws(() => csvToTable('a,b\n1\n'), (e: Error & { code?: string }) => e.code === 'BAD_INPUT');
   assert.throws(() => csvToTable('a,b\n"1,2\n'), (e: Error & { code?: string }) => e.code === 'BAD_INPUT' && /unterminated quoted field/.test(e.message));
 });
+
+test('a record longer than CSV_MAX_RECORD_CHARS is BAD_INPUT, not an unbounded field', async () => {
+  async function* stdin(): AsyncGenerator<Buffer> {
+    yield Buffer.from('x\n');
+    for (let i = 0; i < 40; i++) yield Buffer.alloc(1 << 20, 0x31); // 40 MiB of one unterminated number
+  }
+  await assert.rejects(async () => {
+    for await (const _ of await readCatalogBatches('-', { stdin: stdin() })) void _;
+  }, (e: Error & { code?: string }) => e.code === 'BAD_INPUT');
+});

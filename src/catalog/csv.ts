@@ -141,7 +141,10 @@ function toBatch(schema: Schema, kinds: readonly CsvColumnType[], rows: readonly
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children }));
 }
 
-const CSV_OPTIONS: CsvOptions = { bom: true, relax_quotes: true, skip_empty_lines: true, relax_column_count: false };
+/** Characters one record may hold: a file with no newline (or /dev/zero) must not grow one field without bound. */
+export const CSV_MAX_RECORD_CHARS = 16 << 20;
+
+const CSV_OPTIONS: CsvOptions = { bom: true, relax_quotes: true, skip_empty_lines: true, relax_column_count: false, max_record_size: CSV_MAX_RECORD_CHARS };
 
 function csvError(e: unknown, source: string): unknown {
   if (e instanceof CsvError) {
