@@ -19,7 +19,9 @@
  *
  * Status (overwritten per point): STATUS_NONFINITE_INPUT when x, y (for a
  * varying field) or instFlux is not finite (every output NaN);
- * STATUS_NONPOSITIVE_FLUX when flux <= 0 (mag NaN, the rest computed).
+ * STATUS_NONPOSITIVE_FLUX when flux <= 0 (mag and magErr NaN: a magnitude
+ * that does not exist has no uncertainty, and flux 0 would give magErr
+ * Infinity; flux and fluxErr are computed).
  * Returns the number of points with a non-zero status.
  */
 import {
@@ -116,10 +118,10 @@ export function photoCalibCalibrate(
             const r = e / f, q = s / c;
             const rel = Math.sqrt(r * r + q * q);
             if (wantFluxErr) fluxErr[iFe] = Math.abs(fl) * rel;
-            if (wantMagErr) magErr[iMe] = MAG_ERR_PER_REL * rel;
+            if (wantMagErr) magErr[iMe] = st === 0 ? MAG_ERR_PER_REL * rel : NaN;
           } else {
             if (wantFluxErr) fluxErr[iFe] = e * c;
-            if (wantMagErr) magErr[iMe] = MAG_ERR_PER_REL * Math.abs(e / f);
+            if (wantMagErr) magErr[iMe] = st === 0 ? MAG_ERR_PER_REL * Math.abs(e / f) : NaN;
           }
         }
       }
@@ -156,7 +158,7 @@ function calibrateBlockContiguous(
       flux[oFl + j] = fl;
       mag[oM + j] = NaN;
       fluxErr[oFe + j] = e * c;
-      magErr[oMe + j] = MAG_ERR_PER_REL * Math.abs(e / f);
+      magErr[oMe + j] = NaN;
       status[oS + j] = STATUS_NONPOSITIVE_FLUX;
       bad++;
     } else {

@@ -33,7 +33,7 @@ test('calibrate --in/--out keeps every input column and adds flux, mag and error
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '');
     const out = csvToTable(readFileSync(join(dir, 'out.csv'), 'utf8'));
-    assert.deepEqual(out.schema.fields.map((f) => f.name), ['id', 'name', 'x', 'y', 'a_instFlux', 'a_instFluxErr', 'b_instFlux', 'a_flux', 'a_fluxErr', 'a_mag', 'a_magErr', 'b_flux', 'b_mag']);
+    assert.deepEqual(out.schema.fields.map((f) => f.name), ['id', 'name', 'x', 'y', 'a_instFlux', 'a_instFluxErr', 'b_instFlux', 'a_flux', 'a_fluxErr', 'a_mag', 'a_magErr', 'b_flux', 'b_mag', 'status']);
     assert.equal(out.getChild('name')!.get(1), 'gal, faint');
     const pc = PhotoCalib.fromJson(CALIB);
     const m = pc.instFluxToMagnitudeWithError(100, 3, { x: 10, y: 20 });

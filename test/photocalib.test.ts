@@ -126,7 +126,7 @@ test('calibrateCatalog adds flux/mag for every _instFlux and errors only where _
   const pc = PhotoCalib.fromField(CHEB, 4);
   const out = pc.calibrateCatalog(table);
   assert.equal(JSON.stringify(table.schema.fields.map((f) => f.name)), before);
-  assert.deepEqual(out.schema.fields.map((f) => f.name), [...Object.keys(cols), 'a_flux', 'a_fluxErr', 'a_mag', 'a_magErr', 'b_flux', 'b_mag']);
+  assert.deepEqual(out.schema.fields.map((f) => f.name), [...Object.keys(cols), 'a_flux', 'a_fluxErr', 'a_mag', 'a_magErr', 'b_flux', 'b_mag', 'status']);
   assert.equal(out.schema.fields.find((f) => f.name === 'a_flux')!.metadata.get('unit'), 'nJy');
   assert.equal(out.schema.fields.find((f) => f.name === 'b_mag')!.metadata.get('unit'), 'mag(AB)');
   for (let i = 0; i < 50; i++) {
@@ -136,7 +136,7 @@ test('calibrateCatalog adds flux/mag for every _instFlux and errors only where _
     assert.deepEqual([out.getChild('a_mag')!.get(i), out.getChild('a_magErr')!.get(i)], [m.value, m.error]);
   }
   const legacy = pc.calibrateCatalog(table, ['a'], { legacyErrors: true });
-  assert.deepEqual(legacy.schema.fields.map((f) => f.name).slice(-4), ['a_flux', 'a_fluxErr', 'a_mag', 'a_magErr']);
+  assert.deepEqual(legacy.schema.fields.map((f) => f.name).slice(-5), ['a_flux', 'a_fluxErr', 'a_mag', 'a_magErr', 'status']);
   assert.equal(legacy.getChild('a_fluxErr')!.get(3), pc.instFluxToNanojanskyWithError(cols.a_instFlux[3]!, cols.a_instFluxErr[3]!, { x: cols.x[3]!, y: cols.y[3]! }, { legacyErrors: true }).error);
 });
 

@@ -88,6 +88,7 @@ test('calibrated on the pool equals PhotoCalib#calibrateCatalog bit for bit, eve
     for (const name of ['psf_flux', 'psf_fluxErr', 'psf_mag', 'psf_magErr', 'ap_flux', 'ap_mag']) {
       assert.deepEqual(Float64Array.from(ours.getChild(name)!.toArray() as Float64Array), Float64Array.from(ref.getChild(name)!.toArray() as Float64Array), name);
     }
+    assert.deepEqual(Uint8Array.from(ours.getChild('status')!.toArray() as Uint8Array), Uint8Array.from(ref.getChild('status')!.toArray() as Uint8Array), 'status');
     assert.equal(ours.getChild('ap_fluxErr'), null, 'no error columns without instFluxErr');
     assert.deepEqual(ours.schema.fields.map((f) => f.name), ref.schema.fields.map((f) => f.name), 'the same columns in the same order');
   }
@@ -96,6 +97,6 @@ test('calibrated on the pool equals PhotoCalib#calibrateCatalog bit for bit, eve
 test('sky and calibration together, as one view', async () => {
   const t = catalog(100, 1);
   const out = await withSkyAndCalibration(t, wcs, photoCalib, { pool, wcsVersion: 'w', photoCalibVersion: 'p' });
-  assert.deepEqual(out.schema.fields.map((f) => f.name).slice(5), ['coord_ra', 'coord_dec', 'status', 'psf_flux', 'psf_fluxErr', 'psf_mag', 'psf_magErr', 'ap_flux', 'ap_mag']);
+  assert.deepEqual(out.schema.fields.map((f) => f.name).slice(5), ['coord_ra', 'coord_dec', 'psf_flux', 'psf_fluxErr', 'psf_mag', 'psf_magErr', 'ap_flux', 'ap_mag', 'status']);
   assert.equal(out.schema.metadata.get('skycal.photoCalib'), 'p');
 });

@@ -10,10 +10,12 @@
  */
 import { SkycalError } from '../errors.js';
 import { outputKindOf, sniffInput } from '../fits/sniff.js';
+import { checkCatalogSchema } from '../catalog/columnTypes.js';
+import { catalogSchemaOfBytes } from '../catalog/schemaOf.js';
 import { readImage } from '../fits/image.js';
 import { readWcsBytes, wcsFromBytes } from '../wcs/load.js';
 import { photoCalibFromBytes } from '../photocalib/load.js';
-import { sniffCatalogBytes } from '../catalog/format.js';
+import { sniffCatalogEnds } from '../catalog/format.js';
 
 export type StorageClassName = 'TanSipWcs' | 'PhotoCalib' | 'ArrowTable' | 'Image' | 'Exposure';
 
@@ -65,16 +67,15 @@ export type StoredCatalogFormat = 'parquet' | 'arrow' | 'arrows';
 export function catalogFormatOfStored(recorded: string | null, headTail: () => { head: Uint8Array; tail: Uint8Array; size: number }): StoredCatalogFormat {
   if (recorded === 'parquet' || recorded === 'arrow' || recorded === 'arrows') return recorded;
   const { head, tail, size } = headTail();
-  return sniffCatalogBytes(head, tail, size) ?? 'parquet';
+  return sniffCatalogEnds({ head, tail, size }) ?? 'parquet';
 }
 
 const arrowTable: StorageClass = {
   name: 'ArrowTable',
   extension: '.parquet',
   normalise(bytes, source) {
-    if (sniffCatalogBytes(bytes) === undefined) {
-      throw new SkycalError('BAD_INPUT', `${source}: not a Parquet file (PAR1), an Arrow file (ARROW1) or an Arrow IPC stream`);
-    }
+    // The schema it will be read with: a text, boolean or decimal column a kernel reads is refused now, not at recompute.
+    checkCatalogSchema(catalogSchemaOfBytes(bytes, source).schema, { source });
     return bytes;
   },
 };

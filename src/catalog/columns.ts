@@ -4,6 +4,7 @@
  * Arrow field metadata (not in names).
  */
 import { Field, Float64, Uint8, type Schema } from 'apache-arrow';
+import { STATUS_NAMES } from '../../native-free-kernels/status.js';
 import { SkycalError } from '../errors.js';
 
 /** Centroid column pairs, tried in this order when none is configured. */
@@ -54,16 +55,33 @@ export const decField = (): Field => float64Field('coord_dec', 'deg', 'pos.eq.de
 export const pixelXField = (name = 'x'): Field => float64Field(name, 'pixel', 'pos.cartesian.x;instr.det', 'Column position (0-based, 0 = centre of the first pixel)');
 export const pixelYField = (name = 'y'): Field => float64Field(name, 'pixel', 'pos.cartesian.y;instr.det', 'Row position (0-based, 0 = centre of the first pixel)');
 
+/** The status bits, as the description of a status column lists them (from status.ts, the one table). */
+export const STATUS_BITS_TEXT = STATUS_NAMES.map(([bit, name]) => `${bit} ${name}`).join(', ');
+
 export function statusField(name: string, what: string): Field {
-  return new Field(name, new Uint8(), true, meta('', 'meta.code.qual', `${what} status bits (0 = good): 1 non-finite input, 2 outside the projection domain, 4 no convergence, 8 diverged`));
+  return new Field(name, new Uint8(), true, meta('', 'meta.code.qual', `${what} status bits (0 = good; OR of): ${STATUS_BITS_TEXT}`));
 }
 
-/** Fields for `<name>_flux`, `_fluxErr`, `_mag`, `_magErr` (nJy and AB magnitudes). */
+const INST_FLUX = '_instFlux';
+
+/** The flux-family names (`base_PsfFlux` for `base_PsfFlux_instFlux`) in a schema, in column order. */
+export function instFluxNames(schema: Schema): string[] {
+  return schema.fields.filter((f) => f.name.endsWith(INST_FLUX) && f.name.length > INST_FLUX.length).map((f) => f.name.slice(0, -INST_FLUX.length));
+}
+
+/**
+ * Fields for `<name>_flux`, `_fluxErr`, `_mag`, `_magErr` (nJy and AB
+ * magnitudes): the one place their units, UCDs and descriptions are written,
+ * for the derived views and PhotoCalib#calibrateCatalog alike.
+ */
 export function fluxFields(name: string): { flux: Field; fluxErr: Field; mag: Field; magErr: Field } {
   return {
-    flux: float64Field(`${name}_flux`, 'nJy', 'phot.flux', `${name} calibrated flux`),
-    fluxErr: float64Field(`${name}_fluxErr`, 'nJy', 'stat.error;phot.flux', `${name} calibrated flux error`),
-    mag: float64Field(`${name}_mag`, 'mag(AB)', 'phot.mag', `${name} AB magnitude`),
-    magErr: float64Field(`${name}_magErr`, 'mag(AB)', 'stat.error;phot.mag', `${name} AB magnitude error`),
+    flux: float64Field(`${name}_flux`, 'nJy', 'phot.flux', `${name}: calibrated flux`),
+    fluxErr: float64Field(`${name}_fluxErr`, 'nJy', 'stat.error;phot.flux', `${name}: calibrated flux uncertainty`),
+    mag: float64Field(`${name}_mag`, 'mag(AB)', 'phot.mag', `${name}: AB magnitude (NaN where the flux is <= 0: status bit nonPositiveFlux)`),
+    magErr: float64Field(`${name}_magErr`, 'mag(AB)', 'stat.error;phot.mag', `${name}: AB magnitude uncertainty (NaN where the magnitude is)`),
   };
 }
+
+/** The status column of a calibrated view (or of PhotoCalib#calibrateCatalog). */
+export const calibrationStatusField = (name = 'status'): Field => statusField(name, 'photometric calibration');

@@ -4,9 +4,33 @@
  * at a time through a file handle.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { RecordBatch, RecordBatchFileWriter, RecordBatchReader, RecordBatchStreamWriter, Schema } from 'apache-arrow';
+import { DataType, RecordBatch, RecordBatchFileWriter, RecordBatchReader, RecordBatchStreamWriter, Schema, type Data } from 'apache-arrow';
+import './arrowGuards.js';
 import { SkycalError, errors } from '../errors.js';
 import { selectSchema } from './parquet.js';
+
+/**
+ * A file handle that bounds the reads Arrow JS makes through it: a reader of
+ * a well-formed file reads each byte about once, so more than a few times the
+ * file's size (or a read per byte) means corrupt offsets sending it round in
+ * circles (the fuzzer found such a hang).
+ */
+function boundedHandle(handle: FileHandle, size: number): FileHandle {
+  let bytes = 0, reads = 0;
+  const maxBytes = 4 * size + (1 << 20), maxReads = size + 1024;
+  const read = (async (buffer: Uint8Array, offset?: number, length?: number, position?: number | null) => {
+    bytes += length ?? 0;
+    if (++reads > maxReads || bytes > maxBytes) throw new RangeError(`${reads} reads of ${bytes} bytes from a ${size}-byte file: its offsets go round in circles`);
+    return handle.read(buffer, offset, length, position);
+  }) as FileHandle['read'];
+  return new Proxy(handle, {
+    get: (target, key) => {
+      if (key === 'read') return read;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
 
 export interface IpcSource {
   schema: Schema;
@@ -16,13 +40,49 @@ export interface IpcSource {
 
 async function openReader(handle: FileHandle, path: string) {
   try {
-    const reader = await RecordBatchReader.from(handle);
+    const reader = await RecordBatchReader.from(boundedHandle(handle, (await handle.stat()).size));
     await reader.open();
+    // A stream cut inside its first message opens "successfully" with no schema.
+    if ((reader.schema as Schema | undefined) === undefined) throw new Error('no schema message (truncated?)');
     return reader;
   } catch (e) {
     await handle.close();
     throw errors.badInput(path, `unreadable Arrow IPC data: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/**
+ * BAD_INPUT unless every column's length and buffers agree. Why: Arrow JS
+ * takes a record batch's lengths from the file and clamps its buffers to the
+ * bytes present, so a mutated length (2^31 rows over 80 bytes of values)
+ * would reach a reader that allocates `length` doubles. Buffers are bounded
+ * by the file's size, so checking lengths against buffers bounds every
+ * allocation that follows by the file's size too.
+ */
+export function checkBatchShape(batch: RecordBatch, path: string): void {
+  const rows = batch.numRows;
+  batch.schema.fields.forEach((f, j) => {
+    const data = batch.data.children[j];
+    if (data === undefined || data.length !== rows) throw errors.badInput(path, `corrupt Arrow IPC data: column ${f.name} has ${data?.length ?? 0} rows, its batch ${rows}`);
+    checkData(data, f.name, path);
+  });
+}
+
+function checkData(data: Data, name: string, path: string): void {
+  const end = data.offset + data.length;
+  const bad = (what: string) => errors.badInput(path, `corrupt Arrow IPC data: column ${name} claims ${data.length} rows but ${what}`);
+  if (data.nullCount > 0 && (data.nullBitmap?.length ?? 0) * 8 < end) throw bad('its validity bitmap is shorter');
+  const t = data.type;
+  if (DataType.isBool(t)) {
+    if (data.values.length * 8 < end) throw bad('its values are shorter');
+  } else if (DataType.isUtf8(t) || DataType.isBinary(t) || DataType.isLargeUtf8(t) || DataType.isLargeBinary(t) || DataType.isList(t)) {
+    const offsets = data.valueOffsets as ArrayLike<number | bigint> | undefined;
+    if (offsets === undefined || offsets.length < end + 1) throw bad('its offsets are shorter');
+    if (!DataType.isList(t) && Number(offsets[end]!) > data.values.length) throw bad('its last offset lies past its values');
+  } else if (DataType.isInt(t) || DataType.isFloat(t) || DataType.isDate(t) || DataType.isTime(t) || DataType.isTimestamp(t) || DataType.isDecimal(t) || DataType.isFixedSizeBinary(t) || DataType.isDictionary(t)) {
+    if (data.values.length < end * data.stride) throw bad('its values are shorter');
+  }
+  for (const child of data.children) if (child !== undefined && !DataType.isList(t)) checkData(child, name, path);
 }
 
 /** Reads from an open handle; the handle is closed when iteration ends. */
@@ -41,7 +101,10 @@ export async function openIpc(handle: FileHandle, path: string, pick?: readonly 
   // The file format knows its batch count but not its row count without reading every batch header.
   async function* batches(): AsyncGenerator<RecordBatch> {
     try {
-      for await (const b of reader) yield columns === undefined ? b : new RecordBatch(schema, b.select(names).data);
+      for await (const b of reader) {
+        checkBatchShape(b, path);
+        yield columns === undefined ? b : new RecordBatch(schema, b.select(names).data);
+      }
     } catch (e) {
       if (SkycalError.isSkycalError(e)) throw e;
       throw errors.badInput(path, `corrupt Arrow IPC data: ${e instanceof Error ? e.message : String(e)}`);

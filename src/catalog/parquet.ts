@@ -31,6 +31,44 @@ function fromIpc(bytes: Uint8Array): RecordBatch[] {
   return RecordBatchReader.from(bytes).readAll();
 }
 
+/**
+ * parquet-wasm's async reader runs arrow-rs in wasm-bindgen tasks; on some
+ * corrupt page data arrow-rs panics, which in WebAssembly is a trap thrown
+ * from a microtask: an uncaught exception that used to end the process, with
+ * the read's promise never settling. While Parquet batches are being read, a
+ * trap is caught here and fails the reads in progress (BAD_INPUT); any other
+ * uncaught exception is thrown on as if this listener were not there.
+ * The wasm instance may stay unusable after a trap (its Rust state was cut
+ * short): later Parquet reads in the same process then fail the same way.
+ */
+// Typed by hand: the lib that declares WebAssembly is not in this build's lib list.
+const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new (...a: unknown[]) => Error } }).WebAssembly.RuntimeError;
+const trapWaiters = new Set<(e: Error) => void>();
+function onUncaught(e: unknown): void {
+  if (e instanceof WasmRuntimeError && trapWaiters.size > 0) {
+    for (const fail of [...trapWaiters]) fail(e);
+    return;
+  }
+  process.removeListener('uncaughtException', onUncaught);
+  process.nextTick(() => {
+    throw e;
+  });
+}
+function watchWasmTraps(): { trapped: Promise<never>; dispose(): void } {
+  let fail!: (e: Error) => void;
+  const trapped = new Promise<never>((_, reject) => (fail = reject));
+  trapped.catch(() => {});
+  trapWaiters.add(fail);
+  if (!process.listeners('uncaughtException').includes(onUncaught)) process.on('uncaughtException', onUncaught);
+  return {
+    trapped,
+    dispose() {
+      trapWaiters.delete(fail);
+      if (trapWaiters.size === 0) process.removeListener('uncaughtException', onUncaught);
+    },
+  };
+}
+
 export interface ParquetSource {
   schema: Schema;
   numRows: number;
@@ -56,10 +94,14 @@ export async function openParquet(path: string, pick?: readonly string[] | ((sch
   }
   const schema = columns === undefined ? fullSchema : selectSchema(fullSchema, columns);
   async function* batches(): AsyncGenerator<RecordBatch> {
+    const traps = watchWasmTraps();
     try {
-      const stream = await file.stream({ batchSize: batchRows, ...(columns ? { columns: [...columns] } : {}) });
-      for await (const wasmBatch of stream as AsyncIterable<{ intoIPCStream(): Uint8Array; numRows: number }>) {
-        for (const b of fromIpc(wasmBatch.intoIPCStream())) {
+      const stream = await Promise.race([file.stream({ batchSize: batchRows, ...(columns ? { columns: [...columns] } : {}) }), traps.trapped]);
+      const it = (stream as AsyncIterable<{ intoIPCStream(): Uint8Array; numRows: number }>)[Symbol.asyncIterator]();
+      for (;;) {
+        const step = await Promise.race([it.next(), traps.trapped]);
+        if (step.done) break;
+        for (const b of fromIpc(step.value.intoIPCStream())) {
           // Put back the file's field and schema metadata, which the IPC copy of a batch drops.
           yield new RecordBatch(schema, b.data);
         }
@@ -68,7 +110,12 @@ export async function openParquet(path: string, pick?: readonly string[] | ((sch
       if (SkycalError.isSkycalError(e)) throw e;
       throw errors.badInput(path, `corrupt Parquet data: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
-      file.free();
+      traps.dispose();
+      try {
+        file.free();
+      } catch {
+        // a trapped instance may refuse even this
+      }
     }
   }
   return { schema, numRows, batches: batches() };

@@ -1,13 +1,12 @@
 /**
  * Read a catalog batch by batch, whatever its format: memory stays bounded
- * by one record batch for Parquet and Arrow IPC (CSV, a text format, is read
- * whole). `-` reads CSV from stdin.
+ * by one record batch (Parquet, Arrow IPC and CSV alike). `-` reads CSV from
+ * stdin.
  */
 import { open } from 'node:fs/promises';
-import type { RecordBatch, Schema } from 'apache-arrow';
+import { RecordBatch, type Schema } from 'apache-arrow';
 import { SkycalError, errors } from '../errors.js';
-import { INPUT_LIMITS, readFileBounded, readStreamBounded } from '../io/readBounded.js';
-import { csvToTable } from './csv.js';
+import { readCsvBatches } from './csv.js';
 import { STDIO, catalogFormat, checkMagic, type CatalogFormat } from './format.js';
 import { openIpc } from './ipc.js';
 import { openParquet, selectSchema } from './parquet.js';
@@ -16,7 +15,7 @@ export interface CatalogBatches extends AsyncIterable<RecordBatch> {
   readonly path: string;
   readonly format: CatalogFormat;
   readonly schema: Schema;
-  /** Known up front for Parquet and CSV; undefined for Arrow IPC. */
+  /** Known up front for Parquet; undefined for Arrow IPC and CSV (both streamed). */
   readonly numRows: number | undefined;
 }
 
@@ -27,7 +26,7 @@ export interface ReadOptions {
    * schema first (to find the centroid, say) still opens the file once.
    */
   columns?: readonly string[] | ((schema: Schema) => readonly string[]);
-  /** Rows per batch where the format lets us choose (Parquet). */
+  /** Rows per batch where the format lets us choose (Parquet, CSV; for CSV the first batch also fixes the column types). */
   batchRows?: number;
   /** The format when the path's extension does not say it (e.g. a datastore file). */
   format?: CatalogFormat;
@@ -51,16 +50,17 @@ function catalog(path: string, format: CatalogFormat, schema: Schema, numRows: n
   };
 }
 
-/** CSV text, bounded (INPUT_LIMITS.csv), from stdin or a file. */
-async function readCsvText(path: string, stdin: AsyncIterable<unknown> = process.stdin): Promise<string> {
-  const bound = { label: 'catalog', maxBytes: INPUT_LIMITS.csv, maxStreamBytes: INPUT_LIMITS.csv };
-  if (path === STDIO) return (await readStreamBounded(stdin, 'stdin', bound)).toString('utf8');
+async function openCsv(path: string, batchRows: number | undefined, stdin: AsyncIterable<unknown> = process.stdin) {
+  if (path === STDIO) return readCsvBatches(stdin, 'stdin', batchRows);
+  let handle;
   try {
-    return readFileBounded(path, bound).toString('utf8');
+    handle = await open(path, 'r');
   } catch (e) {
-    if (SkycalError.isSkycalError(e) && e.code === 'NOT_FOUND') throw errors.notFound(`catalog ${path}`);
-    throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw errors.notFound(`catalog ${path}`);
+    throw errors.io(path, e);
   }
+  // 1 MiB reads: fewer, larger chunks for the tokenizer; the stream closes the handle.
+  return readCsvBatches(handle.createReadStream({ highWaterMark: 1 << 20 }), path, batchRows);
 }
 
 /** Open a catalog (.csv, .parquet, .arrow, .arrows by extension; `-` = CSV on stdin). */
@@ -76,12 +76,18 @@ export async function readCatalogBatches(path: string, options: ReadOptions = {}
     const source = await openIpc(await open(path, 'r'), path, columns);
     return catalog(path, format, source.schema, source.numRows, source.batches);
   }
-  const table = csvToTable(await readCsvText(path, options.stdin), path === STDIO ? 'stdin' : path);
-  const chosen = typeof columns === 'function' ? columns(table.schema) : columns;
-  const schema = chosen === undefined ? table.schema : selectSchema(table.schema, chosen);
-  const selected = columns === undefined ? table : table.select(schema.fields.map((f) => f.name));
-  async function* batches(): AsyncGenerator<RecordBatch> {
-    yield* selected.batches;
+  const csv = await openCsv(path, options.batchRows, options.stdin);
+  let chosen: readonly string[] | undefined;
+  try {
+    chosen = typeof columns === 'function' ? columns(csv.schema) : columns;
+  } catch (e) {
+    csv.close(); // no batch will be read: release the file now
+    throw e;
   }
-  return catalog(path, format, schema, table.numRows, batches());
+  const schema = chosen === undefined ? csv.schema : selectSchema(csv.schema, chosen);
+  const names = schema.fields.map((f) => f.name);
+  async function* batches(): AsyncGenerator<RecordBatch> {
+    for await (const b of csv.batches) yield chosen === undefined ? b : new RecordBatch(schema, b.select(names).data);
+  }
+  return catalog(path, format, schema, undefined, batches());
 }

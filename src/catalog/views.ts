@@ -6,8 +6,7 @@
  * records what it was derived from in the schema's key/value metadata.
  */
 import { Table, type Schema } from 'apache-arrow';
-import { instFluxNames } from '../photocalib/calibrateCatalog.js';
-import { decField, findCentroid, fluxFields, pixelXField, pixelYField, raField, requireColumns, statusField } from './columns.js';
+import { calibrationStatusField, decField, findCentroid, fluxFields, instFluxNames, pixelXField, pixelYField, raField, requireColumns, statusField } from './columns.js';
 import {
   deriveStream,
   deriveTable,
@@ -81,9 +80,12 @@ export function pixelDerivation(schema: Schema, wcs: KernelModelSource, options:
 
 /**
  * One derivation per flux family (`<name>_instFlux`, with `_instFluxErr`
- * when present), as PhotoCalib#calibrateCatalog: no status column (a
- * non-positive flux shows as a NaN magnitude). A constant calibration needs
- * no centroid.
+ * when present), as PhotoCalib#calibrateCatalog. Every family writes its
+ * bits into the one `status` column (ORed, with pixel -> sky's in
+ * withSkyAndCalibration): nonFiniteInput for a NaN or missing flux,
+ * nonPositiveFlux where flux <= 0 (mag and magErr NaN). A `status` column of
+ * the input is replaced, as every derived column is. A constant calibration
+ * needs no centroid.
  */
 export function calibrationDerivations(schema: Schema, photoCalib: KernelModelSource, options: ViewOptions = {}): ColumnDerivation[] {
   const names = new Set(schema.fields.map((f) => f.name));
@@ -99,7 +101,7 @@ export function calibrationDerivations(schema: Schema, photoCalib: KernelModelSo
       scalars: [options.legacyErrors ? 1 : 0],
       inputs: [x, y, `${name}_instFlux`, hasErr ? `${name}_instFluxErr` : ''],
       outputs: [f.flux, hasErr ? f.fluxErr : null, f.mag, hasErr ? f.magErr : null],
-      status: null,
+      status: calibrationStatusField(),
     };
   });
 }
@@ -142,6 +144,9 @@ export function withSkyAndCalibration(
   photoCalib: KernelModelSource,
   options: ViewOptions = {},
 ): Promise<Table> | DerivedBatches {
-  const derivations = [skyDerivation(source.schema, wcs, options), ...calibrationDerivations(source.schema, photoCalib, options)];
+  const sky = skyDerivation(source.schema, wcs, options);
+  // One status column for the row: the calibration bits join pixel -> sky's under its field.
+  const status = statusField('status', 'pixel -> sky and photometric calibration');
+  const derivations = [{ ...sky, status }, ...calibrationDerivations(source.schema, photoCalib, options).map((d) => ({ ...d, status }))];
   return view(source, derivations, options);
 }

@@ -5,7 +5,8 @@
 import { SkycalError } from '../errors.js';
 import type { PhotoCalib } from '../photocalib/photoCalib.js';
 import { photoCalibFromBytes } from '../photocalib/load.js';
-import { instFluxNames } from '../photocalib/calibrateCatalog.js';
+import { instFluxNames } from '../catalog/columns.js';
+import type { DerivedBatches } from '../catalog/derive.js';
 import { boxToString, makeBox } from '../photocalib/bbox.js';
 import type { ChebyshevField } from '../photocalib/chebyshevField.js';
 import { photoCalibMapSvg } from '../plot/maps.js';
@@ -49,20 +50,24 @@ const calibrate: Command = {
     const x = optionalString(values, 'x'), y = optionalString(values, 'y');
     const legacyErrors = values['legacy-errors'] === true;
     const photoCalibVersion = await fileVersion(calibPath);
+    let view: DerivedBatches | undefined;
     const r = await runCatalogCommand(values, ctx, 'calibrate', (source, options) =>
-      calibrated(source, calib, {
+      (view = calibrated(source, calib, {
         ...options,
         legacyErrors,
         photoCalibVersion,
         ...(fields.length > 0 ? { fluxFields: fields } : {}),
         ...(x !== undefined || y !== undefined ? { centroidColumns: [x ?? 'x', y ?? 'y'] as const } : {}),
-      }),
+      })),
     );
+    // Rows with each status bit (nonFiniteInput, nonPositiveFlux), as recompute's summary counts them.
+    const badByStatus = { ...view!.badByStatus };
+    const bad = Object.entries(badByStatus).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
     const names = fields.length > 0 ? fields : instFluxNames(r.inputSchema);
     if (names.length === 0) ctx.log('calibrate: warning: no <name>_instFlux columns in the input; nothing to calibrate');
     const added = r.outputSchema.fields.map((f) => f.name).filter((n) => r.inputSchema.fields.every((g) => g.name !== n));
-    if (ctx.json) ctx.writeJson({ rows: r.rows, fields: names, added, out: outPath, legacyErrors });
-    else ctx.log(`calibrate: ${r.rows} rows, ${names.length} flux field(s)${outPath ? ` -> ${outPath}` : ''}`);
+    if (ctx.json) ctx.writeJson({ rows: r.rows, fields: names, added, out: outPath, legacyErrors, badByStatus });
+    else ctx.log(`calibrate: ${r.rows} rows, ${names.length} flux field(s), ${bad.length === 0 ? 'no bad points' : `bad points: ${bad.join(', ')}`}${outPath ? ` -> ${outPath}` : ''}`);
   },
 };
 

@@ -171,11 +171,25 @@ export function perturbWcs(
 }
 
 export interface SourceColumns {
-  id: Float64Array;
+  /** Int64 source ids, unique across a demo's catalogs and above 2^53 as LSST's are (see sourceId). */
+  id: BigInt64Array;
   x: Float64Array;
   y: Float64Array;
   instFlux: Float64Array;
   instFluxErr: Float64Array;
+}
+
+/** Bits of a source id left for the source's index within its catalog. */
+export const SOURCE_INDEX_BITS = 24;
+
+/**
+ * An LSST-style 64-bit source id: 2^54 + (catalog seed << 24) + index. Ids
+ * exceed 2^53, so a double would merge neighbours (they did: 20,000 rows of
+ * one CCD had 5,001 distinct Float64 ids); unique while index < 2^24 and
+ * seeds are distinct integers below 2^38 (the demo's are ~2e10).
+ */
+export function sourceId(seed: number, index: number): bigint {
+  return (1n << 54n) + (BigInt(seed) << BigInt(SOURCE_INDEX_BITS)) + BigInt(index);
 }
 
 /**
@@ -187,7 +201,7 @@ export function makeSources(n: number, width: number, height: number, calibratio
   const random = makeRandom(seed);
   const gauss = makeGaussian(random);
   const out: SourceColumns = {
-    id: new Float64Array(n),
+    id: new BigInt64Array(n),
     x: new Float64Array(n),
     y: new Float64Array(n),
     instFlux: new Float64Array(n),
@@ -195,7 +209,7 @@ export function makeSources(n: number, width: number, height: number, calibratio
   };
   const skyVariance = 400 * 20; // counts^2 within a PSF footprint
   for (let i = 0; i < n; i++) {
-    out.id[i] = seed * 1e6 + i;
+    out.id[i] = sourceId(seed, i);
     out.x[i] = random() * (width - 1);
     out.y[i] = random() * (height - 1);
     // N(<m) grows as 10^(0.3 m): invert the CDF between m = 17 and 24.5.

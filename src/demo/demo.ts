@@ -13,7 +13,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Field, Float64, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
+import { Field, Float64, Int64, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { SkycalError } from '../errors.js';
 import { Repository } from '../butler/repository.js';
 import { formatDataId } from '../butler/dataId.js';
@@ -90,18 +90,21 @@ async function catalogBytes(dir: string, name: string, ccd: CcdTruth, n: number,
   const field = (name: string, unit: string, ucd: string, description: string) =>
     new Field(name, new Float64(), false, new Map([['unit', unit], ['ucd', ucd], ['description', description]]));
   const schema = new Schema([
-    field('id', '', 'meta.id', 'source id'),
+    new Field('id', new Int64(), false, new Map([['ucd', 'meta.id;meta.main'], ['description', 'source id (64-bit, unique across the demo)']])),
     field('x', 'pixel', 'pos.cartesian.x;instr.det', 'centroid column (0-based, 0 = centre of the first pixel)'),
     field('y', 'pixel', 'pos.cartesian.y;instr.det', 'centroid row (0-based)'),
     field(`${FLUX}_instFlux`, 'count', 'phot.count', 'PSF flux, instrumental'),
     field(`${FLUX}_instFluxErr`, 'count', 'stat.error;phot.count', 'PSF flux error, instrumental'),
   ]);
-  const columns = [s.id, s.x, s.y, s.instFlux, s.instFluxErr];
+  const columns = [s.x, s.y, s.instFlux, s.instFluxErr];
   const batch = new RecordBatch(schema, makeData({
     type: new Struct(schema.fields),
     length: n,
     nullCount: 0,
-    children: columns.map((c) => makeData({ type: new Float64(), length: n, nullCount: 0, data: c })),
+    children: [
+      makeData({ type: new Int64(), length: n, nullCount: 0, data: s.id }),
+      ...columns.map((c) => makeData({ type: new Float64(), length: n, nullCount: 0, data: c })),
+    ],
   }));
   const path = join(dir, `${name}.parquet`);
   await writeCatalog(path, schema, [batch]);

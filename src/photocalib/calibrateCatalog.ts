@@ -1,15 +1,21 @@
 /**
  * Calibrate an Arrow source catalog: every `<name>_instFlux` column gains
  * `<name>_flux` (nJy) and `<name>_mag` (AB), and where `<name>_instFluxErr`
- * exists, `<name>_fluxErr` and `<name>_magErr`. Positions are the parent-pixel
+ * exists, `<name>_fluxErr` and `<name>_magErr`, plus one `status` column (the
+ * OR over families of nonFiniteInput and nonPositiveFlux, status.ts); field
+ * metadata comes from catalog/columns.ts, as in the derived views. Positions are the parent-pixel
  * centroid columns (`x`, `y` by default). Returns a new Table; the input is
  * not touched. Works batch by batch (a Table's columns share record-batch
  * boundaries), one kernel call per batch and flux family.
  */
-import { type Data, Field, Float64, RecordBatch, Schema, Struct, Table, makeData, makeVector } from 'apache-arrow';
+import { type Data, type Field, Float64, RecordBatch, Schema, Struct, Table, makeData, makeVector } from 'apache-arrow';
 import { photoCalibCalibrate } from '../../native-free-kernels/photoCalib.js';
+import { calibrationStatusField, fluxFields, instFluxNames } from '../catalog/columns.js';
+import { kernelInputValues } from '../catalog/columnTypes.js';
 import { SkycalError } from '../errors.js';
 import type { PhotoCalib } from './photoCalib.js';
+
+export { instFluxNames };
 
 export interface CalibrateCatalogOptions {
   /** Pre-2025 (afw <= 28) error model. */
@@ -23,29 +29,10 @@ export interface CalibrateCatalogOptions {
 
 const INST_FLUX = '_instFlux';
 const NONE = new Float64Array(0);
-const NO_STATUS = new Uint8Array(0);
 
-/** The flux-family names (`base_PsfFlux` for `base_PsfFlux_instFlux`) in a schema, in column order. */
-export function instFluxNames(schema: Schema): string[] {
-  return schema.fields.filter((f) => f.name.endsWith(INST_FLUX) && f.name.length > INST_FLUX.length).map((f) => f.name.slice(0, -INST_FLUX.length));
-}
-
-/** A column chunk as Float64 values: zero-copy for a null-free Float64 chunk, else a copy (null -> NaN). */
-function float64Values(data: Data): Float64Array {
-  if (data.type instanceof Float64 && data.nullCount === 0 && data.values instanceof Float64Array && data.values.length >= data.length) {
-    return data.values as Float64Array;
-  }
-  const v = makeVector(data);
-  const out = new Float64Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const e = v.get(i);
-    out[i] = e === null || e === undefined ? NaN : Number(e);
-  }
-  return out;
-}
-
-function outputField(name: string, unit: string, description: string): Field {
-  return new Field(name, new Float64(), true, new Map([['unit', unit], ['description', description]]));
+/** A batch column as the doubles the kernel reads (type-checked: a text column is BAD_INPUT). */
+function float64Values(data: Data, name: string): Float64Array {
+  return kernelInputValues(makeVector(data), name, 'calibrateCatalog');
 }
 
 export function calibrateCatalog(calib: PhotoCalib, table: Table, fields?: readonly string[], options: CalibrateCatalogOptions = {}): Table {
@@ -76,12 +63,14 @@ export function calibrateCatalog(calib: PhotoCalib, table: Table, fields?: reado
       inst: index.get(n + INST_FLUX)!,
       err: hasErr ? index.get(`${n}_instFluxErr`)! : -1,
       // Column order flux, fluxErr, mag, magErr: the order of the pool's derived views too.
-      flux: slot(outputField(`${n}_flux`, 'nJy', `${n}: calibrated flux`)),
-      fluxErr: hasErr ? slot(outputField(`${n}_fluxErr`, 'nJy', `${n}: calibrated flux uncertainty`)) : -1,
-      mag: slot(outputField(`${n}_mag`, 'mag(AB)', `${n}: AB magnitude`)),
-      magErr: hasErr ? slot(outputField(`${n}_magErr`, 'mag(AB)', `${n}: AB magnitude uncertainty`)) : -1,
+      flux: slot(fluxFields(n).flux),
+      fluxErr: hasErr ? slot(fluxFields(n).fluxErr) : -1,
+      mag: slot(fluxFields(n).mag),
+      magErr: hasErr ? slot(fluxFields(n).magErr) : -1,
     };
   });
+  // One status column, the OR over flux families (as the calibrated view writes it).
+  const statusSlot = slot(calibrationStatusField());
   const metadata = new Map(schema.metadata);
   if (options.calibrationId !== undefined) metadata.set('skycal.photoCalib', options.calibrationId);
   const outSchema = new Schema(outFields, metadata);
@@ -93,15 +82,18 @@ export function calibrateCatalog(calib: PhotoCalib, table: Table, fields?: reado
     const n = batch.numRows;
     const inputs = batch.data.children as Data[];
     const children: Data[] = inputs.slice();
-    const x = calib.isConstant || xi === undefined ? NONE : float64Values(inputs[xi]!);
-    const y = calib.isConstant || yi === undefined ? NONE : float64Values(inputs[yi]!);
+    const x = calib.isConstant || xi === undefined ? NONE : float64Values(inputs[xi]!, xName);
+    const y = calib.isConstant || yi === undefined ? NONE : float64Values(inputs[yi]!, yName);
+    const status = new Uint8Array(n);
+    const familyStatus = new Uint8Array(n);
     for (const p of plans) {
       const flux = new Float64Array(n), mag = new Float64Array(n);
       const fluxErr = p.err >= 0 ? new Float64Array(n) : NONE;
       const magErr = p.err >= 0 ? new Float64Array(n) : NONE;
-      const err = p.err >= 0 ? float64Values(inputs[p.err]!) : NONE;
-      photoCalibCalibrate(n, model, legacy, x, 1, 0, y, 1, 0, float64Values(inputs[p.inst]!), 1, 0, err, 1, 0,
-        flux, 1, 0, fluxErr, 1, 0, mag, 1, 0, magErr, 1, 0, NO_STATUS, 1, 0);
+      const err = p.err >= 0 ? float64Values(inputs[p.err]!, schema.fields[p.err]!.name) : NONE;
+      photoCalibCalibrate(n, model, legacy, x, 1, 0, y, 1, 0, float64Values(inputs[p.inst]!, schema.fields[p.inst]!.name), 1, 0, err, 1, 0,
+        flux, 1, 0, fluxErr, 1, 0, mag, 1, 0, magErr, 1, 0, familyStatus, 1, 0);
+      for (let i = 0; i < n; i++) status[i]! |= familyStatus[i]!;
       const put = (i: number, values: Float64Array) => (children[i] = makeData({ type: new Float64(), length: n, nullCount: 0, data: values }));
       put(p.flux, flux);
       put(p.mag, mag);
@@ -110,6 +102,7 @@ export function calibrateCatalog(calib: PhotoCalib, table: Table, fields?: reado
         put(p.magErr, magErr);
       }
     }
+    children[statusSlot] = makeData({ type: outSchema.fields[statusSlot]!.type, length: n, nullCount: 0, data: status });
     return new RecordBatch(outSchema, makeData({ type: new Struct(outSchema.fields), length: n, nullCount: 0, children }));
   });
   return new Table(outSchema, batches);
