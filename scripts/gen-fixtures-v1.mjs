@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Repository } from '../dist/src/butler/repository.js';
 import { exportBundle } from '../dist/src/butler/bundle.js';
 import { mergeInto } from '../dist/src/butler/merge.js';
-import { wcsHeaderText, photoCalibJson } from '../dist/test/butler-fixtures.js';
+import { parquetCatalog, wcsHeaderText, photoCalibJson } from '../dist/test/butler-fixtures.js';
 
 const out = 'test/data/fixtures-v1';
 rmSync(join(out, 'repo'), { recursive: true, force: true });
@@ -19,7 +19,7 @@ const det = (d) => `instrument=HSC,visit=903334,detector=${d}`;
 const sf = repo.begin({ stage: 'singleFrame', config: { order: 2 } });
 for (const d of [1, 2]) repo.put(sf.id, 'wcs', det(d), enc(wcsHeaderText(d)));
 repo.put(sf.id, 'photoCalib', det(1), enc(photoCalibJson(100)));
-repo.put(sf.id, 'src', det(1), Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(64, 1), Buffer.from('PAR1')]));
+repo.put(sf.id, 'src', det(1), await parquetCatalog(Buffer.alloc(64, 1)));
 repo.commit(sf.id);
 repo.createTag('v1-singleFrame', 'main');
 repo.createBranch('side');

@@ -17,7 +17,7 @@ import { Repository } from '../src/butler/repository.js';
 import { exportBundle, importBundle } from '../src/butler/bundle.js';
 import { verifyRepository } from '../src/butler/maintenance.js';
 import { tempDir } from './helpers.js';
-import { wcsHeaderText } from './butler-fixtures.js';
+import { arrowCatalog, wcsHeaderText } from './butler-fixtures.js';
 import { writeTar, type RawTarEntry } from './butler-fixtures.js';
 
 const CODES = new Set(['BAD_INPUT', 'CONFLICT', 'NOT_FOUND']);
@@ -49,7 +49,7 @@ test('fuzzed tar bundles: only documented SkycalErrors, nothing outside the repo
     const src = Repository.init(join(tmp.path, 'src'));
     const run = src.begin({ stage: 'a' });
     src.put(run.id, 'wcs', 'visit=1', new TextEncoder().encode(wcsHeaderText(1)));
-    src.put(run.id, 'src', 'visit=1', Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(700, 5), Buffer.from('PAR1')]));
+    src.put(run.id, 'src', 'visit=1', arrowCatalog(Buffer.alloc(700, 5)));
     src.commit(run.id);
     const good = join(tmp.path, 'good.tar');
     await exportBundle(src, good);

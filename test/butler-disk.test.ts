@@ -15,7 +15,7 @@ import { Repository } from '../src/butler/repository.js';
 import { exportBundle, importBundle } from '../src/butler/bundle.js';
 import { verifyRepository } from '../src/butler/maintenance.js';
 import { tempDir } from './helpers.js';
-import { wcsHeaderText } from './butler-fixtures.js';
+import { arrowCatalog, wcsHeaderText } from './butler-fixtures.js';
 
 function tryMount(dir: string, options: string): string | undefined {
   mkdirSync(dir, { recursive: true });
@@ -27,7 +27,7 @@ function umount(dir: string): void {
   spawnSync('umount', [dir]);
 }
 
-const catalog = (n: number, seed: number) => Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(n, seed), Buffer.from('PAR1')]);
+const catalog = (n: number, seed: number) => arrowCatalog(Buffer.alloc(n, seed));
 
 function ioCode(fn: () => unknown): string {
   try {

@@ -14,7 +14,7 @@ import { collectGarbage, verifyRepository } from '../src/butler/maintenance.js';
 import { exportBundle, importBundle } from '../src/butler/bundle.js';
 import { parseDataId } from '../src/butler/dataId.js';
 import { tempDir } from './helpers.js';
-import { photoCalibJson, wcsHeaderText, writeFixture } from './butler-fixtures.js';
+import { arrowCatalog, parquetCatalog, photoCalibJson, wcsHeaderText, writeFixture } from './butler-fixtures.js';
 import { fails, ok, cli } from './repoCli.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -435,8 +435,8 @@ test('a catalog\'s format is recorded at put and read back from the registry', a
   await withTmp(async (dir) => {
     const repo = Repository.init(join(dir, 'repo'));
     try {
-      const parquet = Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(100, 7), Buffer.from('PAR1')]);
-      const stream = Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.alloc(100, 3)]);
+      const parquet = await parquetCatalog(Buffer.alloc(100, 7));
+      const stream = arrowCatalog(Buffer.alloc(100, 3));
       const run = repo.begin({ stage: 'a' });
       repo.put(run.id, 'src', det(1), parquet);
       repo.put(run.id, 'src', det(2), stream);

@@ -1,5 +1,7 @@
 /** Small inputs for repository tests: WCS headers that differ by version, PhotoCalib JSON, a FITS image. */
 import { writeFileSync } from 'node:fs';
+import { Float64, Table, makeData, makeVector, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { encodeParquet } from '../src/catalog/parquet.js';
 import { join } from 'node:path';
 import { cardsToText, formatCard } from '../src/fits/header.js';
 import { writeImage } from '../src/fits/image.js';
@@ -96,4 +98,28 @@ export function writeTar(files: readonly RawTarEntry[], mtime = 1_700_000_000): 
     off += BLOCK + Math.ceil(f.bytes.length / BLOCK) * BLOCK;
   }
   return out;
+}
+
+/**
+ * A real catalog holding `body`'s bytes (put --type src reads the schema it
+ * will be read with, so fake magic-only files are refused): an Arrow IPC
+ * stream of one Float64 column `x` whose values are those bytes (padded with
+ * zeros to a multiple of 8). Deterministic: equal bodies give equal files.
+ */
+export function arrowCatalog(body: Uint8Array): Buffer {
+  const padded = new Uint8Array(Math.ceil(body.length / 8) * 8);
+  padded.set(body);
+  const values = new Float64Array(padded.buffer);
+  return Buffer.from(tableToIPC(new Table({ x: makeVector(makeData({ type: new Float64(), length: values.length, nullCount: 0, data: values })) }), 'stream'));
+}
+
+/** The same as a Parquet file (encoded by the catalog writer). */
+export async function parquetCatalog(body: Uint8Array): Promise<Buffer> {
+  const table = tableFromIPC(arrowCatalog(body));
+  const parts: Uint8Array[] = [];
+  async function* batches() {
+    yield* table.batches;
+  }
+  await encodeParquet(table.schema, batches(), new Map(), async (b) => void parts.push(b));
+  return Buffer.concat(parts);
 }

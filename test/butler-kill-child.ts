@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Repository } from '../src/butler/repository.js';
+import { arrowCatalog } from './butler-fixtures.js';
 
 export const KILL_DATASETS = 4;
 export const KILL_BYTES = 128 * 1024;
@@ -18,7 +19,7 @@ export function killCatalog(seed: string, d: number): Buffer {
   const body = Buffer.alloc(KILL_BYTES);
   const tag = Buffer.from(`${seed}/${d}/`);
   for (let i = 0; i < body.length; i += tag.length) tag.copy(body, i);
-  return Buffer.concat([Buffer.from('PAR1'), body, Buffer.from('PAR1')]);
+  return arrowCatalog(body);
 }
 
 export const killDataId = (seed: string, d: number) => `visit=${seed},detector=${d}`;

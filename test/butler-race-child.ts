@@ -6,9 +6,11 @@
  * main as a JSON line. Does nothing unless SKYCAL_RACE_REPO is set.
  */
 
+import { arrowCatalog } from './butler-fixtures.js';
+
 export const POOL = 6;
 export function poolCatalog(i: number): Buffer {
-  return Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(32 * 1024, i + 1), Buffer.from(`pool${i}`), Buffer.from('PAR1')]);
+  return arrowCatalog(Buffer.concat([Buffer.alloc(32 * 1024, i + 1), Buffer.from(`pool${i}`)]));
 }
 
 const root = process.env['SKYCAL_RACE_REPO'];

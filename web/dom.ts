@@ -49,8 +49,8 @@ export function errorBox(e: unknown): HTMLElement {
   return h('div', { class: 'error' }, e instanceof Error ? e.message : String(e));
 }
 
-/** Bytes of a Float64Array as base64 (how tests read values back bit for bit). */
-export function float64Base64(a: Float64Array): string {
+/** Bytes of a Float64Array (or BigInt64Array) as base64 (how tests read values back bit for bit). */
+export function float64Base64(a: Float64Array | BigInt64Array): string {
   const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   let bin = '';
   for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

@@ -40,7 +40,8 @@ function skyCanvas(r: SourcesResult, magColumn: string | null): HTMLCanvasElemen
   const W = 400, H = 520, pad = 36;
   const canvas = h('canvas', { width: W, height: H, class: 'sky' });
   const g = canvas.getContext('2d')!;
-  const ra = r.columns['coord_ra']!, dec = r.columns['coord_dec']!, mag = magColumn ? r.columns[magColumn] : undefined;
+  // Derived columns are Float64 (only stored Int64 ids are BigInt64Array).
+  const ra = r.columns['coord_ra'] as Float64Array, dec = r.columns['coord_dec'] as Float64Array, mag = magColumn ? (r.columns[magColumn] as Float64Array) : undefined;
   let r0 = Infinity, r1 = -Infinity, d0 = Infinity, d1 = -Infinity, m0 = Infinity, m1 = -Infinity;
   for (let i = 0; i < r.n; i++) {
     if (!Number.isFinite(ra[i]!) || !Number.isFinite(dec[i]!)) continue;
@@ -75,7 +76,7 @@ function tablePage(r: SourcesResult, names: string[], page: number): HTMLElement
     rows.push(h('tr', {}, ...names.map((c) => {
       const v = r.columns[c]![i]!;
       const digits = c.startsWith('coord_') ? 8 : c === 'id' ? 0 : c.endsWith('_mag') || c.endsWith('_magErr') ? 4 : 3;
-      return h('td', { class: 'num' }, Number.isFinite(v) ? v.toFixed(digits) : 'NaN');
+      return h('td', { class: 'num' }, typeof v === 'bigint' ? v.toString() : Number.isFinite(v) ? v.toFixed(digits) : 'NaN');
     })));
   }
   return h('table', { class: 'stats sources-table' },

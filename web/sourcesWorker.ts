@@ -18,7 +18,8 @@ export interface SourcesRequest {
 
 export interface SourcesResult {
   readonly n: number;
-  readonly columns: Record<string, Float64Array>;
+  /** Int64 columns (ids) stay exact as BigInt64Array; every other column is Float64. */
+  readonly columns: Record<string, Float64Array | BigInt64Array>;
   readonly fluxFamily: string | null;
   readonly ms: { fetch: number; parquet: number; wcs: number; calibrate: number };
 }
@@ -40,14 +41,22 @@ async function derive(req: SourcesRequest): Promise<SourcesResult> {
   const hp = (await import(HYPARQUET)) as typeof Hyparquet;
   const meta = hp.parquetMetadata(catalog);
   const n = Number(meta.num_rows);
-  const names = meta.schema.slice(1).map((f) => f.name);
-  const columns: Record<string, Float64Array> = Object.fromEntries(names.map((name) => [name, new Float64Array(n)]));
+  const fields = meta.schema.slice(1);
+  const names = fields.map((f) => f.name);
+  // 64-bit ids (LSST source ids exceed 2^53) are kept exact; everything else is read as doubles.
+  const columns: Record<string, Float64Array | BigInt64Array> = Object.fromEntries(fields.map((f) => [f.name, f.type === 'INT64' ? new BigInt64Array(n) : new Float64Array(n)]));
   await hp.parquetRead({
     file: catalog, columns: names,
-    onChunk: (c) => columns[c.columnName]!.set(c.columnData as ArrayLike<number>, c.rowStart),
+    onChunk: (c) => {
+      const col = columns[c.columnName]!;
+      if (col instanceof BigInt64Array) col.set(Array.from(c.columnData as ArrayLike<bigint | number>, (v) => BigInt(v)), c.rowStart);
+      else col.set(c.columnData as ArrayLike<number>, c.rowStart);
+    },
   });
   const t2 = performance.now();
-  const x = columns['x'], y = columns['y'];
+  // A kernel input is Float64: an Int64 column converts to the nearest double (the library's rule, catalog/columnTypes.ts).
+  const asDoubles = (c: Float64Array | BigInt64Array | undefined): Float64Array | undefined => (c instanceof BigInt64Array ? Float64Array.from(c, Number) : c);
+  const x = asDoubles(columns['x']), y = asDoubles(columns['y']);
   if (x === undefined || y === undefined) throw new Error('the catalog has no x, y columns');
   const wcs = TanSipWcs.fromFitsHeader(new TextDecoder('latin1').decode(header));
   const ra = new Float64Array(n), dec = new Float64Array(n), status = new Uint8Array(n);
@@ -61,7 +70,7 @@ async function derive(req: SourcesRequest): Promise<SourcesResult> {
     const err = columns[`${family}_instFluxErr`];
     runColumnKernel({
       kernel: 'photoCalibCalibrate', model: new Float64Array(model), scalars: [0],
-      inputs: [x, y, columns[`${family}_instFlux`]!, err ?? new Float64Array(0)],
+      inputs: [x, y, asDoubles(columns[`${family}_instFlux`])!, asDoubles(err) ?? new Float64Array(0)],
       outputs: [flux, err ? fluxErr : new Float64Array(0), mag, err ? magErr : new Float64Array(0)], status: new Uint8Array(0),
     }, 0, n);
     Object.assign(columns, { [`${family}_flux`]: flux, [`${family}_mag`]: mag }, err ? { [`${family}_fluxErr`]: fluxErr, [`${family}_magErr`]: magErr } : {});

@@ -28,6 +28,7 @@ import type { NewEntry, RefKind } from './registry.js';
 import { iso, parseTime, type Repository } from './repository.js';
 import { RUN_ID } from './runOrigin.js';
 import { storageClass } from './storageClasses.js';
+import { schemaBytesOfFile } from '../catalog/schemaOf.js';
 import { forEachTarEntry, packTar, type PackEntry } from './tar.js';
 import { checkRefName, checkStageName, checkTypeName } from './typeSpec.js';
 
@@ -508,7 +509,8 @@ export async function importBundle(repo: Repository, path: string, options: Impo
         if (checkedFiles.has(`${sc} ${e.fileHash}`)) continue;
         checkedFiles.add(`${sc} ${e.fileHash}`);
         const staged = read.files.get(`files/${e.fileHash}`)!;
-        storageClass(sc).normalise(contentForCheck(sc, staged.tempPath, staged.size), `${source}: ${e.type} ${e.dataId}`);
+        const label = `${source}: ${e.type} ${e.dataId}`;
+        storageClass(sc).normalise(contentForCheck(sc, staged.tempPath, staged.size, label), label);
       }
     }
     checkAncestryBound(repo, m, source);
@@ -618,16 +620,11 @@ function checkAncestryBound(repo: Repository, m: Manifest, source: string): void
 }
 
 /** The bytes a storage class needs to vet a staged file: a catalog's head and tail suffice; others are small and read whole. */
-function contentForCheck(storageClassName: string, path: string, size: number): Uint8Array {
+function contentForCheck(storageClassName: string, path: string, size: number, label: string): Uint8Array {
   const fd = openSync(path, 'r');
   try {
-    if (storageClassName === 'ArrowTable' && size > 64) {
-      const head = Buffer.alloc(16);
-      const tail = Buffer.alloc(16);
-      readSync(fd, head, 0, 16, 0);
-      readSync(fd, tail, 0, 16, size - 16);
-      return Buffer.concat([head, tail]);
-    }
+    // A catalog is checked by its schema, which its footer or first message carries: never read whole.
+    if (storageClassName === 'ArrowTable') return schemaBytesOfFile(path, label);
     const bytes = Buffer.alloc(size);
     let off = 0;
     while (off < size) {
