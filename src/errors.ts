@@ -40,15 +40,39 @@ export class SkycalError extends Error {
   }
 }
 
-/** One table of factories, so that messages keep one shape (as piscina's errors.ts). */
+/** What a factory may carry beside its message: the error it wraps, facts for --json. */
+export interface ErrorOptions {
+  readonly cause?: unknown;
+  readonly details?: Record<string, unknown>;
+}
+
+const text = (x: unknown): string => (x instanceof Error ? x.message : String(x));
+
+/** Only the options given, so that an error without a cause has no `cause` property. */
+function given(options: ErrorOptions | undefined): { cause?: unknown; details?: Record<string, unknown> } | undefined {
+  if (options === undefined) return undefined;
+  return { ...(options.cause !== undefined && { cause: options.cause }), ...(options.details !== undefined && { details: options.details }) };
+}
+
+/**
+ * One table of factories, so that messages keep one shape (as piscina's
+ * errors.ts): the only place in src/ that calls `new SkycalError` (a test
+ * checks). Each message names the bad input first, `WHERE: what is wrong`.
+ */
 export const errors = {
-  usage: (message: string) => new SkycalError('USAGE', message),
+  /** A command line or API call that cannot be right whatever the files hold. */
+  usage: (message: string, options?: ErrorOptions) => new SkycalError('USAGE', message, given(options)),
   notFound: (what: string) => new SkycalError('NOT_FOUND', `not found: ${what}`),
-  badInput: (where: string, message: string) => new SkycalError('BAD_INPUT', `${where}: ${message}`),
-  io: (path: string, cause: unknown) =>
-    new SkycalError('IO', `${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }),
+  /** `where` names the bad input (a file, a FITS card, an option, a field), `message` what is wrong with it. */
+  badInput: (where: string, message: string, options?: ErrorOptions) => new SkycalError('BAD_INPUT', `${where}: ${message}`, given(options)),
+  /** `why` is the failure (an Error: its message) or a sentence; an Error is kept as the cause unless options give one. */
+  io: (path: string, why: unknown, options?: ErrorOptions) =>
+    new SkycalError('IO', `${path}: ${text(why)}`, given({ cause: typeof why === 'string' ? undefined : why, ...options })),
   conflict: (message: string, details?: Record<string, unknown>) => new SkycalError('CONFLICT', message, { details }),
   invalidDataset: (message: string) => new SkycalError('INVALID_DATASET', message),
+  /** The same failure (code, details) named by where it came from: `where: message`, the original as the cause. */
+  within: (where: string, e: SkycalError) =>
+    new SkycalError(e.code, `${where}: ${e.message}`, given({ cause: e, ...(e.details !== undefined && { details: { ...e.details } }) })),
   internal: (cause: unknown) =>
     new SkycalError(
       'INTERNAL',

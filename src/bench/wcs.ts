@@ -1,6 +1,6 @@
 /** The TAN-SIP kernels' throughput: tinybench, in process, single thread, on N seeded random points in the bbox. */
 import { Bench } from 'tinybench';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { tanSipPixelToSkyDeg, tanSipSkyToPixelDeg } from '../../native-free-kernels/index.js';
 import type { TanSipWcs } from '../wcs/index.js';
 import { makeRandom } from '../random.js';
@@ -13,7 +13,7 @@ export interface WcsBenchResult {
 
 /** Points per second of the kernels (median over tinybench samples); skyToPixel is exact (1e-10 px). */
 export async function benchWcs(wcs: TanSipWcs, n: number, bbox = wcs.bbox, timeMs = 1000): Promise<WcsBenchResult> {
-  if (!bbox) throw new SkycalError('USAGE', 'bench wcs: the header gives no image size; pass --bbox x0,y0,x1,y1');
+  if (!bbox) throw errors.usage('bench wcs: the header gives no image size; pass --bbox x0,y0,x1,y1');
   const random = makeRandom(42);
   const x = Float64Array.from({ length: n }, () => bbox.minX + random() * (bbox.maxX - bbox.minX));
   const y = Float64Array.from({ length: n }, () => bbox.minY + random() * (bbox.maxY - bbox.minY));
@@ -27,7 +27,7 @@ export async function benchWcs(wcs: TanSipWcs, n: number, bbox = wcs.bbox, timeM
   await bench.run();
   const pps = (name: string) => {
     const r = bench.tasks.find((t) => t.name === name)!.result as { latency?: { p50: number } };
-    if (!r.latency) throw new SkycalError('IO', `bench wcs: ${name} did not complete`);
+    if (!r.latency) throw errors.io('bench wcs', `${name} did not complete`);
     return n / (r.latency.p50 / 1000);
   };
   return { n, pixelToSky: { pointsPerSecond: pps('pixelToSky') }, skyToPixel: { pointsPerSecond: pps('skyToPixel') } };

@@ -6,7 +6,7 @@
  * text. Parsed dataIds are null-prototype objects, so a key such as
  * `__proto__` or `constructor` is an ordinary key, never an object's internals.
  */
-import { SkycalError } from '../errors.js';
+import { SkycalError, errors } from '../errors.js';
 
 export type DataId = Readonly<Record<string, string>>;
 /** What callers may pass: values as text, integers or bigints. */
@@ -16,7 +16,7 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const VALUE = /^[^,=\s]+$/;
 
 function bad(message: string): SkycalError {
-  return new SkycalError('BAD_INPUT', `data id: ${message}`);
+  return errors.badInput('data id', message);
 }
 
 /** A value's canonical text: strings as given, finite numbers and bigints in decimal. */

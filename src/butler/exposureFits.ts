@@ -12,7 +12,7 @@
  * 1 Chebyshev), XPOW, YPOW, COEFF; the bbox (inclusive, parent pixels) is in
  * its header as BBMINX, BBMINY, BBMAXX, BBMAXY.
  */
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { formatCard, formatCommentary, splitCards } from '../fits/header.js';
 import { TanSipWcs } from '../wcs/index.js';
 import { readImage, writeImage } from '../fits/image.js';
@@ -78,7 +78,7 @@ function fieldTable(field: Field): Uint8Array {
         rows.FACTOR.push(i); rows.FTYPE.push(1); rows.XPOW.push(x); rows.YPOW.push(y); rows.COEFF.push(c);
       }));
     } else {
-      throw new SkycalError('BAD_INPUT', `photoCalib: cannot write field type ${f.type} as a table`);
+      throw errors.badInput('photoCalib', `cannot write field type ${f.type} as a table`);
     }
   });
   return writeBinTable(

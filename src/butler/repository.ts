@@ -67,7 +67,7 @@ const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{
  * or epoch milliseconds -> milliseconds; BAD_INPUT otherwise.
  */
 export function parseTime(t: string | number): number {
-  const bad = () => new SkycalError('BAD_INPUT', `time: expected ISO 8601 (2026-11-20T12:00:00Z), got ${JSON.stringify(t)}`);
+  const bad = () => errors.badInput('time', `expected ISO 8601 (2026-11-20T12:00:00Z), got ${JSON.stringify(t)}`);
   if (typeof t === 'number') {
     if (!Number.isFinite(t)) throw bad();
     return t;

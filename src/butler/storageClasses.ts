@@ -8,7 +8,7 @@
  * (`wcsFromBytes`, `photoCalibFromBytes`: the one rule of fits/sniff.ts), so a
  * put is refused exactly when a read would fail.
  */
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { outputKindOf, sniffInput } from '../fits/sniff.js';
 import { checkCatalogSchema } from '../catalog/columnTypes.js';
 import { catalogSchemaOfBytes } from '../catalog/schemaOf.js';
@@ -93,7 +93,7 @@ const exposure: StorageClass = {
   name: 'Exposure',
   extension: '.fits',
   normalise(_bytes, source) {
-    throw new SkycalError('BAD_INPUT', `${source}: an Exposure is a composite; put its components (.image, .wcs, .photoCalib) one by one`);
+    throw errors.badInput(source, 'an Exposure is a composite; put its components (.image, .wcs, .photoCalib) one by one');
   },
 };
 
@@ -110,7 +110,7 @@ export function storageClass(name: string): StorageClass {
   // Own properties only: `toString` or `__proto__` is an unknown class, not Object's internals.
   const c = typeof name === 'string' && Object.hasOwn(STORAGE_CLASSES, name) ? (STORAGE_CLASSES as Record<string, StorageClass>)[name] : undefined;
   if (c === undefined) {
-    throw new SkycalError('BAD_INPUT', `unknown storage class ${name}; known: ${Object.keys(STORAGE_CLASSES).join(', ')}`);
+    throw errors.badInput('storage class', `unknown ${name}; known: ${Object.keys(STORAGE_CLASSES).join(', ')}`);
   }
   return c;
 }

@@ -1,5 +1,5 @@
 /** `wcs`, `wcs@jointcal`, `calexp.wcs@jointcal`: a dataset type and an optional stage. */
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$/;
 const STAGE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
@@ -8,14 +8,14 @@ export function parseTypeSpec(text: string): { type: string; stage: string | und
   const at = text.indexOf('@');
   const type = at < 0 ? text : text.slice(0, at);
   const stage = at < 0 ? undefined : text.slice(at + 1);
-  if (!NAME.test(type)) throw new SkycalError('BAD_INPUT', `dataset type: bad name ${JSON.stringify(type)}`);
-  if (stage !== undefined && !STAGE.test(stage)) throw new SkycalError('BAD_INPUT', `dataset type: bad stage ${JSON.stringify(stage)}`);
+  if (!NAME.test(type)) throw errors.badInput('dataset type', `bad name ${JSON.stringify(type)}`);
+  if (stage !== undefined && !STAGE.test(stage)) throw errors.badInput('dataset type', `bad stage ${JSON.stringify(stage)}`);
   return { type, stage };
 }
 
 export function checkStageName(stage: string): string {
   if (!STAGE.test(stage) || stage === 'merge') {
-    throw new SkycalError('BAD_INPUT', `stage: bad name ${JSON.stringify(stage)} (letters, digits, _ . -; 'merge' is reserved)`);
+    throw errors.badInput('stage', `bad name ${JSON.stringify(stage)} (letters, digits, _ . -; 'merge' is reserved)`);
   }
   return stage;
 }
@@ -23,7 +23,7 @@ export function checkStageName(stage: string): string {
 /** Branch and tag names; never shaped like a run id, so REF lookups stay unambiguous. */
 export function checkRefName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._\/-]*$/.test(name) || name.includes('..') || /^r-[0-9a-f]{12}$/.test(name)) {
-    throw new SkycalError('BAD_INPUT', `ref: bad name ${JSON.stringify(name)}`);
+    throw errors.badInput('ref', `bad name ${JSON.stringify(name)}`);
   }
   return name;
 }
@@ -34,7 +34,7 @@ function isObjectInternal(name: string): boolean {
 }
 
 export function checkTypeName(name: string): string {
-  if (!NAME.test(name)) throw new SkycalError('BAD_INPUT', `dataset type: bad name ${JSON.stringify(name)}`);
-  if (name.split('.').some(isObjectInternal)) throw new SkycalError('BAD_INPUT', `dataset type: ${JSON.stringify(name)} is reserved`);
+  if (!NAME.test(name)) throw errors.badInput('dataset type', `bad name ${JSON.stringify(name)}`);
+  if (name.split('.').some(isObjectInternal)) throw errors.badInput('dataset type', `${JSON.stringify(name)} is reserved`);
   return name;
 }

@@ -5,7 +5,7 @@
  */
 import { Field, Float64, Uint8, type Schema } from 'apache-arrow';
 import { STATUS_NAMES } from '../../native-free-kernels/status.js';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 
 /** Centroid column pairs, tried in this order when none is configured. */
 export const CENTROID_CANDIDATES: readonly (readonly [string, string])[] = [
@@ -25,17 +25,14 @@ export function findCentroid(schema: Schema, configured?: string, source = 'cata
     configured === undefined ? [...CENTROID_CANDIDATES] : configured === '' || configured === 'x' ? [['x', 'y']] : [[`${configured}_x`, `${configured}_y`]];
   const found = pairs.find(([x, y]) => names.has(x) && names.has(y));
   if (found) return [found[0], found[1]];
-  throw new SkycalError(
-    'BAD_INPUT',
-    `${source}: no centroid columns: looked for ${pairs.map((p) => p.join('/')).join(', ')}; the catalog has ${[...names].join(', ') || 'no columns'}`,
-  );
+  throw errors.badInput(source, `no centroid columns: looked for ${pairs.map((p) => p.join('/')).join(', ')}; the catalog has ${[...names].join(', ') || 'no columns'}`);
 }
 
 /** Columns that must exist (e.g. coord_ra/coord_dec for sky -> pixel); the error names the missing ones. */
 export function requireColumns(schema: Schema, wanted: readonly string[], source = 'catalog'): void {
   const names = new Set(schema.fields.map((f) => f.name));
   const missing = wanted.filter((n) => !names.has(n));
-  if (missing.length > 0) throw new SkycalError('BAD_INPUT', `${source}: missing column(s) ${missing.join(', ')}`);
+  if (missing.length > 0) throw errors.badInput(source, `missing column(s) ${missing.join(', ')}`);
 }
 
 function meta(unit: string, ucd: string, description: string): Map<string, string> {

@@ -29,7 +29,7 @@ import { Readable } from 'node:stream';
 import { parse as parseStream, CsvError, type Options as CsvOptions } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { Field, Float64, Int32, Int64, RecordBatch, Schema, Struct, Table, Uint8, Utf8, makeData, makeTable, tableFromArrays, vectorFromArray, type Data } from 'apache-arrow';
-import { SkycalError, errors } from '../errors.js';
+import { errors } from '../errors.js';
 
 /** Rows per CSV batch (and rows that decide the column types). */
 export const CSV_BATCH_ROWS = 65_536;
@@ -186,7 +186,7 @@ export interface CsvBatches {
  * rest is parsed as the batches are consumed.
  */
 export async function readCsvBatches(from: Readable | AsyncIterable<unknown>, source: string, batchRows = CSV_BATCH_ROWS): Promise<CsvBatches> {
-  if (!Number.isInteger(batchRows) || batchRows < 1) throw new SkycalError('USAGE', `batchRows: expected an integer >= 1, got ${batchRows}`);
+  if (!Number.isInteger(batchRows) || batchRows < 1) throw errors.usage(`batchRows: expected an integer >= 1, got ${batchRows}`);
   // Any async iterable of chunks (e.g. a CLI context's stdin) is read as a stream.
   const input = from instanceof Readable ? from : Readable.from(from as AsyncIterable<Buffer | string>);
   const parser = input.pipe(parseStream(CSV_OPTIONS));

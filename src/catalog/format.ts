@@ -25,7 +25,7 @@ export function catalogFormat(path: string): CatalogFormat {
   if (path === STDIO) return 'csv';
   const format = BY_EXTENSION[extname(path).toLowerCase()];
   if (format === undefined) {
-    throw new SkycalError('USAGE', `${path}: unknown catalog format; use .csv, .parquet, .arrow (IPC file) or .arrows (IPC stream)`);
+    throw errors.usage(`${path}: unknown catalog format; use .csv, .parquet, .arrow (IPC file) or .arrows (IPC stream)`);
   }
   return format;
 }

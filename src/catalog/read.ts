@@ -5,7 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import { RecordBatch, type Schema } from 'apache-arrow';
-import { SkycalError, errors } from '../errors.js';
+import { errors } from '../errors.js';
 import { readCsvBatches } from './csv.js';
 import { STDIO, catalogFormat, checkMagic, type CatalogFormat } from './format.js';
 import { openIpc } from './ipc.js';
@@ -43,7 +43,7 @@ function catalog(path: string, format: CatalogFormat, schema: Schema, numRows: n
     numRows,
     [Symbol.asyncIterator]: () => {
       // A stream, not a table: a second pass would silently see no rows.
-      if (opened) throw new SkycalError('USAGE', `${path}: a catalog stream can be read once; open it again with readCatalogBatches`);
+      if (opened) throw errors.usage(`${path}: a catalog stream can be read once; open it again with readCatalogBatches`);
       opened = true;
       return batches[Symbol.asyncIterator]();
     },

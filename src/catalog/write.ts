@@ -52,7 +52,7 @@ async function* relabel(schema: Schema, batches: AsyncIterable<RecordBatch> | It
   const names = schema.fields.map((f: Field) => f.name).join('\u0000');
   for await (const b of batches) {
     if (b.schema.fields.map((f) => f.name).join('\u0000') !== names) {
-      throw new SkycalError('USAGE', `writeCatalog: a batch has columns ${b.schema.fields.map((f) => f.name).join(', ')}, the schema ${schema.fields.map((f) => f.name).join(', ')}`);
+      throw errors.usage(`writeCatalog: a batch has columns ${b.schema.fields.map((f) => f.name).join(', ')}, the schema ${schema.fields.map((f) => f.name).join(', ')}`);
     }
     yield b.schema === schema ? b : new RecordBatch(schema, b.data);
   }
@@ -91,7 +91,7 @@ export async function checkOutputFolder(path: string): Promise<string> {
   try {
     if (!(await stat(folder)).isDirectory()) throw new Error('not a folder');
   } catch (e) {
-    throw new SkycalError('IO', `${path}: output folder ${folder} does not exist or is not a folder`, { cause: e });
+    throw errors.io(path, `output folder ${folder} does not exist or is not a folder`, { cause: e });
   }
   return folder;
 }

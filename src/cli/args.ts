@@ -4,13 +4,13 @@
  * share (one description, one check).
  */
 import { availableParallelism } from 'node:os';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { parseDataId } from '../butler/dataId.js';
 import type { OptionDef, ParsedValues } from './command.js';
 
 export function requireString(values: ParsedValues, name: string): string {
   const v = values[name];
-  if (typeof v !== 'string' || v === '') throw new SkycalError('USAGE', `missing required option --${name}`);
+  if (typeof v !== 'string' || v === '') throw errors.usage(`missing required option --${name}`);
   return v;
 }
 
@@ -27,12 +27,12 @@ export function stringList(values: ParsedValues, name: string): string[] {
 
 export function parseNumberOption(text: string | undefined, name: string, fallback?: number): number {
   if (text === undefined) {
-    if (fallback === undefined) throw new SkycalError('USAGE', `missing required option --${name}`);
+    if (fallback === undefined) throw errors.usage(`missing required option --${name}`);
     return fallback;
   }
   const v = Number(text);
   if (text.trim() === '' || !Number.isFinite(v)) {
-    throw new SkycalError('USAGE', `--${name}: expected a number, got ${JSON.stringify(text)}`);
+    throw errors.usage(`--${name}: expected a number, got ${JSON.stringify(text)}`);
   }
   return v;
 }
@@ -41,9 +41,9 @@ export function parseNumberOption(text: string | undefined, name: string, fallba
 export function parseIntegerOption(text: string | undefined, name: string, fallback?: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const v = parseNumberOption(text, name, fallback);
   if (!Number.isInteger(v) || v < min) {
-    throw new SkycalError('USAGE', `--${name}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
+    throw errors.usage(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
   }
-  if (v > max) throw new SkycalError('USAGE', `--${name}: at most ${max}, got ${JSON.stringify(text)}`);
+  if (v > max) throw errors.usage(`--${name}: at most ${max}, got ${JSON.stringify(text)}`);
   return v;
 }
 
@@ -65,10 +65,10 @@ export function parseBBoxOption(
   if (text === undefined) return undefined;
   const parts = text.split(',').map((s) => Number(s));
   if (parts.length !== 4 || parts.some((p) => !Number.isFinite(p))) {
-    throw new SkycalError('USAGE', `--${name}: expected x0,y0,x1,y1, got ${JSON.stringify(text)}`);
+    throw errors.usage(`--${name}: expected x0,y0,x1,y1, got ${JSON.stringify(text)}`);
   }
   const [minX, minY, maxX, maxY] = parts as [number, number, number, number];
-  if (maxX < minX || maxY < minY) throw new SkycalError('USAGE', `--${name}: empty box ${text}`);
+  if (maxX < minX || maxY < minY) throw errors.usage(`--${name}: empty box ${text}`);
   return { minX, minY, maxX, maxY };
 }
 
@@ -78,9 +78,9 @@ export function parseKeyValues(text: string, name: string): Record<string, strin
   for (const part of text.split(',')) {
     if (part.trim() === '') continue;
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new SkycalError('USAGE', `--${name}: expected key=value, got ${JSON.stringify(part)}`);
+    if (eq <= 0) throw errors.usage(`--${name}: expected key=value, got ${JSON.stringify(part)}`);
     const key = part.slice(0, eq).trim();
-    if (key in out) throw new SkycalError('USAGE', `--${name}: key ${key} given twice`);
+    if (key in out) throw errors.usage(`--${name}: key ${key} given twice`);
     out[key] = part.slice(eq + 1).trim();
   }
   return out;
@@ -100,7 +100,7 @@ export async function checkTime(text: string): Promise<void> {
 /** `TYPE:DATAID`. */
 export function checkExpect(text: string): void {
   const colon = text.indexOf(':');
-  if (colon <= 0) throw new SkycalError('USAGE', `expected TYPE:DATAID, got ${JSON.stringify(text)}`);
+  if (colon <= 0) throw errors.usage(`expected TYPE:DATAID, got ${JSON.stringify(text)}`);
   parseDataId(text.slice(colon + 1));
 }
 

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { Table, type RecordBatch, type Schema } from 'apache-arrow';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { readCatalogBatches, type CatalogBatches } from '../catalog/read.js';
 import { checkOutputFolder, writeCatalog } from '../catalog/write.js';
 import type { DerivedBatches } from '../catalog/derive.js';
@@ -81,7 +81,7 @@ export async function runCatalogCommand(
   const outPath = optionalString(values, 'out') ?? '-';
   const centroid = optionalString(values, 'centroid');
   const collect = options.collect === true && outPath === '-';
-  if (ctx.json && outPath === '-' && !collect) throw new SkycalError('USAGE', `${label}: --json needs --out (stdout carries the catalog)`);
+  if (ctx.json && outPath === '-' && !collect) throw errors.usage(`${label}: --json needs --out (stdout carries the catalog)`);
   const pool = new KernelPool({ workers: workersOption(values) });
   if (outPath !== '-') await checkOutputFolder(outPath);
   // Ctrl-C: exit now; the writer's exit hook removes the temporary output and

@@ -2,7 +2,7 @@
  * Photometric calibration commands: `calibrate`, `photocalib info` and
  * `plot photocalib` (`bench calibrate` is in bench.ts).
  */
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import type { PhotoCalib } from '../photocalib/photoCalib.js';
 import { photoCalibFromBytes } from '../photocalib/load.js';
 import { instFluxNames } from '../catalog/columns.js';
@@ -44,7 +44,7 @@ const calibrate: Command = {
   async run(values, _positionals, ctx) {
     const calibPath = requireString(values, 'photocalib');
     const outPath = optionalString(values, 'out');
-    if (ctx.json && outPath === undefined) throw new SkycalError('USAGE', 'calibrate --json needs --out (stdout would carry both the CSV and the JSON)');
+    if (ctx.json && outPath === undefined) throw errors.usage('calibrate --json needs --out (stdout would carry both the CSV and the JSON)');
     const calib = await readPhotoCalib(calibPath);
     const fields = stringList(values, 'field');
     const x = optionalString(values, 'x'), y = optionalString(values, 'y');
@@ -141,10 +141,10 @@ const plot: Command = {
   async run(values, _positionals, ctx) {
     const calib = await readPhotoCalib(requireString(values, 'photocalib'));
     const out = requireString(values, 'out');
-    if (!/\.(svg|png)$/i.test(out)) throw new SkycalError('USAGE', `--out ${out}: expected a .svg or .png file`);
+    if (!/\.(svg|png)$/i.test(out)) throw errors.usage(`--out ${out}: expected a .svg or .png file`);
     const given = parseBBoxOption(optionalString(values, 'bbox'));
     const bbox = given ? makeBox(given, '--bbox') : calib.field.bbox;
-    if (!bbox) throw new SkycalError('BAD_INPUT', 'plot photocalib: a constant calibration without a bbox needs --bbox');
+    if (!bbox) throw errors.badInput('plot photocalib', 'a constant calibration without a bbox needs --bbox');
     const title = optionalString(values, 'title');
     const { svg, nx, ny } = photoCalibMapSvg(calib, bbox, title === undefined ? {} : { title });
     // Loaded here, not at startup: resvg is a native module every other command can do without.

@@ -1,5 +1,5 @@
 /** `skycal plot distortion`: the SIP distortion of a WCS over its image as a quiver plot. */
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { loadWcs } from '../wcs/load.js';
 import { distortionMapSvg } from '../plot/maps.js';
 import { plotBytes } from '../plot/png.js';
@@ -22,12 +22,12 @@ export const plotDistortion: Command = {
   async run(values, _positionals, ctx) {
     const path = requireString(values, 'wcs');
     const out = requireString(values, 'out');
-    if (!/\.(svg|png)$/i.test(out)) throw new SkycalError('USAGE', `--out ${out}: expected a .svg or .png file`);
+    if (!/\.(svg|png)$/i.test(out)) throw errors.usage(`--out ${out}: expected a .svg or .png file`);
     const hduText = optionalString(values, 'hdu');
     const wcs = loadWcs(path, hduText === undefined ? {} : { hdu: parseIntegerOption(hduText, 'hdu') });
     const bbox = parseBBoxOption(optionalString(values, 'bbox')) ?? wcs.bbox;
     if (bbox === undefined) {
-      throw new SkycalError('USAGE', `${path}: the header gives no image size (NAXISn, ZNAXISn, IMAGEW/H); pass --bbox x0,y0,x1,y1`);
+      throw errors.usage(`${path}: the header gives no image size (NAXISn, ZNAXISn, IMAGEW/H); pass --bbox x0,y0,x1,y1`);
     }
     const cells = parseIntegerOption(optionalString(values, 'grid'), 'grid', 24, 2, MAX_GRID);
     const { svg, maxDistortionPx, nx, ny } = distortionMapSvg(wcs, bbox, { title: `SIP distortion: ${path.split('/').pop()}`, cells });

@@ -3,7 +3,7 @@
  * for every selected source catalog at one version, into one file) and
  * `diff` (how far two WCS versions disagree, per dataId, in mas).
  */
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { Repository } from '../butler/repository.js';
 import type { VersionSpec } from '../butler/adapter.js';
 import { parseDataId, type DataId } from '../butler/dataId.js';
@@ -24,7 +24,7 @@ function whereOption(text: string | undefined): DataId | undefined {
   try {
     return parseDataId(text);
   } catch (e) {
-    throw new SkycalError('USAGE', `--where: ${(e as Error).message}`);
+    throw errors.usage(`--where: ${(e as Error).message}`);
   }
 }
 
@@ -33,7 +33,7 @@ export function parseVersionArg(text: string, name: string, asOf: string | undef
   const at = text.indexOf('@');
   const ref = at < 0 ? text : text.slice(0, at);
   const stage = at < 0 ? undefined : text.slice(at + 1);
-  if ((ref === '' && stage === undefined) || stage === '') throw new SkycalError('USAGE', `--${name}: expected REF, @STAGE or REF@STAGE, got ${JSON.stringify(text)}`);
+  if ((ref === '' && stage === undefined) || stage === '') throw errors.usage(`--${name}: expected REF, @STAGE or REF@STAGE, got ${JSON.stringify(text)}`);
   return { ...(ref !== '' && { at: ref }), ...(stage !== undefined && { stage }), ...(asOf !== undefined && { asOf }) };
 }
 
@@ -70,7 +70,7 @@ const recomputeCommand: Command = {
     const where = whereOption(optionalString(values, 'where'));
     const partitionText = optionalString(values, 'partition-by');
     const partitionBy = partitionText === undefined ? undefined : partitionText.split(',').map((k) => k.trim()).filter((k) => k !== '');
-    if (partitionBy !== undefined && partitionBy.length === 0) throw new SkycalError('USAGE', '--partition-by: expected dataId keys, e.g. visit,detector');
+    if (partitionBy !== undefined && partitionBy.length === 0) throw errors.usage('--partition-by: expected dataId keys, e.g. visit,detector');
     const kind = recomputeOutputOf(out, partitionBy);
     // A dataset is a folder: its parent must exist.
     await checkOutputFolder(kind === 'dataset' ? out.replace(/[/\\]+$/, '') : out);
@@ -141,18 +141,18 @@ const diffCommand: Command = {
   positionals: { min: 1, max: 1 },
   async run(values, [root], ctx) {
     const type = optionalString(values, 'type') ?? 'wcs';
-    if (type !== 'wcs') throw new SkycalError('USAGE', `diff: --type ${type} is not supported (only wcs)`);
+    if (type !== 'wcs') throw errors.usage(`diff: --type ${type} is not supported (only wcs)`);
     const asOf = optionalString(values, 'as-of');
     const from = parseVersionArg(requireString(values, 'from'), 'from', asOf);
     const to = parseVersionArg(requireString(values, 'to'), 'to', asOf);
     const plot = optionalString(values, 'plot');
-    if (plot !== undefined && !/\.(svg|png)$/i.test(plot)) throw new SkycalError('USAGE', `--plot ${plot}: expected a .svg or .png file`);
+    if (plot !== undefined && !/\.(svg|png)$/i.test(plot)) throw errors.usage(`--plot ${plot}: expected a .svg or .png file`);
     const whereText = optionalString(values, 'where');
     const where = whereOption(whereText);
     const repo = Repository.open(root!);
     try {
       const rows = await diffWcsVersions(repo, { from, to, ...(where !== undefined && { where }) });
-      if (rows.length === 0) throw new SkycalError('NOT_FOUND', `diff: no wcs datasets${whereText ? ` matching ${whereText}` : ''} at ${describeSpec(from)} or ${describeSpec(to)}`);
+      if (rows.length === 0) throw errors.notFound(`wcs datasets${whereText ? ` matching ${whereText}` : ''} at ${describeSpec(from)} or ${describeSpec(to)}`);
       if (plot !== undefined) writeFileAtomic(plot, plotBytes(diffPlotSvg(rows, describeSpec(from), describeSpec(to)), plot));
       writeDiff(ctx, rows, describeSpec(from), describeSpec(to), plot);
     } finally {

@@ -38,7 +38,7 @@ function asUsage<T>(option: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (SkycalError.isSkycalError(e) && e.code === 'BAD_INPUT') throw new SkycalError('USAGE', `--${option}: ${e.message}`);
+    if (SkycalError.isSkycalError(e) && e.code === 'BAD_INPUT') throw errors.usage(`--${option}: ${e.message}`);
     throw e;
   }
 }
@@ -108,7 +108,7 @@ const begin: Command = {
   async run(values, [root], ctx) {
     const expect = stringList(values, 'expect').map((x) => {
       const colon = x.indexOf(':');
-      if (colon <= 0) throw new SkycalError('USAGE', `--expect: expected TYPE:DATAID, got ${JSON.stringify(x)}`);
+      if (colon <= 0) throw errors.usage(`--expect: expected TYPE:DATAID, got ${JSON.stringify(x)}`);
       return { type: x.slice(0, colon), dataId: x.slice(colon + 1) };
     });
     const configPath = optionalString(values, 'config');
@@ -123,7 +123,7 @@ const begin: Command = {
     const leaseText = optionalString(values, 'lease');
     const lease = leaseText === undefined ? undefined : Number(leaseText);
     if (lease !== undefined && !(Number.isFinite(lease) && lease > 0 && lease <= MAX_LEASE_S)) {
-      throw new SkycalError('USAGE', `--lease: expected seconds in (0, ${MAX_LEASE_S}] (7 days), got ${JSON.stringify(leaseText)}`);
+      throw errors.usage(`--lease: expected seconds in (0, ${MAX_LEASE_S}] (7 days), got ${JSON.stringify(leaseText)}`);
     }
     const run = await withRepo(root!, (repo) => repo.begin({
       stage: requireString(values, 'stage'), branch: optionalString(values, 'branch'), config, expect, leaseSeconds: lease,
@@ -256,12 +256,12 @@ const branch: Command = {
   async run(values, [root, name, from], ctx) {
     const del = optionalString(values, 'delete');
     if (del !== undefined) {
-      if (name !== undefined) throw new SkycalError('USAGE', 'branch: --delete NAME takes no other name');
+      if (name !== undefined) throw errors.usage('branch: --delete NAME takes no other name');
       await withRepo(root!, (repo) => repo.deleteBranch(del, { force: values['force'] === true }));
       report(ctx, { deleted: del }, () => `deleted branch ${del}`);
       return;
     }
-    if (name === undefined) throw new SkycalError('USAGE', 'usage: skycal branch REPO NAME [FROM] | REPO --delete NAME');
+    if (name === undefined) throw errors.usage('usage: skycal branch REPO NAME [FROM] | REPO --delete NAME');
     const at = await withRepo(root!, (repo) => repo.createBranch(name, from ?? 'main', { force: values['force'] === true }));
     report(ctx, { branch: name, run: at }, () => `branch ${name} -> ${at ?? '(empty)'}`);
   },
@@ -291,7 +291,7 @@ const merge: Command = {
   async run(values, [root, ref], ctx) {
     const preferList = stringList(values, 'prefer');
     const prefer = preferList.length === 0 ? undefined : parsePrefer(preferList);
-    if (prefer !== undefined && values['rebase'] === true) throw new SkycalError('USAGE', 'merge: --prefer and --rebase are two different resolutions; give one');
+    if (prefer !== undefined && values['rebase'] === true) throw errors.usage('merge: --prefer and --rebase are two different resolutions; give one');
     const r = await withRepo(root!, (repo) => mergeInto(repo, requireString(values, 'into'), ref!, {
       force: values['force'] === true, prefer, rebase: values['rebase'] === true,
     }));
@@ -323,7 +323,7 @@ const verify: Command = {
   async run(values, [root], ctx) {
     const minAgeText = optionalString(values, 'min-age');
     const minAge = minAgeText === undefined ? undefined : Number(minAgeText);
-    if (minAge !== undefined && !(Number.isFinite(minAge) && minAge >= 0)) throw new SkycalError('USAGE', `--min-age: expected seconds >= 0, got ${JSON.stringify(minAgeText)}`);
+    if (minAge !== undefined && !(Number.isFinite(minAge) && minAge >= 0)) throw errors.usage(`--min-age: expected seconds >= 0, got ${JSON.stringify(minAgeText)}`);
     const dry = values['dry-run'] === true;
     const r = await withRepo(root!, (repo) => verifyRepository(repo, { dryRun: dry, minAgeMs: minAge === undefined ? undefined : minAge * 1000 }));
     const lines = () => [
@@ -335,7 +335,7 @@ const verify: Command = {
       ...r.kept.map((k) => `leftover ${k.path} kept: ${k.why}`),
     ].join('\n');
     // Problems are an error whose --json document is the whole report; leftovers of crashes are not.
-    if (!r.ok) throw new SkycalError('IO', `verify: ${r.problems.length} problem(s): ${r.problems.join('; ')}`, { details: { report: r } });
+    if (!r.ok) throw errors.io('verify', `${r.problems.length} problem(s): ${r.problems.join('; ')}`, { details: { report: r } });
     report(ctx, r, lines);
   },
 };
@@ -381,7 +381,7 @@ const importCmd: Command = {
   positionals: { min: 2, max: 2 },
   async run(values, [root, bundle], ctx) {
     const as = optionalString(values, 'as') ?? optionalString(values, 'branch');
-    if (optionalString(values, 'as') !== undefined && optionalString(values, 'branch') !== undefined) throw new SkycalError('USAGE', 'import: --as and --branch are the same option; give one');
+    if (optionalString(values, 'as') !== undefined && optionalString(values, 'branch') !== undefined) throw errors.usage('import: --as and --branch are the same option; give one');
     const r = await withRepo(root!, (repo) => importBundle(repo, bundle!, { as }));
     report(ctx, r, () => `imported ${r.runs} run(s) (${r.skippedRuns} already here), ${r.files} file(s), refs ${r.refs.join(', ') || '-'}`);
   },

@@ -2,7 +2,7 @@
 import { DEFAULT_PORT, startServer } from '../serve/server.js';
 import { optionalString, parseIntegerOption } from './args.js';
 import type { Command } from './command.js';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -15,7 +15,7 @@ export const serveCommand: Command = {
   positionals: { min: 1, max: 1 },
   async run(values, positionals, ctx) {
     const port = parseIntegerOption(optionalString(values, 'port'), 'port', DEFAULT_PORT, 0);
-    if (port > 65535) throw new SkycalError('USAGE', `--port: expected 0..65535, got ${port}`);
+    if (port > 65535) throw errors.usage(`--port: expected 0..65535, got ${port}`);
     const server = await startServer({ root: positionals[0]!, port, host: optionalString(values, 'host') ?? '127.0.0.1', log: (line) => ctx.log(line) });
     if (ctx.json) ctx.writeJson({ url: server.url });
     else ctx.stdout.write(`${server.url}\n`);

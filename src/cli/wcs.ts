@@ -3,7 +3,7 @@
  * The benchmark command lives in benchWcs.ts.
  */
 import type { Table } from 'apache-arrow';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { loadWcs, type TanSipWcs } from '../wcs/index.js';
 import { parseBBoxOption, parseIntegerOption, optionalString, requireString } from './args.js';
 import type { Command, OptionSpec, ParsedValues } from './command.js';
@@ -118,7 +118,7 @@ export const wcsFitInverseCommand: Command = {
     const order = parseIntegerOption(optionalString(values, 'order'), 'order');
     const out = requireString(values, 'out');
     const bbox = parseBBoxOption(optionalString(values, 'bbox'));
-    if (!bbox && !wcs.bbox) throw new SkycalError('USAGE', 'wcs fit-inverse: the header gives no image size; pass --bbox x0,y0,x1,y1');
+    if (!bbox && !wcs.bbox) throw errors.usage('wcs fit-inverse: the header gives no image size; pass --bbox x0,y0,x1,y1');
     const fit = wcs.fitInverse({ order, ...(bbox ? { bbox } : {}) });
     writeFileAtomic(out, fit.wcs.toFitsHeader());
     if (ctx.json) ctx.writeJson({ order, maxResidualPx: fit.maxResidualPx, out });

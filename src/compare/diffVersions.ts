@@ -4,7 +4,7 @@
  * same pixels (the dataId's `src` sources, or a grid over the image when
  * there is no catalog), summarised per dataId in milliarcseconds.
  */
-import { SkycalError } from '../errors.js';
+import { SkycalError, errors } from '../errors.js';
 import type { ButlerAdapter, VersionSpec } from '../butler/adapter.js';
 import type { DataId } from '../butler/dataId.js';
 import { readCatalogBatches } from '../catalog/read.js';
@@ -142,7 +142,7 @@ export async function diffWcsVersions(adapter: ButlerAdapter, options: DiffOptio
     let xy = await sourcePositions(adapter, dataId, options.to, options.maxPointsPerDataId);
     if (xy === undefined) {
       const bbox = to.wcs.bbox ?? from.wcs.bbox;
-      if (bbox === undefined) throw new SkycalError('BAD_INPUT', `diff: ${dataId} has no src catalog and its WCS gives no image size`);
+      if (bbox === undefined) throw errors.badInput('diff', `${dataId} has no src catalog and its WCS gives no image size`);
       const n = options.gridPerAxis ?? 32;
       xy = pixelGrid(bbox, n, n);
       positions = 'grid';

@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Field, Float64, Int64, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { Repository } from '../butler/repository.js';
 import { formatDataId } from '../butler/dataId.js';
 import { writeCatalog } from '../catalog/write.js';
@@ -69,7 +69,7 @@ function prepareDir(dir: string): void {
   if (existsSync(dir)) {
     const entries = readdirSync(dir);
     if (entries.length > 0 && !entries.includes(MARKER)) {
-      throw new SkycalError('USAGE', `demo: ${dir} exists and is not empty, and is not an earlier demo folder; choose another DIR`);
+      throw errors.usage(`demo: ${dir} exists and is not empty, and is not an earlier demo folder; choose another DIR`);
     }
     for (const e of entries) rmSync(join(dir, e), { recursive: true, force: true });
   }
@@ -136,7 +136,7 @@ export async function runDemo(dirIn: string, options: DemoOptions = {}): Promise
     sourcesPerCcd: options.sourcesPerCcd ?? DEFAULT_CAMERA.sourcesPerCcd,
     visits: DEFAULT_CAMERA.visits.slice(0, options.visits ?? DEFAULT_CAMERA.visits.length),
   };
-  if (config.visits.length === 0) throw new SkycalError('USAGE', 'demo: at least one visit is needed');
+  if (config.visits.length === 0) throw errors.usage('demo: at least one visit is needed');
   prepareDir(dir);
   const repoPath = join(dir, 'repo');
   const repo = Repository.init(repoPath);

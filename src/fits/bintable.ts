@@ -3,7 +3,7 @@
  * numeric columns: J (int32), K (int64 as a safe integer), E (float32),
  * D (float64). Big-endian, rows packed, data padded to 2880 bytes with zeros.
  */
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { BLOCK_LENGTH, cardsToBlocks, formatCard } from './header.js';
 
 export interface BinTableColumn {
@@ -18,7 +18,7 @@ const WIDTH = { J: 4, K: 8, E: 4, D: 8 } as const;
 export function writeBinTable(columns: readonly BinTableColumn[], options: { extname?: string; cards?: readonly string[] } = {}): Uint8Array {
   const rows = columns[0]?.values.length ?? 0;
   for (const c of columns) {
-    if (c.values.length !== rows) throw new SkycalError('BAD_INPUT', `binary table: column ${c.name} has ${c.values.length} rows, expected ${rows}`);
+    if (c.values.length !== rows) throw errors.badInput('binary table', `column ${c.name} has ${c.values.length} rows, expected ${rows}`);
   }
   const rowBytes = columns.reduce((s, c) => s + WIDTH[c.format], 0);
   const cards = [

@@ -8,7 +8,7 @@
  * that nobody reads does not reject a real header; reading it throws an error
  * that names the keyword.
  */
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 
 export const CARD_LENGTH = 80;
 export const BLOCK_LENGTH = 2880;
@@ -52,10 +52,7 @@ export function splitCards(text: string): string[] {
 /** Parse one card image. `index` is its 1-based position, used in messages. */
 export function parseCard(image: string, index: number): Card {
   if (/[^\x20-\x7e]/.test(image)) {
-    throw new SkycalError(
-      'BAD_INPUT',
-      `FITS header card ${index}: contains characters outside printable ASCII: ${JSON.stringify(image.trimEnd())}`,
-    );
+    throw errors.badInput(`FITS header card ${index}`, `contains characters outside printable ASCII: ${JSON.stringify(image.trimEnd())}`);
   }
   let key = image.slice(0, 8).trim().toUpperCase();
   let rest: string;
@@ -70,7 +67,7 @@ export function parseCard(image: string, index: number): Card {
     return { key, value: null, comment: image.slice(8).trimEnd(), index, raw: image, commentary: true };
   }
   if (!/^[A-Z0-9_\- .]*$/.test(key)) {
-    throw new SkycalError('BAD_INPUT', `FITS header card ${index}: illegal keyword ${JSON.stringify(key)}`);
+    throw errors.badInput(`FITS header card ${index}`, `illegal keyword ${JSON.stringify(key)}`);
   }
   return { key, ...parseValue(rest), index, raw: image };
 }
@@ -164,7 +161,7 @@ export class FitsHeader {
     const c = this.byKey.get(key);
     if (c === undefined) return undefined;
     if (c.invalid !== undefined) {
-      throw new SkycalError('BAD_INPUT', `FITS header card ${c.index} (${key}): ${c.invalid}`);
+      throw errors.badInput(`FITS header card ${c.index} (${key})`, c.invalid);
     }
     return c.value;
   }
@@ -174,13 +171,13 @@ export class FitsHeader {
     const v = this.get(key);
     if (v === undefined || v === null) {
       if (fallback !== undefined) return fallback;
-      throw new SkycalError('BAD_INPUT', `FITS header: missing required keyword ${key}`);
+      throw errors.badInput('FITS header', `missing required keyword ${key}`);
     }
     if (typeof v !== 'number') {
-      throw new SkycalError('BAD_INPUT', `FITS header keyword ${key}: expected a number, got ${JSON.stringify(v)}`);
+      throw errors.badInput(`FITS header keyword ${key}`, `expected a number, got ${JSON.stringify(v)}`);
     }
     if (!Number.isFinite(v)) {
-      throw new SkycalError('BAD_INPUT', `FITS header keyword ${key}: value is not finite`);
+      throw errors.badInput(`FITS header keyword ${key}`, 'value is not finite');
     }
     return v;
   }
@@ -193,10 +190,10 @@ export class FitsHeader {
     const v = this.get(key);
     if (v === undefined || v === null) {
       if (fallback !== undefined) return fallback;
-      throw new SkycalError('BAD_INPUT', `FITS header: missing required keyword ${key}`);
+      throw errors.badInput('FITS header', `missing required keyword ${key}`);
     }
     if (typeof v !== 'string') {
-      throw new SkycalError('BAD_INPUT', `FITS header keyword ${key}: expected a string, got ${JSON.stringify(v)}`);
+      throw errors.badInput(`FITS header keyword ${key}`, `expected a string, got ${JSON.stringify(v)}`);
     }
     return v;
   }
@@ -207,7 +204,7 @@ export class FitsHeader {
 
 /** A real number as FITS text that reads back to the same double. */
 export function formatReal(v: number): string {
-  if (!Number.isFinite(v)) throw new SkycalError('BAD_INPUT', `cannot write non-finite value ${v} to a FITS card`);
+  if (!Number.isFinite(v)) throw errors.badInput('FITS card', `cannot write non-finite value ${v}`);
   if (Object.is(v, -0)) return '-0.0'; // String(-0) is '0'; keep the sign so the double reads back exactly
   let s = String(v).toUpperCase(); // shortest round-trip representation
   if (!/[.E]/.test(s)) s += '.0';
@@ -230,10 +227,10 @@ function formatValue(value: CardValue, integer: boolean): string {
  * (NAXISn, BITPIX, A_ORDER...), so that a real keyword stays real on reading.
  */
 export function formatCard(key: string, value: CardValue, comment = '', integer = false): string {
-  if (key.length > 8) throw new SkycalError('BAD_INPUT', `FITS keyword longer than 8 characters: ${key}`);
+  if (key.length > 8) throw errors.badInput(`FITS keyword ${key}`, 'longer than 8 characters');
   let card = `${key.padEnd(8)}= ${formatValue(value, integer)}`;
   if (card.length > CARD_LENGTH) {
-    throw new SkycalError('BAD_INPUT', `FITS card ${key}: value does not fit in one card`);
+    throw errors.badInput(`FITS card ${key}`, 'value does not fit in one card');
   }
   if (comment !== '') card += ` / ${comment}`;
   return card.slice(0, CARD_LENGTH).padEnd(CARD_LENGTH);

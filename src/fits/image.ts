@@ -4,7 +4,7 @@
  * NaN; NaN pixels are written as BLANK in integer images. Pixels are held
  * row-major, index = y * width + x, with (0, 0) the first pixel in the file.
  */
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { readHdus, type Hdu } from './file.js';
 import { BLOCK_LENGTH, cardsToBlocks, formatCard, type FitsHeader } from './header.js';
 
@@ -27,9 +27,9 @@ export function readImage(bytes: Uint8Array, index?: number, source = 'FITS file
   const hdus = readHdus(bytes, source);
   const hdu = index !== undefined ? hdus[index] : hdus.find(isImageHdu);
   if (hdu === undefined) {
-    throw new SkycalError('BAD_INPUT', index !== undefined ? `${source}: HDU ${index} does not exist` : `${source}: no 2-D image HDU`);
+    throw errors.badInput(source, index !== undefined ? `HDU ${index} does not exist` : 'no 2-D image HDU');
   }
-  if (!isImageHdu(hdu)) throw new SkycalError('BAD_INPUT', `${source}: HDU ${hdu.index} is not a 2-D image`);
+  if (!isImageHdu(hdu)) throw errors.badInput(source, `HDU ${hdu.index} is not a 2-D image`);
   return decodeImage(bytes, hdu, source);
 }
 
@@ -42,17 +42,17 @@ function isImageHdu(hdu: Hdu): boolean {
 function decodeImage(bytes: Uint8Array, hdu: Hdu, source: string): FitsImage & { header: FitsHeader } {
   const h = hdu.header;
   const bitpix = h.getNumber('BITPIX');
-  if (!BITPIXES.includes(bitpix)) throw new SkycalError('BAD_INPUT', `${source}: unsupported BITPIX ${bitpix}`);
+  if (!BITPIXES.includes(bitpix)) throw errors.badInput(source, `unsupported BITPIX ${bitpix}`);
   const width = h.getNumber('NAXIS1');
   const height = h.getNumber('NAXIS2');
   // readHdus checked that the sizes are non-negative integers within the file; an image also needs pixels.
-  if (width < 1 || height < 1) throw new SkycalError('BAD_INPUT', `${source}: HDU ${hdu.index} is a ${width} x ${height} image: NAXIS1 and NAXIS2 must be at least 1`);
+  if (width < 1 || height < 1) throw errors.badInput(source, `HDU ${hdu.index} is a ${width} x ${height} image: NAXIS1 and NAXIS2 must be at least 1`);
   const bscale = h.getNumber('BSCALE', 1);
   const bzero = h.getNumber('BZERO', 0);
   const blank = bitpix > 0 ? h.getOptionalNumber('BLANK') : undefined;
   const n = width * height;
   if (n * (Math.abs(bitpix) / 8) > hdu.dataLength) {
-    throw new SkycalError('BAD_INPUT', `${source}: HDU ${hdu.index}: a ${width} x ${height} image of BITPIX ${bitpix} needs more than the ${hdu.dataLength} data bytes its header declares (GCOUNT/PCOUNT?)`);
+    throw errors.badInput(source, `HDU ${hdu.index}: a ${width} x ${height} image of BITPIX ${bitpix} needs more than the ${hdu.dataLength} data bytes its header declares (GCOUNT/PCOUNT?)`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset + hdu.dataOffset, hdu.dataLength);
   const pixels = new Float64Array(n);
@@ -83,9 +83,9 @@ export function writeImage(
   options: { cards?: readonly string[]; extension?: boolean; extname?: string } = {},
 ): Uint8Array {
   const { width, height, pixels, bitpix, bscale, bzero } = image;
-  if (!BITPIXES.includes(bitpix)) throw new SkycalError('BAD_INPUT', `unsupported BITPIX ${bitpix}`);
+  if (!BITPIXES.includes(bitpix)) throw errors.badInput('image', `unsupported BITPIX ${bitpix}`);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || pixels.length !== width * height) {
-    throw new SkycalError('BAD_INPUT', `image: ${width}x${height} does not match ${pixels.length} pixels`);
+    throw errors.badInput('image', `${width}x${height} does not match ${pixels.length} pixels`);
   }
   const blank = bitpix > 0 ? (bitpix === 8 ? 255 : INT_RANGE[bitpix]![0]) : undefined;
   const cards = [
@@ -121,7 +121,7 @@ export function writeImage(
       v = Math.round((phys - bzero) / bscale);
       const [lo, hi] = INT_RANGE[bitpix]!;
       if (!(v >= lo && v <= hi)) {
-        throw new SkycalError('BAD_INPUT', `image pixel ${i} (${phys}) does not fit BITPIX ${bitpix} with BSCALE ${bscale}, BZERO ${bzero}`);
+        throw errors.badInput(`image pixel ${i}`, `${phys} does not fit BITPIX ${bitpix} with BSCALE ${bscale}, BZERO ${bzero}`);
       }
     }
     if (bitpix === 8) view.setUint8(i, v);

@@ -28,7 +28,7 @@ function ioError(path: string, e: unknown): SkycalError {
   const code = (e as NodeJS.ErrnoException).code;
   const why = code === 'ENOENT' ? `the folder ${dirname(path)} does not exist`
     : code === 'ENOSPC' ? 'no space left on the device' : (e as Error).message;
-  return new SkycalError('IO', `${path}: cannot write: ${why}`, { cause: e });
+  return errors.io(path, `cannot write: ${why}`, { cause: e });
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {

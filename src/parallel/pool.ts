@@ -10,7 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { runColumnKernel, COLUMN_KERNELS, type ColumnJob } from '../../native-free-kernels/columnKernels.js';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { isShared } from './shared.js';
 import type { ChunkTask } from './worker.js';
 
@@ -38,13 +38,13 @@ const MAX_CHUNK = 1 << 20;
 /** Checks a job's shape once, outside any loop. */
 function checkJob(job: ColumnJob, rows: number): void {
   const entry = COLUMN_KERNELS[job.kernel];
-  if (entry === undefined) throw new SkycalError('USAGE', `unknown column kernel ${JSON.stringify(job.kernel)}`);
+  if (entry === undefined) throw errors.usage(`unknown column kernel ${JSON.stringify(job.kernel)}`);
   if (job.inputs.length !== entry.inputs || job.outputs.length !== entry.outputs) {
-    throw new SkycalError('USAGE', `kernel ${job.kernel} takes ${entry.inputs} inputs and ${entry.outputs} outputs`);
+    throw errors.usage(`kernel ${job.kernel} takes ${entry.inputs} inputs and ${entry.outputs} outputs`);
   }
   for (const a of [...job.inputs, ...job.outputs, job.status]) {
     // An empty column means "absent" (an optional input such as instFluxErr).
-    if (a.length !== 0 && a.length < rows) throw new SkycalError('USAGE', `kernel ${job.kernel}: a column has ${a.length} rows, expected ${rows}`);
+    if (a.length !== 0 && a.length < rows) throw errors.usage(`kernel ${job.kernel}: a column has ${a.length} rows, expected ${rows}`);
   }
 }
 
@@ -62,7 +62,7 @@ export class KernelPool {
 
   constructor(options: PoolOptions = {}) {
     const workers = options.workers ?? defaultWorkerCount();
-    if (!Number.isInteger(workers) || workers < 0) throw new SkycalError('USAGE', `--workers: expected an integer >= 0, got ${workers}`);
+    if (!Number.isInteger(workers) || workers < 0) throw errors.usage(`--workers: expected an integer >= 0, got ${workers}`);
     this.workers = workers;
     this.minRowsForWorkers = options.minRowsForWorkers ?? 50_000;
     this.chunkRows = options.chunkRows;
@@ -105,7 +105,7 @@ export class KernelPool {
       return bad;
     }
     for (const a of [...job.inputs, ...job.outputs, job.status]) {
-      if (a.length !== 0 && !isShared(a)) throw new SkycalError('USAGE', `kernel ${job.kernel}: pool columns must be SharedArrayBuffer views`);
+      if (a.length !== 0 && !isShared(a)) throw errors.usage(`kernel ${job.kernel}: pool columns must be SharedArrayBuffer views`);
     }
     const chunk = Math.max(1, options.chunkRows ?? this.chunkRows ?? Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, Math.ceil(rows / (4 * this.workers)))));
     const piscina = this.ensurePiscina();
@@ -131,7 +131,7 @@ export class KernelPool {
       await Promise.allSettled(tasks);
       await this.destroy();
       const reason = this.failure ?? e;
-      throw new SkycalError('IO', `worker pool: ${reason instanceof Error ? reason.message : String(reason)}`, { cause: reason });
+      throw errors.io('worker pool', reason);
     }
   }
 

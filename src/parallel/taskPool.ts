@@ -6,7 +6,7 @@
  * an IO error ("worker pool: ..."), and the pool is destroyed.
  */
 import { Piscina } from 'piscina';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 
 export interface TaskPoolOptions {
   workers: number;
@@ -22,7 +22,7 @@ export class TaskPool<In, Out> {
   private failure: Error | undefined;
 
   constructor(private readonly options: TaskPoolOptions) {
-    if (!Number.isInteger(options.workers) || options.workers < 1) throw new SkycalError('USAGE', `TaskPool: expected workers >= 1, got ${options.workers}`);
+    if (!Number.isInteger(options.workers) || options.workers < 1) throw errors.usage(`TaskPool: expected workers >= 1, got ${options.workers}`);
     this.workers = options.workers;
   }
 
@@ -48,7 +48,7 @@ export class TaskPool<In, Out> {
       return (await this.ensure().run(task)) as Out;
     } catch (e) {
       const reason = this.failure ?? e;
-      throw new SkycalError('IO', `worker pool: ${reason instanceof Error ? reason.message : String(reason)}`, { cause: reason });
+      throw errors.io('worker pool', reason);
     }
   }
 

@@ -3,7 +3,7 @@
  * domain a box covers is [minX - 0.5, maxX + 0.5] x [minY - 0.5, maxY + 0.5],
  * since (0, 0) is the centre of the first pixel.
  */
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 
 export interface Box2I {
   readonly minX: number;
@@ -21,11 +21,11 @@ export function makeBox(box: Box2I, where = 'bbox'): Box2I {
     const v = b?.[k];
     // 32-bit integers, as afw's Box2I: so widths, areas and the Chebyshev range transform stay finite and exact.
     if (typeof v !== 'number' || !Number.isInteger(v) || v < BOX_MIN || v > BOX_MAX) {
-      throw new SkycalError('BAD_INPUT', `${where}: ${k} must be a 32-bit integer, got ${JSON.stringify(v)}`);
+      throw errors.badInput(where, `${k} must be a 32-bit integer, got ${JSON.stringify(v)}`);
     }
   }
   if (box.maxX < box.minX || box.maxY < box.minY) {
-    throw new SkycalError('BAD_INPUT', `${where}: empty box (${box.minX},${box.minY})..(${box.maxX},${box.maxY})`);
+    throw errors.badInput(where, `empty box (${box.minX},${box.minY})..(${box.maxX},${box.maxY})`);
   }
   return Object.freeze({ minX: box.minX, minY: box.minY, maxX: box.maxX, maxY: box.maxY });
 }

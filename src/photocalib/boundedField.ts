@@ -6,7 +6,7 @@
  */
 import ndarray from 'ndarray';
 import { FIELD_CONSTANT, boundedFieldEvaluate } from '../../native-free-kernels/boundedField.js';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { type Box2I, boxArea, boxToString, makeBox } from './bbox.js';
 
 export interface ConstantFieldJson {
@@ -66,7 +66,7 @@ export abstract class BoundedField {
 
   /** c at each (x[i], y[i]); a new array unless `out` is given. */
   evaluateArrays(x: ArrayLike<number>, y: ArrayLike<number>, out?: Float64Array): Float64Array {
-    if (x.length !== y.length) throw new SkycalError('BAD_INPUT', `evaluateArrays: x has ${x.length} values, y ${y.length}`);
+    if (x.length !== y.length) throw errors.badInput('evaluateArrays', `x has ${x.length} values, y ${y.length}`);
     const xs = x instanceof Float64Array ? x : Float64Array.from(x);
     const ys = y instanceof Float64Array ? y : Float64Array.from(y);
     const result = out ?? new Float64Array(xs.length);
@@ -79,9 +79,9 @@ export abstract class BoundedField {
    * the field's), as an ndarray of shape [rows (y), columns (x)].
    */
   evaluateGrid(bbox: Box2I | undefined = this.bbox, step = 1): ndarray.NdArray<Float64Array> {
-    if (bbox === undefined) throw new SkycalError('BAD_INPUT', 'evaluateGrid: a constant field without a bbox needs one');
+    if (bbox === undefined) throw errors.badInput('evaluateGrid', 'a constant field without a bbox needs one');
     const box = makeBox(bbox, 'evaluateGrid bbox');
-    if (!Number.isInteger(step) || step < 1) throw new SkycalError('BAD_INPUT', `evaluateGrid: step must be an integer >= 1, got ${step}`);
+    if (!Number.isInteger(step) || step < 1) throw errors.badInput('evaluateGrid', `step must be an integer >= 1, got ${step}`);
     const nx = Math.floor((box.maxX - box.minX) / step) + 1;
     const ny = Math.floor((box.maxY - box.minY) / step) + 1;
     const out = new Float64Array(nx * ny);
@@ -113,7 +113,7 @@ export abstract class BoundedField {
 
 export function requireFinite(v: unknown, where: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new SkycalError('BAD_INPUT', `${where}: expected a finite number, got ${JSON.stringify(v) ?? String(v)}`);
+    throw errors.badInput(where, `expected a finite number, got ${JSON.stringify(v) ?? String(v)}`);
   }
   return v;
 }
@@ -144,7 +144,7 @@ export class ConstantField extends BoundedField {
   }
 
   integrate(): number {
-    if (this.bbox === undefined) throw new SkycalError('BAD_INPUT', 'integrate: a constant field without a bbox has no finite integral');
+    if (this.bbox === undefined) throw errors.badInput('integrate', 'a constant field without a bbox has no finite integral');
     return this.value * boxArea(this.bbox);
   }
 

@@ -12,7 +12,7 @@ import { type Data, type Field, Float64, RecordBatch, Schema, Struct, Table, mak
 import { photoCalibCalibrate } from '../../native-free-kernels/photoCalib.js';
 import { calibrationStatusField, fluxFields, instFluxNames } from '../catalog/columns.js';
 import { kernelInputValues } from '../catalog/columnTypes.js';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import type { PhotoCalib } from './photoCalib.js';
 
 export { instFluxNames };
@@ -36,17 +36,17 @@ function float64Values(data: Data, name: string): Float64Array {
 }
 
 export function calibrateCatalog(calib: PhotoCalib, table: Table, fields?: readonly string[], options: CalibrateCatalogOptions = {}): Table {
-  if (!Table.isTable(table)) throw new SkycalError('BAD_INPUT', 'calibrateCatalog: expected an Arrow Table');
+  if (!Table.isTable(table)) throw errors.badInput('calibrateCatalog', 'expected an Arrow Table');
   const schema = table.schema;
   const index = new Map(schema.fields.map((f, i) => [f.name, i]));
   const names = fields === undefined ? instFluxNames(schema) : [...fields];
   for (const n of names) {
-    if (!index.has(n + INST_FLUX)) throw new SkycalError('BAD_INPUT', `calibrateCatalog: no column ${n}${INST_FLUX} for flux field ${JSON.stringify(n)}`);
+    if (!index.has(n + INST_FLUX)) throw errors.badInput('calibrateCatalog', `no column ${n}${INST_FLUX} for flux field ${JSON.stringify(n)}`);
   }
   const xName = options.xColumn ?? 'x', yName = options.yColumn ?? 'y';
   if (!calib.isConstant) {
     for (const c of [xName, yName]) {
-      if (!index.has(c)) throw new SkycalError('BAD_INPUT', `calibrateCatalog: no centroid column ${c} (needed by a spatially varying calibration)`);
+      if (!index.has(c)) throw errors.badInput('calibrateCatalog', `no centroid column ${c} (needed by a spatially varying calibration)`);
     }
   }
   // Output columns replace same-named inputs in place, otherwise are appended.

@@ -7,7 +7,7 @@
  */
 import ndarray from 'ndarray';
 import { boundedFieldEvaluate } from '../../native-free-kernels/boundedField.js';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { intersectBoxes } from './bbox.js';
 import type { PhotoCalib, Point } from './photoCalib.js';
 
@@ -23,12 +23,12 @@ function newLike(a: Image, size: number): Float64Array | Float32Array {
 }
 
 export function calibrateImage(calib: PhotoCalib, image: Image, variance?: Image, xy0: Point = { x: 0, y: 0 }): CalibratedImage {
-  if (image.shape.length !== 2) throw new SkycalError('BAD_INPUT', `calibrateImage: expected a 2-D image, got shape [${image.shape}]`);
+  if (image.shape.length !== 2) throw errors.badInput('calibrateImage', `expected a 2-D image, got shape [${image.shape}]`);
   const [rows, cols] = image.shape as [number, number];
   if (variance && (variance.shape.length !== 2 || variance.shape[0] !== rows || variance.shape[1] !== cols)) {
-    throw new SkycalError('BAD_INPUT', `calibrateImage: variance shape [${variance.shape}] differs from image shape [${image.shape}]`);
+    throw errors.badInput('calibrateImage', `variance shape [${variance.shape}] differs from image shape [${image.shape}]`);
   }
-  if (!Number.isInteger(xy0.x) || !Number.isInteger(xy0.y)) throw new SkycalError('BAD_INPUT', 'calibrateImage: xy0 must be integer pixels');
+  if (!Number.isInteger(xy0.x) || !Number.isInteger(xy0.y)) throw errors.badInput('calibrateImage', 'xy0 must be integer pixels');
   const imageBox = { minX: xy0.x, minY: xy0.y, maxX: xy0.x + cols - 1, maxY: xy0.y + rows - 1 };
   const fieldBox = calib.isConstant ? calib.field.bbox ?? imageBox : calib.field.bbox!;
   const overlap = cols > 0 && rows > 0 ? intersectBoxes(imageBox, fieldBox) : undefined;

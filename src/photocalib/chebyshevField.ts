@@ -5,7 +5,7 @@
  * maps to x' in [-1, 1] (and likewise y). Evaluated by Clenshaw's recurrence.
  */
 import { CHEBYSHEV_HEADER, FIELD_CHEBYSHEV } from '../../native-free-kernels/boundedField.js';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { type Box2I, boxArea, boxHeight, boxWidth, makeBox } from './bbox.js';
 import { BoundedField, type ChebyshevFieldJson, requireFinite } from './boundedField.js';
 import { solveLeastSquares } from '../numeric/leastSquares.js';
@@ -64,14 +64,14 @@ export class ChebyshevField extends BoundedField {
     super();
     this.bbox = makeBox(bbox, 'chebyshev field bbox');
     if (!coefficients || coefficients.length === 0 || !coefficients[0] || coefficients[0].length === 0) {
-      throw new SkycalError('BAD_INPUT', 'chebyshev field: coefficients must be a non-empty [y][x] matrix');
+      throw errors.badInput('chebyshev field', 'coefficients must be a non-empty [y][x] matrix');
     }
     const nx = coefficients[0].length;
     const rows: number[][] = [];
     for (let j = 0; j < coefficients.length; j++) {
       const row = coefficients[j];
       if (!row || row.length !== nx) {
-        throw new SkycalError('BAD_INPUT', `chebyshev field: coefficient row ${j} has ${row?.length ?? 0} values, row 0 has ${nx}`);
+        throw errors.badInput('chebyshev field', `coefficient row ${j} has ${row?.length ?? 0} values, row 0 has ${nx}`);
       }
       rows.push(Object.freeze(Array.from(row, (v, i) => requireFinite(v, `chebyshev coefficient [${j}][${i}]`))) as number[]);
     }
@@ -88,13 +88,13 @@ export class ChebyshevField extends BoundedField {
    */
   static fit(data: ndarray.NdArray | FieldSamples, orderX: number, orderY: number, options: ChebyshevFitOptions = {}): ChebyshevField {
     for (const [name, v] of [['orderX', orderX], ['orderY', orderY]] as const) {
-      if (!Number.isInteger(v) || v < 0) throw new SkycalError('BAD_INPUT', `ChebyshevField.fit: ${name} must be an integer >= 0, got ${v}`);
+      if (!Number.isInteger(v) || v < 0) throw errors.badInput('ChebyshevField.fit', `${name} must be an integer >= 0, got ${v}`);
     }
     const triangular = options.triangular ?? true;
     let xs: Float64Array, ys: Float64Array, zs: Float64Array, ws: Float64Array | undefined;
     let bbox = options.bbox;
     if (isNdArray(data)) {
-      if (data.shape.length !== 2) throw new SkycalError('BAD_INPUT', 'ChebyshevField.fit: grid values must be a 2-D ndarray [y][x]');
+      if (data.shape.length !== 2) throw errors.badInput('ChebyshevField.fit', 'grid values must be a 2-D ndarray [y][x]');
       const [ny, nx] = data.shape as [number, number];
       const x0 = options.xy0?.x ?? 0, y0 = options.xy0?.y ?? 0;
       xs = new Float64Array(nx * ny); ys = new Float64Array(nx * ny); zs = new Float64Array(nx * ny);
@@ -106,7 +106,7 @@ export class ChebyshevField extends BoundedField {
     } else {
       const n = data.z.length;
       if (data.x.length !== n || data.y.length !== n || (data.weights && data.weights.length !== n)) {
-        throw new SkycalError('BAD_INPUT', 'ChebyshevField.fit: x, y, z (and weights) must have the same length');
+        throw errors.badInput('ChebyshevField.fit', 'x, y, z (and weights) must have the same length');
       }
       xs = Float64Array.from(data.x); ys = Float64Array.from(data.y); zs = Float64Array.from(data.z);
       ws = data.weights ? Float64Array.from(data.weights) : undefined;

@@ -3,7 +3,7 @@
  * (the persisted form), or the FLUXMAG0 cards of a FITS file (the first HDU
  * with FLUXMAG0) or of header text.
  */
-import { SkycalError } from '../errors.js';
+import { SkycalError, errors } from '../errors.js';
 import { selectHeader, sniffInput } from '../fits/sniff.js';
 import { PhotoCalib } from './photoCalib.js';
 
@@ -14,13 +14,13 @@ export function photoCalibFromBytes(bytes: Uint8Array, source: string): PhotoCal
       try {
         text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
       } catch {
-        throw new SkycalError('BAD_INPUT', 'PhotoCalib JSON: not UTF-8 text');
+        throw errors.badInput('PhotoCalib JSON', 'not UTF-8 text');
       }
       return PhotoCalib.fromJson(text);
     }
     return PhotoCalib.fromFitsHeader(selectHeader(bytes, { source, key: 'FLUXMAG0', what: 'a calibration (FLUXMAG0)' }).header);
   } catch (e) {
-    if (SkycalError.isSkycalError(e) && !e.message.startsWith(source)) throw new SkycalError(e.code, `${source}: ${e.message}`, { cause: e });
+    if (SkycalError.isSkycalError(e) && !e.message.startsWith(source)) throw errors.within(source, e);
     throw e;
   }
 }

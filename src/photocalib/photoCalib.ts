@@ -20,7 +20,7 @@
  */
 import { FIELD_CONSTANT, packPhotoCalibModel } from '../../native-free-kernels/boundedField.js';
 import { photoCalibCalibrate } from '../../native-free-kernels/photoCalib.js';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { FitsHeader, parseCard } from '../fits/header.js';
 import type { Box2I } from './bbox.js';
 import { type BoundedField, ConstantField, type FieldJson, requireFinite } from './boundedField.js';
@@ -96,12 +96,12 @@ export class PhotoCalib {
   private constructor(calibrationMean: number, calibrationErr: number, isConstant: boolean, field: BoundedField) {
     const mean = requireFinite(calibrationMean, 'calibrationMean');
     const err = requireFinite(calibrationErr, 'calibrationErr');
-    if (mean < 0) throw new SkycalError('BAD_INPUT', `calibrationMean must not be negative, got ${mean}`);
-    if (err < 0) throw new SkycalError('BAD_INPUT', `calibrationErr must not be negative, got ${err}`);
+    if (mean < 0) throw errors.badInput('PhotoCalib', `calibrationMean must not be negative, got ${mean}`);
+    if (err < 0) throw errors.badInput('PhotoCalib', `calibrationErr must not be negative, got ${err}`);
     const reach = isConstant ? mean : field.maxAbsBound();
     if (!(reach <= MAX_CALIBRATION_NJY_PER_COUNT) || !(err <= MAX_CALIBRATION_NJY_PER_COUNT)) {
-      throw new SkycalError(
-        'BAD_INPUT',
+      throw errors.badInput(
+        'PhotoCalib',
         `calibration reaches ${reach} nJy/count (error ${err}) on its bbox, above ${MAX_CALIBRATION_NJY_PER_COUNT}: calibrated fluxes would not be finite`,
       );
     }
@@ -132,7 +132,7 @@ export class PhotoCalib {
   static fromFluxMag0(fluxMag0: number, fluxMag0Err = 0): PhotoCalib {
     requireFinite(fluxMag0, 'FLUXMAG0');
     requireFinite(fluxMag0Err, 'FLUXMAG0ERR');
-    if (fluxMag0 <= 0) throw new SkycalError('BAD_INPUT', `FLUXMAG0 must be positive, got ${fluxMag0}`);
+    if (fluxMag0 <= 0) throw errors.badInput('PhotoCalib', `FLUXMAG0 must be positive, got ${fluxMag0}`);
     return PhotoCalib.constant(REFERENCE_FLUX_NJY / fluxMag0, (REFERENCE_FLUX_NJY * fluxMag0Err) / (fluxMag0 * fluxMag0));
   }
 
@@ -140,7 +140,7 @@ export class PhotoCalib {
   static fromFitsHeader(header: FitsHeader | string | readonly string[]): PhotoCalib {
     const h = header instanceof FitsHeader ? header : FitsHeader.parse(header);
     if (!h.has('FLUXMAG0') || h.card('FLUXMAG0')!.commentary) {
-      throw new SkycalError('BAD_INPUT', 'FITS header: no FLUXMAG0 card with a value, so no photometric calibration');
+      throw errors.badInput('FITS header', 'no FLUXMAG0 card with a value, so no photometric calibration');
     }
     return PhotoCalib.fromFluxMag0(h.getNumber('FLUXMAG0'), fluxMag0Err(h));
   }
@@ -163,18 +163,15 @@ export class PhotoCalib {
       try {
         j = JSON.parse(j);
       } catch (e) {
-        throw new SkycalError('BAD_INPUT', `PhotoCalib JSON: ${(e as Error).message}`);
+        throw errors.badInput('PhotoCalib JSON', (e as Error).message);
       }
     }
-    if (typeof j !== 'object' || j === null) throw new SkycalError('BAD_INPUT', 'PhotoCalib JSON: expected an object');
+    if (typeof j !== 'object' || j === null) throw errors.badInput('PhotoCalib JSON', 'expected an object');
     const o = j as Record<string, unknown>;
     if (o['photoCalibVersion'] !== PHOTOCALIB_VERSION) {
-      throw new SkycalError(
-        'BAD_INPUT',
-        `PhotoCalib JSON: unknown photoCalibVersion ${JSON.stringify(o['photoCalibVersion'])} (this skycal reads version ${PHOTOCALIB_VERSION})`,
-      );
+      throw errors.badInput('PhotoCalib JSON', `unknown photoCalibVersion ${JSON.stringify(o['photoCalibVersion'])} (this skycal reads version ${PHOTOCALIB_VERSION})`);
     }
-    if (typeof o['isConstant'] !== 'boolean') throw new SkycalError('BAD_INPUT', 'PhotoCalib JSON: isConstant must be true or false');
+    if (typeof o['isConstant'] !== 'boolean') throw errors.badInput('PhotoCalib JSON', 'isConstant must be true or false');
     const field = fieldFromJson(o['field'], 'PhotoCalib JSON field');
     return new PhotoCalib(o['calibrationMean'] as number, o['calibrationErr'] as number, o['isConstant'], field);
   }

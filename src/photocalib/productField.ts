@@ -3,7 +3,7 @@
  * c(x, y) = prod_k factor_k(x, y), multiplied in factor order.
  */
 import { FIELD_PRODUCT } from '../../native-free-kernels/boundedField.js';
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { type Box2I, boxArea, boxToString, boxesEqual } from './bbox.js';
 import { BoundedField, ConstantField, type ProductFieldJson } from './boundedField.js';
 import { ChebyshevField } from './chebyshevField.js';
@@ -17,20 +17,20 @@ export class ProductField extends BoundedField {
   constructor(factors: readonly BoundedField[]) {
     super();
     if (!Array.isArray(factors) || factors.length === 0) {
-      throw new SkycalError('BAD_INPUT', 'product field: needs at least one factor');
+      throw errors.badInput('product field', 'needs at least one factor');
     }
     const flat: (ConstantField | ChebyshevField)[] = [];
     for (const f of factors) {
       if (f instanceof ProductField) flat.push(...f.factors);
       else if (f instanceof ConstantField || f instanceof ChebyshevField) flat.push(f);
-      else throw new SkycalError('BAD_INPUT', `product field: unsupported factor ${String(f)}`);
+      else throw errors.badInput('product field', `unsupported factor ${String(f)}`);
     }
     // All factors with a bbox must share it (a bbox-less constant fits any).
     const boxes = flat.map((f) => f.bbox).filter((b): b is Box2I => b !== undefined);
     const first = boxes[0];
     for (const b of boxes) {
       if (!boxesEqual(b, first)) {
-        throw new SkycalError('BAD_INPUT', `product field: factors have different bboxes ${boxToString(first!)} and ${boxToString(b)}`);
+        throw errors.badInput('product field', `factors have different bboxes ${boxToString(first!)} and ${boxToString(b)}`);
       }
     }
     this.bbox = first;
@@ -64,7 +64,7 @@ export class ProductField extends BoundedField {
   }
 
   integrate(): number {
-    if (this.bbox === undefined) throw new SkycalError('BAD_INPUT', 'integrate: a product of constants without a bbox has no finite integral');
+    if (this.bbox === undefined) throw errors.badInput('integrate', 'a product of constants without a bbox has no finite integral');
     return this.mean() * boxArea(this.bbox);
   }
 

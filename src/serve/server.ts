@@ -179,8 +179,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const body = await route(path, queryOf(new URLSearchParams(q < 0 ? '' : raw.slice(q + 1))));
       send(req, res, 200, body);
     } catch (e) {
-      const err = SkycalError.isSkycalError(e) ? e : new SkycalError('IO', e instanceof Error ? e.message : String(e), { cause: e });
-      if (err.code === 'IO') log(`skycal serve: ${req.method} ${raw}: ${err.message}`);
+      // Anything else thrown here is a bug, as in the CLI's main(): INTERNAL (500), logged.
+      const err = SkycalError.isSkycalError(e) ? e : errors.internal(e);
+      if (err.code === 'IO' || err.code === 'INTERNAL') log(`skycal serve: ${req.method} ${raw}: ${err.message}`);
       if (!res.headersSent) send(req, res, STATUS[err.code], errorBody(err));
       else res.destroy();
     }

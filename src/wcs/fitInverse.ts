@@ -3,7 +3,7 @@
  * (U, V) = (u + f, v + g); fit u - U = AP(U, V) and v - V = BP(U, V) with every
  * term p + q <= order. U, V are scaled to about [-1, 1] for conditioning.
  */
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { SIP_POLY } from '../../native-free-kernels/sipPoly.js';
 import { SIP_MAX_ORDER, TAN_SIP_SLOTS as S } from '../../native-free-kernels/tanSip.js';
 import type { PixelBox } from './params.js';
@@ -12,7 +12,7 @@ import { sipFromTerms, type SipPolynomial } from './sip.js';
 
 export function fitInverseSip(model: Float64Array, order: number, bbox: PixelBox, gridPerAxis = 0): { ap: SipPolynomial; bp: SipPolynomial } {
   if (!Number.isInteger(order) || order < 0 || order > SIP_MAX_ORDER) {
-    throw new SkycalError('BAD_INPUT', `fitInverse: order ${order} is outside 0..${SIP_MAX_ORDER}`);
+    throw errors.badInput('fitInverse', `order ${order} is outside 0..${SIP_MAX_ORDER}`);
   }
   const terms: [number, number][] = [];
   for (let p = 0; p <= order; p++) for (let q = 0; q <= order - p; q++) terms.push([p, q]);

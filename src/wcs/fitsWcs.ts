@@ -6,14 +6,14 @@
  * the LSST parent offset (WCS 'A' LINEAR, or LTV1/2), image size from
  * ZNAXISn, NAXISn, IMAGEW/IMAGEH, ONAXISn or SIZAXISn.
  */
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { FitsHeader, cardsToBlocks, cardsToText, formatCard } from '../fits/header.js';
 import { SIP_MAX_ORDER } from '../../native-free-kernels/tanSip.js';
 import type { Mat2, PixelBox, TanSipParams } from './params.js';
 import { linearMatrix } from './params.js';
 import { sipFromTerms, type SipPolynomial } from './sip.js';
 
-const bad = (message: string) => new SkycalError('BAD_INPUT', `FITS WCS: ${message}`);
+const bad = (message: string) => errors.badInput('FITS WCS', message);
 
 function readCtype(h: FitsHeader, key: string, axis: 'lon' | 'lat'): { base: string; sip: boolean } {
   const value = h.getString(key);

@@ -5,7 +5,7 @@
  * first with CTYPE1) or header text (80-column cards or one per line, with
  * or without SIMPLE and END).
  */
-import { SkycalError } from '../errors.js';
+import { SkycalError, errors } from '../errors.js';
 import { selectHeader } from '../fits/sniff.js';
 import type { FitsHeader } from '../fits/header.js';
 import { INPUT_LIMITS, readFileBounded } from '../io/readBounded.js';
@@ -29,7 +29,7 @@ export function readWcsBytes(bytes: Uint8Array, source: string, options: LoadWcs
     return { wcs: TanSipWcs.fromFitsHeader(header, { parent: options.parent === true }), header, kind };
   } catch (e) {
     if (SkycalError.isSkycalError(e) && e.code === 'BAD_INPUT' && !e.message.startsWith(source)) {
-      throw new SkycalError('BAD_INPUT', `${source}: ${e.message}`, { cause: e });
+      throw errors.badInput(source, e.message, { cause: e });
     }
     throw e;
   }
@@ -46,7 +46,7 @@ export function loadWcs(path: string, options: LoadWcsOptions = {}): TanSipWcs {
     const name = path.slice('builtin:'.length);
     const text = Object.hasOwn(BUILTIN_HEADERS, name) ? BUILTIN_HEADERS[name] : undefined;
     if (text === undefined) {
-      throw new SkycalError('BAD_INPUT', `${path}: no such built-in header (have ${Object.keys(BUILTIN_HEADERS).map((n) => `builtin:${n}`).join(', ')})`);
+      throw errors.badInput(path, `no such built-in header (have ${Object.keys(BUILTIN_HEADERS).map((n) => `builtin:${n}`).join(', ')})`);
     }
     return TanSipWcs.fromFitsHeader(text, { parent });
   }

@@ -2,7 +2,7 @@
  * SIP polynomial coefficients (Shupe et al. 2005): f(u, v) = sum c[p][q] u^p v^q
  * over p + q <= order. Stored dense and frozen: c[p][q], zero where absent.
  */
-import { SkycalError } from '../errors.js';
+import { errors } from '../errors.js';
 import { SIP_MAX_ORDER } from '../../native-free-kernels/tanSip.js';
 
 export interface SipPolynomial {
@@ -28,30 +28,30 @@ function isNdarrayLike(m: unknown): m is NdarrayLike {
  * The order is the matrix size minus one; terms with p + q > order must be zero.
  */
 export function makeSipPolynomial(m: SipInput, name: string): SipPolynomial {
-  const shape = `${name}: expected a square matrix [p][q] of numbers, (order + 1) x (order + 1) (an array of rows, or a 2-D ndarray)`;
+  const shape = 'expected a square matrix [p][q] of numbers, (order + 1) x (order + 1) (an array of rows, or a 2-D ndarray)';
   if (isNdarrayLike(m)) {
-    if (!Array.isArray(m.shape) || m.shape.length !== 2) throw new SkycalError('BAD_INPUT', shape);
+    if (!Array.isArray(m.shape) || m.shape.length !== 2) throw errors.badInput(name, shape);
   } else if (!Array.isArray(m) || !m.every((row) => Array.isArray(row))) {
-    throw new SkycalError('BAD_INPUT', `${shape}; got ${Array.isArray(m) ? 'an array with a non-array row' : typeof m}`);
+    throw errors.badInput(name, `${shape}; got ${Array.isArray(m) ? 'an array with a non-array row' : typeof m}`);
   }
   const size = isNdarrayLike(m) ? m.shape[0]! : m.length;
   const get = isNdarrayLike(m) ? (p: number, q: number) => m.get(p, q) : (p: number, q: number) => m[p]?.[q] ?? 0;
-  if (isNdarrayLike(m) && m.shape[1] !== size) throw new SkycalError('BAD_INPUT', `${name}: expected a square matrix`);
+  if (isNdarrayLike(m) && m.shape[1] !== size) throw errors.badInput(name, 'expected a square matrix');
   if (!isNdarrayLike(m) && m.some((row) => row.length > size)) {
-    throw new SkycalError('BAD_INPUT', `${name}: expected a square matrix [p][q]`);
+    throw errors.badInput(name, 'expected a square matrix [p][q]');
   }
   const order = size - 1;
   if (order < 0 || order > SIP_MAX_ORDER) {
-    throw new SkycalError('BAD_INPUT', `${name}: order ${order} is outside 0..${SIP_MAX_ORDER}`);
+    throw errors.badInput(name, `order ${order} is outside 0..${SIP_MAX_ORDER}`);
   }
   const rows: number[][] = [];
   for (let p = 0; p <= order; p++) {
     const row: number[] = [];
     for (let q = 0; q <= order; q++) {
       const c = get(p, q);
-      if (typeof c !== 'number' || !Number.isFinite(c)) throw new SkycalError('BAD_INPUT', `${name}[${p}][${q}]: not a finite number`);
+      if (typeof c !== 'number' || !Number.isFinite(c)) throw errors.badInput(`${name}[${p}][${q}]`, 'not a finite number');
       if (p + q > order && c !== 0) {
-        throw new SkycalError('BAD_INPUT', `${name}[${p}][${q}]: term beyond order ${order} must be zero`);
+        throw errors.badInput(`${name}[${p}][${q}]`, `term beyond order ${order} must be zero`);
       }
       row.push(c === 0 ? 0 : c); // -0 is written as no card, so it reads back as 0
     }

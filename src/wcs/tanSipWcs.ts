@@ -6,7 +6,7 @@
  * astropy APE 14); only FITS headers use 1-based CRPIX (CRPIX1 = crpix.x + 1).
  * Angles are degrees; RA is returned in [0, 360).
  */
-import { SkycalError, errors } from '../errors.js';
+import { errors } from '../errors.js';
 import { FitsHeader } from '../fits/header.js';
 import { selectHeader, sniffInput } from '../fits/sniff.js';
 import {
@@ -234,14 +234,14 @@ export class TanSipWcs {
 
   private requireBBox(bbox: PixelBox | undefined, what: string): PixelBox {
     const b = bbox ?? this.params.bbox;
-    if (!b) throw new SkycalError('BAD_INPUT', `${what}: the header gives no image size; pass a bbox`);
+    if (!b) throw errors.badInput(what, 'the header gives no image size; pass a bbox');
     return b;
   }
 
   /** Fit AP/BP of the given order by least squares over the box; returns the new WCS and its AP/BP round-trip error. */
   fitInverse(options: { order: number; bbox?: PixelBox }): { wcs: TanSipWcs; maxResidualPx: number } {
     const bbox = this.requireBBox(options.bbox, 'fitInverse');
-    if (!this.hasSip) throw new SkycalError('BAD_INPUT', 'fitInverse: this WCS has no SIP distortion (A/B) to invert');
+    if (!this.hasSip) throw errors.badInput('fitInverse', 'this WCS has no SIP distortion (A/B) to invert');
     const { ap, bp } = fitInverseSip(this.model, options.order, bbox);
     const wcs = new TanSipWcs({ ...this.params, sipAp: ap, sipBp: bp });
     return { wcs, maxResidualPx: wcs.roundTripResidual(bbox, { gridPerAxis: 61 }).approxMaxResidualPx! };
@@ -324,7 +324,7 @@ function throwNoConvergence(x: Float64Array, y: Float64Array, status: Uint8Array
 }
 
 function checkLengths(a: Coords, b: Coords, na: string, nb: string): number {
-  if (a.length !== b.length) throw new SkycalError('BAD_INPUT', `${na} and ${nb} have different lengths (${a.length} vs ${b.length})`);
+  if (a.length !== b.length) throw errors.badInput(`${na} and ${nb}`, `different lengths (${a.length} vs ${b.length})`);
   return a.length;
 }
 
@@ -360,10 +360,10 @@ export function makeTanSipWcs(input: MakeTanSipWcsInput): TanSipWcs {
   const cdOk = Array.isArray(input.cd) && input.cd.length === 2 && input.cd.every((r) => Array.isArray(r) && r.length === 2);
   const nums = cdOk ? [...crpix, ...crval, ...input.cd.flat()] : [];
   if (!cdOk || nums.length !== 8 || nums.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
-    throw new SkycalError('BAD_INPUT', 'makeTanSipWcs: crpix, crval and a 2x2 cd of finite numbers are required');
+    throw errors.badInput('makeTanSipWcs', 'crpix, crval and a 2x2 cd of finite numbers are required');
   }
-  if ((input.sipA === undefined) !== (input.sipB === undefined)) throw new SkycalError('BAD_INPUT', 'makeTanSipWcs: sipA and sipB go together');
-  if ((input.sipAp === undefined) !== (input.sipBp === undefined)) throw new SkycalError('BAD_INPUT', 'makeTanSipWcs: sipAp and sipBp go together');
+  if ((input.sipA === undefined) !== (input.sipB === undefined)) throw errors.badInput('makeTanSipWcs', 'sipA and sipB go together');
+  if ((input.sipAp === undefined) !== (input.sipBp === undefined)) throw errors.badInput('makeTanSipWcs', 'sipAp and sipBp go together');
   const cd = input.cd as unknown as Mat2;
   const dec0 = crval[1]!;
   const params: TanSipParams = {
