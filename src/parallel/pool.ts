@@ -8,10 +8,10 @@
  * every row is computed by the same kernel code, whichever thread runs it.
  */
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
 import { runColumnKernel, COLUMN_KERNELS, type ColumnJob } from '../../native-free-kernels/columnKernels.js';
 import { errors } from '../errors.js';
 import { isShared } from './shared.js';
+import { TaskPool } from './taskPool.js';
 import type { ChunkTask } from './worker.js';
 
 export interface PoolOptions {
@@ -57,8 +57,8 @@ export class KernelPool {
   private readonly minRowsForWorkers: number;
   private readonly chunkRows: number | undefined;
   private readonly workerUrl: URL;
-  private piscina: Piscina | undefined;
-  private failure: Error | undefined;
+  /** The threads (piscina's lifecycle and failure handling are TaskPool's), made on first use. */
+  private tasks: TaskPool<ChunkTask, number> | undefined;
 
   constructor(options: PoolOptions = {}) {
     const workers = options.workers ?? defaultWorkerCount();
@@ -69,23 +69,10 @@ export class KernelPool {
     this.workerUrl = options.workerUrl ?? new URL('./worker.js', import.meta.url);
   }
 
-  /** Threads start on first use and stay (minThreads = maxThreads) until close(). */
-  private ensurePiscina(): Piscina {
-    if (this.piscina === undefined) {
-      this.piscina = new Piscina({
-        filename: this.workerUrl.href,
-        minThreads: this.workers,
-        maxThreads: this.workers,
-        idleTimeout: 30_000,
-        // One chunk per worker at a time: the queue, not the worker, holds the rest.
-        concurrentTasksPerWorker: 1,
-      });
-      // A worker that dies outside a task (e.g. fails to load) must not crash the process.
-      this.piscina.on('error', (e: unknown) => {
-        this.failure = e instanceof Error ? e : new Error(String(e));
-      });
-    }
-    return this.piscina;
+  /** Threads start on first use and stay (minThreads = maxThreads, one chunk per worker at a time) until close(). */
+  private taskPool(): TaskPool<ChunkTask, number> {
+    this.tasks ??= new TaskPool<ChunkTask, number>({ workers: this.workers, workerUrl: this.workerUrl });
+    return this.tasks;
   }
 
   /** Whether a job of `rows` rows goes to the workers (else it runs in-thread and needs no shared memory). */
@@ -108,7 +95,7 @@ export class KernelPool {
       if (a.length !== 0 && !isShared(a)) throw errors.usage(`kernel ${job.kernel}: pool columns must be SharedArrayBuffer views`);
     }
     const chunk = Math.max(1, options.chunkRows ?? this.chunkRows ?? Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, Math.ceil(rows / (4 * this.workers)))));
-    const piscina = this.ensurePiscina();
+    const pool = this.taskPool();
     const plain = { kernel: job.kernel, model: job.model, scalars: [...job.scalars], inputs: job.inputs, outputs: job.outputs, status: job.status };
     let done = 0;
     const tasks: Promise<number>[] = [];
@@ -116,7 +103,7 @@ export class KernelPool {
       const count = Math.min(chunk, rows - start);
       const task: ChunkTask = { ...plain, start, count };
       tasks.push(
-        piscina.run(task).then((bad: number) => {
+        pool.run(task).then((bad: number) => {
           done += count;
           options.onProgress?.(done);
           return bad;
@@ -130,22 +117,21 @@ export class KernelPool {
       // Settle every chunk before tearing down, so no rejection is left unhandled.
       await Promise.allSettled(tasks);
       await this.destroy();
-      const reason = this.failure ?? e;
-      throw errors.io('worker pool', reason);
+      throw e; // already an IO error naming the worker's failure (TaskPool)
     }
   }
 
   /** Stop the threads (waits for running chunks). Safe to call twice. */
   async close(): Promise<void> {
-    const p = this.piscina;
-    this.piscina = undefined;
-    if (p !== undefined) await p.close();
+    const t = this.tasks;
+    this.tasks = undefined;
+    if (t !== undefined) await t.close();
   }
 
   /** Stop the threads now, abandoning queued chunks. */
   async destroy(): Promise<void> {
-    const p = this.piscina;
-    this.piscina = undefined;
-    if (p !== undefined) await p.destroy();
+    const t = this.tasks;
+    this.tasks = undefined;
+    if (t !== undefined) await t.destroy();
   }
 }

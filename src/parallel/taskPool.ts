@@ -1,9 +1,8 @@
 /**
- * A piscina pool for whole jobs (not column chunks): each task is a
- * self-contained unit that a worker reads, computes and encodes, e.g. one
- * recompute job. Like KernelPool: minThreads = maxThreads, an idle timeout,
- * one task per worker at a time; a worker that dies or fails to load makes
- * an IO error ("worker pool: ..."), and the pool is destroyed.
+ * The one piscina pool: minThreads = maxThreads, an idle timeout, one task
+ * per worker at a time; a worker that dies or fails to load makes an IO
+ * error ("worker pool: ..."). KernelPool runs its column chunks on one, and
+ * recompute its whole jobs (read, derive and encode a few row groups).
  */
 import { Piscina } from 'piscina';
 import { errors } from '../errors.js';
