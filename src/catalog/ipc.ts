@@ -4,7 +4,7 @@
  * at a time through a file handle.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { DataType, RecordBatch, RecordBatchFileWriter, RecordBatchReader, RecordBatchStreamWriter, Schema, type Data } from 'apache-arrow';
+import { DataType, RecordBatch, RecordBatchFileWriter, RecordBatchReader, RecordBatchStreamWriter, Schema, type Data, type Field } from 'apache-arrow';
 import './arrowGuards.js';
 import { SkycalError, errors } from '../errors.js';
 import { selectSchema } from './parquet.js';
@@ -44,10 +44,23 @@ async function openReader(handle: FileHandle, path: string) {
     await reader.open();
     // A stream cut inside its first message opens "successfully" with no schema.
     if ((reader.schema as Schema | undefined) === undefined) throw new Error('no schema message (truncated?)');
+    checkSchemaTypes(reader.schema.fields);
     return reader;
   } catch (e) {
     await handle.close();
     throw errors.badInput(path, `unreadable Arrow IPC data: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * Arrow JS decodes a corrupt schema (a mutated footer) into fields without a
+ * type, which only fail later and far away (a TypeError building a derived
+ * schema): refuse them at open.
+ */
+function checkSchemaTypes(fields: readonly Field[]): void {
+  for (const f of fields) {
+    if (!(f?.type instanceof DataType)) throw new Error(`corrupt schema: field ${JSON.stringify(f?.name)} has no type`);
+    checkSchemaTypes(f.type.children ?? []);
   }
 }
 
