@@ -15,6 +15,7 @@ import { SkycalError, errors, type ErrorCode } from '../errors.js';
 import { readCatalogBatches } from '../catalog/read.js';
 import { readRowGroupsAsFile } from '../catalog/parquetStitch.js';
 import { PARQUET_ROW_GROUP_ROWS } from '../catalog/parquet.js';
+import { encodeParquetFile, parquetWritable } from '../catalog/parquetWrite.js';
 import { withSkyAndCalibration } from '../catalog/views.js';
 import type { CatalogFormat } from '../catalog/format.js';
 import { KernelPool } from '../parallel/pool.js';
@@ -115,13 +116,10 @@ function countBad(table: Table): number[] {
 }
 
 /**
- * Parquet writer settings for parts. Dictionary encoding is off for every
- * column: the floats are nearly all distinct, and for the constant dataId
- * columns and status it cost more encode time than the floats together
- * (measured, bench/parquet-engines.ts) while Snappy compresses a plain run
- * of one value to almost nothing. Chunk-level statistics keep min/max per
- * row group (DuckDB skips row groups by visit, detector) without the
- * per-page cost.
+ * parquet-wasm's writer, for catalogs with column types the typed-array
+ * writer does not handle (dictionary, temporal, nested...). Dictionary
+ * encoding off: for the near-constant columns it cost more encode time than
+ * the floats together (bench/parquet-engines.ts).
  */
 function writerProperties(pw: ParquetWasm, metadata: Readonly<Record<string, string>>) {
   let b = new pw.WriterPropertiesBuilder()
@@ -134,7 +132,16 @@ function writerProperties(pw: ParquetWasm, metadata: Readonly<Record<string, str
   return b.build();
 }
 
+/**
+ * A part's Parquet bytes: the typed-array writer (src/catalog/parquetWrite.ts:
+ * uncompressed PLAIN floats, dictionary + RLE for the dataId columns and
+ * status, chunk statistics) where it handles every column type, which is the
+ * case for every output of the demo and of LSST-like catalogs; else
+ * parquet-wasm. The choice depends on the schema alone, so every part of one
+ * output is written the same way (the stitcher requires one schema).
+ */
 function encodeParquet(pw: ParquetWasm, table: Table, metadata: Readonly<Record<string, string>>): Uint8Array {
+  if (parquetWritable(table.schema) === undefined) return encodeParquetFile(table, { rowGroupRows: PARQUET_ROW_GROUP_ROWS, keyValueMetadata: metadata });
   const wasmTable = pw.Table.fromIPCStream(tableToIPC(table, 'stream'));
   return pw.writeParquet(wasmTable, writerProperties(pw, metadata));
 }
