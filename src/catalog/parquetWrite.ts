@@ -309,19 +309,25 @@ function encodeInts(plain: Uint8Array, leaf: Leaf, count: number): Encoded {
   return { values: plain, ...(count > 0 && { min: bytesOf(lo), max: bytesOf(hi) }) };
 }
 
-/** Floats: PLAIN; min/max without NaN, a zero minimum as -0 and a zero maximum as +0 (parquet.thrift). */
+/**
+ * Floats: PLAIN; min/max with a zero minimum as -0 and a zero maximum as +0
+ * (parquet.thrift), and none at all for a chunk holding a NaN: readers
+ * order NaN differently (DuckDB above every number), and one that finds a
+ * whole row group inside a filter's range from min/max alone (DuckDB)
+ * would count NaN rows in it (test/parquet-write.test.ts).
+ */
 function encodeFloats(plain: Uint8Array, leaf: Leaf, count: number): Encoded {
   const v = leaf.width === 8 ? new Float64Array(plain.buffer, plain.byteOffset, count) : new Float32Array(plain.buffer, plain.byteOffset, count);
   let lo = Infinity;
   let hi = -Infinity;
-  let any = false;
+  let nan = false;
   for (let i = 0; i < count; i++) {
     const x = v[i]!;
     if (x < lo) lo = x;
     if (x > hi) hi = x;
-    if (x === x) any = true;
+    if (x !== x) nan = true;
   }
-  if (!any) return { values: plain };
+  if (nan || count === 0) return { values: plain };
   const bytes = (x: number) => {
     const b = new Uint8Array(leaf.width);
     const dv = new DataView(b.buffer);
