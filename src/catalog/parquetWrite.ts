@@ -244,7 +244,8 @@ function encodeInts(plain: Uint8Array, leaf: Leaf, count: number): Encoded {
   // Runs, up to the limit (a column of distinct ids stops early).
   const limit = Math.max(1, Math.floor(count * DICTIONARY_RUN_SHARE));
   const starts: number[] = [];
-  for (let i = 0; i < count && starts.length <= limit; i++) if (i === 0 || !same(i, i - 1)) starts.push(i);
+  if (count > 0 && allSame(plain.subarray(0, count * leaf.width), leaf.width)) starts.push(0);
+  else for (let i = 0; i < count && starts.length <= limit; i++) if (i === 0 || !same(i, i - 1)) starts.push(i);
   // Order: signed or unsigned, on (hi, lo) words for 64 bits.
   const key = (i: number): number | bigint => {
     if (words === 1) return leaf.signed ? w[i]! : w[i]! >>> 0;
@@ -309,6 +310,27 @@ function encodeInts(plain: Uint8Array, leaf: Leaf, count: number): Encoded {
   return { values: plain, ...(count > 0 && { min: bytesOf(lo), max: bytesOf(hi) }) };
 }
 
+/** Min, max and whether a NaN is there (one monomorphic loop per array type). */
+function rangeOf(v: Float64Array | Float32Array): { lo: number; hi: number; nan: boolean } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let nan = false;
+  const n = v.length;
+  for (let i = 0; i < n; i++) {
+    const x = v[i]!;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+    if (x !== x) nan = true;
+  }
+  return { lo, hi, nan };
+}
+
+/** Whether every `width`-byte value of `bytes` is the same: the bytes equal themselves shifted by one value (one memcmp). */
+function allSame(bytes: Uint8Array, width: number): boolean {
+  if (bytes.length <= width) return true;
+  return Buffer.compare(bytes.subarray(width), bytes.subarray(0, bytes.length - width)) === 0;
+}
+
 /**
  * Floats: PLAIN; min/max with a zero minimum as -0 and a zero maximum as +0
  * (parquet.thrift), and none at all for a chunk holding a NaN: readers
@@ -317,16 +339,7 @@ function encodeInts(plain: Uint8Array, leaf: Leaf, count: number): Encoded {
  * would count NaN rows in it (test/parquet-write.test.ts).
  */
 function encodeFloats(plain: Uint8Array, leaf: Leaf, count: number): Encoded {
-  const v = leaf.width === 8 ? new Float64Array(plain.buffer, plain.byteOffset, count) : new Float32Array(plain.buffer, plain.byteOffset, count);
-  let lo = Infinity;
-  let hi = -Infinity;
-  let nan = false;
-  for (let i = 0; i < count; i++) {
-    const x = v[i]!;
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-    if (x !== x) nan = true;
-  }
+  const { lo, hi, nan } = leaf.width === 8 ? rangeOf(new Float64Array(plain.buffer, plain.byteOffset, count)) : rangeOf(new Float32Array(plain.buffer, plain.byteOffset, count));
   if (nan || count === 0) return { values: plain };
   const bytes = (x: number) => {
     const b = new Uint8Array(leaf.width);
@@ -375,14 +388,48 @@ function encodeStrings(segs: readonly Segment[], nonNull: number): Encoded {
       }
     }
   };
+  // Runs of equal strings, compared in place (no view per row), up to the limit.
   const limit = Math.max(1, Math.floor(nonNull * DICTIONARY_RUN_SHARE));
   const runs: { bytes: Uint8Array; length: number }[] = [];
-  each((b) => {
-    const last = runs[runs.length - 1];
-    if (last !== undefined && compareBytes(last.bytes, b) === 0) last.length++;
-    else runs.push({ bytes: b, length: 1 });
-    return runs.length <= limit;
-  });
+  let prevData: Uint8Array | undefined;
+  let prevStart = 0;
+  let prevLength = -1;
+  scan: for (const s of segs) {
+    const offsets = s.data.valueOffsets as Int32Array;
+    const data = s.data.values as Uint8Array;
+    if (s.data.nullCount === 0 && s.to > s.from) {
+      // A constant column (the dataId columns): evenly spaced offsets, and the bytes equal themselves shifted by one value.
+      const first = offsets[s.from]!;
+      const step = offsets[s.from + 1]! - first;
+      let even = true;
+      for (let i = s.from + 1; even && i <= s.to; i++) even = offsets[i]! - offsets[i - 1]! === step;
+      const value = data.subarray(first, first + step);
+      const last = runs[runs.length - 1];
+      if (even && allSame(data.subarray(first, offsets[s.to]!), Math.max(1, step)) && (last === undefined || compareBytes(last.bytes, value) === 0)) {
+        if (last !== undefined) last.length += s.to - s.from;
+        else runs.push({ bytes: value, length: s.to - s.from });
+        prevData = data;
+        prevStart = first;
+        prevLength = step;
+        continue;
+      }
+    }
+    for (let i = s.from; i < s.to; i++) {
+      if (validBit(s.data, i) === 0) continue;
+      const start = offsets[i]!;
+      const length = offsets[i + 1]! - start;
+      let equal = length === prevLength;
+      for (let b = 0; equal && b < length; b++) equal = data[start + b] === prevData![prevStart + b];
+      if (equal) runs[runs.length - 1]!.length++;
+      else {
+        runs.push({ bytes: data.subarray(start, start + length), length: 1 });
+        if (runs.length > limit) break scan;
+        prevData = data;
+        prevStart = start;
+        prevLength = length;
+      }
+    }
+  }
   if (nonNull > 0 && runs.length <= limit) {
     const index = new Map<string, number>();
     const entries: Uint8Array[] = [];
@@ -449,8 +496,11 @@ function encodeColumnChunk(field: Field, leaf: Leaf, segs: readonly Segment[], r
   // Definition levels (v1 page: 4-byte length, then the hybrid of bit width 1).
   if (field.nullable) {
     const levels = new Bytes();
-    if (nulls === 0) rleHybrid(levels, rows, () => 1, 1);
-    else {
+    if (nulls === 0) {
+      // All defined: one RLE run.
+      levels.varint(rows * 2);
+      levels.byte(1);
+    } else {
       const def = new Uint8Array(rows);
       let k = 0;
       for (const s of segs) for (let i = s.from; i < s.to; i++) def[k++] = validBit(s.data, i);
@@ -518,10 +568,19 @@ function schemaElements(schema: Schema, leaves: readonly Leaf[]): TStruct[] {
 
 /** The Arrow schema as Arrow writers store it under ARROW:schema: the IPC schema message (continuation marker included), base64. */
 export function arrowSchemaMetadata(schema: Schema): string {
-  const stream = tableToIPC(new Table(schema), 'stream');
-  const length = new DataView(stream.buffer, stream.byteOffset + 4, 4).getInt32(0, true);
-  return Buffer.from(stream.buffer, stream.byteOffset, 8 + length).toString('base64');
+  // Every part of one output has one schema: encode it once (the flatbuffer build costs more than this key).
+  const key = JSON.stringify([schema.fields.map((f) => [f.name, String(f.type), f.type.typeId, f.nullable, [...f.metadata]]), [...schema.metadata]]);
+  let encoded = schemaCache.get(key);
+  if (encoded === undefined) {
+    const stream = tableToIPC(new Table(schema), 'stream');
+    const length = new DataView(stream.buffer, stream.byteOffset + 4, 4).getInt32(0, true);
+    encoded = Buffer.from(stream.buffer, stream.byteOffset, 8 + length).toString('base64');
+    if (schemaCache.size > 64) schemaCache.clear();
+    schemaCache.set(key, encoded);
+  }
+  return encoded;
 }
+const schemaCache = new Map<string, string>();
 
 /** Segments of rows [from, to) of a table's batches, per column. */
 function rowGroupSegments(table: Table, column: number, from: number, to: number): Segment[] {

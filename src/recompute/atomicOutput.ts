@@ -63,6 +63,16 @@ function fsyncPath(path: string): void {
   }
 }
 
+/**
+ * All of `bytes` at the file's current position: one write(2) in libuv's
+ * pool where it takes it all (FileHandle.writeFile goes in 512 KiB steps,
+ * each waiting for the event loop, which a job in this thread keeps busy).
+ */
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) done += (await handle.write(bytes, done, bytes.length - done, null)).bytesWritten;
+}
+
 /** A file written piece by piece, renamed over `target` on commit. */
 export class AtomicFile {
   private constructor(
@@ -83,12 +93,22 @@ export class AtomicFile {
     }
   }
 
+  /** The write in progress: one at a time, so a caller's next job overlaps the last write (memory: one job's bytes more). */
+  private writing: Promise<void> = Promise.resolve();
+
+  /**
+   * Queue `bytes` after what was written before; resolves once the previous
+   * write is done (its failure is thrown here or by commit), not this one.
+   * The caller must not change `bytes` until commit.
+   */
   async write(bytes: Uint8Array): Promise<void> {
-    // writeFile writes all of it at the current position (write() may write part).
-    await this.handle!.writeFile(bytes);
+    await this.writing;
+    this.writing = writeAll(this.handle!, bytes);
+    this.writing.catch(() => {});
   }
 
   async commit(): Promise<void> {
+    await this.writing;
     const h = this.handle!;
     this.handle = undefined;
     await h.sync();
@@ -98,6 +118,7 @@ export class AtomicFile {
   }
 
   async abort(): Promise<void> {
+    await this.writing.catch(() => {});
     await this.handle?.close().catch(() => {});
     this.handle = undefined;
     rmSync(this.temp, { force: true });

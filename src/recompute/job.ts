@@ -105,13 +105,13 @@ function countBad(table: Table): number[] {
   const bad = STATUS_NAMES.map(() => 0);
   const status = table.getChild('status');
   if (status === null) return bad;
+  // A histogram of the status bytes, then the bits of each value seen.
+  const histogram = new Float64Array(256);
   for (const chunk of status.data) {
     const values = chunk.values as Uint8Array;
-    for (let k = 0; k < chunk.length; k++) {
-      const s = values[k]!;
-      if (s !== 0) STATUS_NAMES.forEach(([bit], i) => s & bit && bad[i]!++);
-    }
+    for (let k = 0; k < chunk.length; k++) histogram[values[k]!]++;
   }
+  for (let s = 1; s < 256; s++) if (histogram[s]! > 0) STATUS_NAMES.forEach(([bit], i) => s & bit && (bad[i]! += histogram[s]!));
   return bad;
 }
 
