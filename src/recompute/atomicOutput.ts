@@ -64,13 +64,18 @@ function fsyncPath(path: string): void {
 }
 
 /**
- * All of `bytes` at the file's current position: one write(2) in libuv's
- * pool where it takes it all (FileHandle.writeFile goes in 512 KiB steps,
+ * All of `pieces` at the file's current position: one writev(2) in libuv's
+ * pool where it takes them all (FileHandle.writeFile goes in 512 KiB steps,
  * each waiting for the event loop, which a job in this thread keeps busy).
  */
-async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) done += (await handle.write(bytes, done, bytes.length - done, null)).bytesWritten;
+async function writeAll(handle: FileHandle, pieces: readonly Uint8Array[]): Promise<void> {
+  let rest = pieces.filter((p) => p.length > 0);
+  while (rest.length > 0) {
+    let n = (await handle.writev(rest)).bytesWritten;
+    // A short write: drop what went, resume inside the piece it stopped in.
+    while (rest.length > 0 && n >= rest[0]!.length) n -= rest.shift()!.length;
+    if (n > 0) rest = [rest[0]!.subarray(n), ...rest.slice(1)];
+  }
 }
 
 /** A file written piece by piece, renamed over `target` on commit. */
@@ -97,13 +102,13 @@ export class AtomicFile {
   private writing: Promise<void> = Promise.resolve();
 
   /**
-   * Queue `bytes` after what was written before; resolves once the previous
-   * write is done (its failure is thrown here or by commit), not this one.
-   * The caller must not change `bytes` until commit.
+   * Queue `pieces` (in order) after what was written before; resolves once
+   * the previous write is done (its failure is thrown here or by commit),
+   * not this one. The caller must not change the pieces until commit.
    */
-  async write(bytes: Uint8Array): Promise<void> {
+  async write(pieces: Uint8Array | readonly Uint8Array[]): Promise<void> {
     await this.writing;
-    this.writing = writeAll(this.handle!, bytes);
+    this.writing = writeAll(this.handle!, pieces instanceof Uint8Array ? [pieces] : pieces);
     this.writing.catch(() => {});
   }
 

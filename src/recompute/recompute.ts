@@ -312,10 +312,10 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
     if (kind === 'parquet') {
       file = await AtomicFile.create(options.out);
       const f = file;
-      const stitcher = new ParquetStitcher((bytes) => f.write(bytes));
+      const stitcher = new ParquetStitcher((pieces) => f.write(pieces));
       for await (const { planned, result } of ordered()) {
         try {
-          await stitcher.append(result.bytes!);
+          await stitcher.append(result.pieces!);
         } catch (e) {
           if (!(e instanceof RangeError)) throw e;
           throw new SkycalError('BAD_INPUT', `recompute: the src catalog of ${plans[planned.plan]!.dataId} does not fit the output of ${plans[0]!.dataId} (${e.message})`);
