@@ -78,6 +78,9 @@ async function writeAll(handle: FileHandle, pieces: readonly Uint8Array[]): Prom
   }
 }
 
+/** Bytes written between two background fdatasyncs of an AtomicFile (the disk here writes ~1 GB/s: ~60 ms each). */
+const SYNC_EVERY_BYTES = 64 << 20;
+
 /** A file written piece by piece, renamed over `target` on commit. */
 export class AtomicFile {
   private constructor(
@@ -108,9 +111,16 @@ export class AtomicFile {
    */
   async write(pieces: Uint8Array | readonly Uint8Array[]): Promise<void> {
     await this.writing;
-    this.writing = writeAll(this.handle!, pieces instanceof Uint8Array ? [pieces] : pieces);
+    const h = this.handle!;
+    const list = pieces instanceof Uint8Array ? [pieces] : pieces;
+    for (const p of list) this.unsynced += p.length;
+    // Flush to disk as we go (fdatasync every SYNC_EVERY_BYTES, while the workers compute), so that commit's fsync has little left.
+    const flush = this.unsynced >= SYNC_EVERY_BYTES;
+    if (flush) this.unsynced = 0;
+    this.writing = writeAll(h, list).then(() => (flush ? h.datasync() : undefined));
     this.writing.catch(() => {});
   }
+  private unsynced = 0;
 
   async commit(): Promise<void> {
     await this.writing;

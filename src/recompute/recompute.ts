@@ -275,14 +275,19 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
     const limit = Math.max(1, 2 * (pool?.workers ?? 0));
     let next = 0;
     try {
-      for (let i = 0; i < jobs.length; i++) {
+      const refill = () => {
         while (next < jobs.length && inFlight.size < limit) {
           const p = runJob(jobs[next]!.job);
           p.catch(() => {});
           inFlight.set(next++, p);
         }
+      };
+      for (let i = 0; i < jobs.length; i++) {
+        refill();
         const result = await inFlight.get(i)!;
         inFlight.delete(i);
+        // The next job goes out before this result is written, so that no worker waits on the write (memory: one result more).
+        if (pool !== undefined) refill();
         const planned = jobs[i]!;
         const plan = plans[planned.plan]!;
         if (result.error !== undefined) throw new SkycalError(result.error.code, result.error.message);
