@@ -9,7 +9,21 @@
  * astropy cannot be had) and DuckDB copying the same 15 columns Parquet ->
  * Parquet (the I/O floor), on 1 thread and on all cores.
  * Rows per second are end to end: resolve, read, derive, encode, fsync, rename.
- * Usage: node dist/bench/recompute.js [--sources N_TOTAL] [--workers 0,1,2,...] [--runs K] [--dir D] [--partitioned] [--json]
+ * Runs are interleaved (skycal at every worker count, DuckDB, Python, then
+ * again), so that a change in the machine's load hits every column alike;
+ * each column is the median of its runs.
+ *
+ * Python: --python PY (or SKYCAL_BENCH_PYTHON) names a python3 that has
+ * pyarrow, astropy and numpy. Else /usr/bin/python3 (Debian's, with its
+ * astropy) if it has pyarrow too; else a virtualenv over it with
+ * --system-site-packages at --venv DIR (or SKYCAL_BENCH_VENV; default
+ * D/venv), pyarrow installed there by pip when missing (pip honours
+ * PIP_INDEX_URL, e.g. PIP_INDEX_URL=file:///opt/pypi/simple for a local
+ * wheel index). A `python3` on PATH is not used: pyenv's has no astropy.
+ *
+ * Usage: node dist/bench/recompute.js [--sources N_TOTAL] [--workers 0,1,2,...] [--runs K] [--dir D]
+ *        [--python PY | --venv DIR] [--skycal-only] [--partitioned] [--json]
+ * Profile one worker: node --cpu-prof --cpu-prof-dir P dist/bench/recompute.js --workers 1 --runs 1 --skycal-only
  */
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
@@ -31,6 +45,9 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     dir: { type: 'string' },
     partitioned: { type: 'boolean', default: false },
+    python: { type: 'string' },
+    venv: { type: 'string' },
+    'skycal-only': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -47,18 +64,21 @@ const log = (s: string) => {
   if (!values.json) process.stderr.write(`${s}\n`);
 };
 
-/** A python3 with pyarrow and astropy: Debian's, or a virtualenv over it (--system-site-packages) with pyarrow from pip. */
+/** A python3 with pyarrow, astropy and numpy (see the header). */
 function findPython(): { python?: string; why?: string } {
   const ok = (py: string) => spawnSync(py, ['-c', 'import pyarrow, astropy, numpy'], { encoding: 'utf8' }).status === 0;
-  if (ok('python3')) return { python: 'python3' };
-  const venv = join(dir, 'venv');
+  const named = values.python ?? process.env.SKYCAL_BENCH_PYTHON;
+  if (named !== undefined) return ok(named) ? { python: named } : { why: `${named} cannot import pyarrow, astropy and numpy` };
+  const base = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  if (ok(base)) return { python: base };
+  const venv = values.venv ?? process.env.SKYCAL_BENCH_VENV ?? join(dir, 'venv');
   const py = join(venv, 'bin', 'python');
-  if (!existsSync(py) && spawnSync('python3', ['-m', 'venv', '--system-site-packages', venv], { encoding: 'utf8' }).status !== 0) return { why: 'python3 -m venv failed (is python3-venv installed?)' };
+  if (!existsSync(py) && spawnSync(base, ['-m', 'venv', '--system-site-packages', venv], { encoding: 'utf8' }).status !== 0) return { why: `${base} -m venv failed (is python3-venv installed?)` };
   if (ok(py)) return { python: py };
   const pip = spawnSync(py, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '--timeout', '10', 'pyarrow'], { encoding: 'utf8', timeout: 300_000 });
   if (ok(py)) return { python: py };
   const astropy = spawnSync(py, ['-c', 'import astropy'], { encoding: 'utf8' }).status === 0;
-  return { why: `${astropy ? '' : 'astropy is not installed (apt install python3-astropy); '}pip install pyarrow failed (${/Name or service not known|Failed to establish/.test(pip.stderr) ? 'PyPI is not reachable' : (pip.stderr || pip.stdout).trim().split('\n').pop()?.slice(0, 160) ?? ''})` };
+  return { why: `${astropy ? '' : 'astropy is not installed (apt install python3-astropy); '}pip install pyarrow failed (${/Name or service not known|Failed to establish/.test(pip.stderr) ? 'PyPI is not reachable; set PIP_INDEX_URL to a wheel index' : (pip.stderr || pip.stdout).trim().split('\n').pop()?.slice(0, 160) ?? ''})` };
 }
 
 log(`building the demo repository with ${perCcd.toLocaleString('en-US')} sources per CCD in ${dir} ...`);
@@ -70,52 +90,18 @@ const repo = Repository.open(demo.repository);
 type Row = { path: string; threads: number; rowsPerSecond: number; rows: number; outputBytes: number };
 const results: Row[] = [];
 let python: { skipped?: string; rowsPerSecond?: number } = {};
+const loads: number[] = [];
 try {
-  for (const workers of counts) {
-    const rates: number[] = [];
-    let last = { rows: 0, bytes: 0 };
-    for (let r = 0; r < runs; r++) {
-      const out = values.partitioned ? join(dir, `out-${workers}/`) : join(dir, `out-${workers}.parquet`);
-      const s = await recompute(repo, { out, workers, skipInvalid: true });
-      rates.push(s.rowsPerSecond);
-      last = { rows: s.rows, bytes: values.partitioned ? 0 : statSync(out).size };
-      rmSync(out, { recursive: true });
-    }
-    results.push({ path: workers === 0 ? 'skycal in-thread' : `skycal ${workers} worker${workers > 1 ? 's' : ''}`, threads: Math.max(1, workers), rowsPerSecond: median(rates), rows: last.rows, outputBytes: last.bytes });
-    log(`  ${results.at(-1)!.path}: ${Math.round(median(rates)).toLocaleString('en-US')} rows/s (median of ${runs}; ${last.rows.toLocaleString('en-US')} rows)`);
-  }
-
-  // The reference output, for DuckDB's copy and the jobs of the Python pipeline.
+  // The reference output, for DuckDB's copy; the jobs of the Python pipeline.
   const ref = join(dir, 'ref.parquet');
   await recompute(repo, { out: ref, skipInvalid: true });
-  const db = await DuckDBInstance.create(':memory:');
-  try {
-    const c = await db.connect();
-    for (const threads of [...new Set([1, cores])]) {
-      await c.run(`SET threads = ${threads}`);
-      const rates: number[] = [];
-      let rows = 0;
-      for (let r = 0; r < runs; r++) {
-        const out = join(dir, 'duck.parquet');
-        const t = performance.now();
-        await c.run(`COPY (SELECT * FROM '${ref}') TO '${out}' (FORMAT parquet, COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1)`);
-        const seconds = (performance.now() - t) / 1000;
-        rows = Number((await c.runAndReadAll(`SELECT count(*) FROM '${out}'`)).getRowsJS()[0]![0]);
-        rates.push(rows / seconds);
-        rmSync(out);
-      }
-      results.push({ path: `DuckDB copy, same columns`, threads, rowsPerSecond: median(rates), rows, outputBytes: 0 });
-      log(`  DuckDB copy (${threads} thread${threads > 1 ? 's' : ''}): ${Math.round(median(rates)).toLocaleString('en-US')} rows/s`);
-    }
-  } finally {
-    db.closeSync();
-  }
-
-  const py = findPython();
+  const py = values['skycal-only'] ? { why: '--skycal-only' } : findPython();
   if (py.python === undefined) {
     python = { skipped: py.why! };
     log(`  Python pipeline: skipped: ${py.why}`);
-  } else {
+  }
+  const jobsFile = join(dir, 'jobs.json');
+  if (py.python !== undefined) {
     const jobs = repo.queryDataIds('src', undefined, {}).filter((d) => d.invalid === undefined).flatMap(({ dataId }) => {
       try {
         return [{ dataId: parseDataId(dataId), catalog: repo.getCatalog(dataId).path, header: repo.getWcs(dataId).headerText, photoCalib: repo.getPhotoCalib(dataId).json }];
@@ -123,21 +109,59 @@ try {
         return []; // invalid at the tip (e.g. jointcal failed it): skycal skips it too
       }
     });
-    const jobsFile = join(dir, 'jobs.json');
     writeFileSync(jobsFile, JSON.stringify(jobs));
-    const rates: number[] = [];
+  }
+  const db = values['skycal-only'] ? undefined : await DuckDBInstance.create(':memory:');
+  const c = await db?.connect();
+  const rates = new Map<string, { row: Omit<Row, 'rowsPerSecond'>; rates: number[] }>();
+  const put = (row: Omit<Row, 'rowsPerSecond'>, rate: number) => {
+    const key = `${row.path}/${row.threads}`;
+    const entry = rates.get(key) ?? { row, rates: [] };
+    entry.rates.push(rate);
+    entry.row = row;
+    rates.set(key, entry);
+  };
+  try {
     for (let r = 0; r < runs; r++) {
-      const out = join(dir, 'python.parquet');
-      const p = spawnSync(py.python, [join(projectRoot, 'bench', 'recompute_pipeline.py'), jobsFile, out], { encoding: 'utf8' });
-      if (p.status !== 0) {
-        python = { skipped: `the pipeline failed: ${p.stderr.trim().split('\n').pop()}` };
-        break;
+      loads.push(loadavg()[0]!);
+      for (const workers of counts) {
+        const out = values.partitioned ? join(dir, `out-${workers}/`) : join(dir, `out-${workers}.parquet`);
+        const s = await recompute(repo, { out, workers, skipInvalid: true });
+        put({ path: workers === 0 ? 'skycal in-thread' : `skycal ${workers} worker${workers > 1 ? 's' : ''}`, threads: Math.max(1, workers), rows: s.rows, outputBytes: values.partitioned ? 0 : statSync(out).size }, s.rowsPerSecond);
+        rmSync(out, { recursive: true });
+        log(`  run ${r + 1}: skycal ${workers} workers: ${Math.round(s.rowsPerSecond).toLocaleString('en-US')} rows/s`);
       }
-      rates.push(JSON.parse(p.stdout).rowsPerSecond);
-      rmSync(out, { force: true });
+      if (c !== undefined) {
+        for (const threads of [...new Set([1, cores])]) {
+          await c.run(`SET threads = ${threads}`);
+          const out = join(dir, 'duck.parquet');
+          const t = performance.now();
+          await c.run(`COPY (SELECT * FROM '${ref}') TO '${out}' (FORMAT parquet, COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1)`);
+          const seconds = (performance.now() - t) / 1000;
+          const rows = Number((await c.runAndReadAll(`SELECT count(*) FROM '${out}'`)).getRowsJS()[0]![0]);
+          put({ path: 'DuckDB copy, same columns', threads, rows, outputBytes: statSync(out).size }, rows / seconds);
+          rmSync(out);
+          log(`  run ${r + 1}: DuckDB copy (${threads} thread${threads > 1 ? 's' : ''}): ${Math.round(rows / seconds).toLocaleString('en-US')} rows/s`);
+        }
+      }
+      if (py.python !== undefined && python.skipped === undefined) {
+        const out = join(dir, 'python.parquet');
+        const p = spawnSync(py.python, [join(projectRoot, 'bench', 'recompute_pipeline.py'), jobsFile, out], { encoding: 'utf8' });
+        if (p.status !== 0) python = { skipped: `the pipeline failed: ${p.stderr.trim().split('\n').pop()}` };
+        else {
+          const rate = (JSON.parse(p.stdout) as { rowsPerSecond: number }).rowsPerSecond;
+          put({ path: 'Python pipeline', threads: 1, rows: 0, outputBytes: statSync(out).size }, rate);
+          log(`  run ${r + 1}: Python pipeline (1 thread): ${Math.round(rate).toLocaleString('en-US')} rows/s`);
+        }
+        rmSync(out, { force: true });
+      }
     }
-    if (rates.length > 0) python = { rowsPerSecond: median(rates) };
-    log(`  Python pipeline (1 thread): ${python.rowsPerSecond !== undefined ? `${Math.round(python.rowsPerSecond).toLocaleString('en-US')} rows/s` : python.skipped}`);
+  } finally {
+    db?.closeSync();
+  }
+  for (const { row, rates: rs } of rates.values()) {
+    if (row.path === 'Python pipeline') python = { rowsPerSecond: median(rs) };
+    else results.push({ ...row, rowsPerSecond: median(rs) });
   }
 } finally {
   repo.close();
@@ -146,15 +170,15 @@ try {
 
 const one = results.find((r) => r.path === 'skycal 1 worker');
 const duck1 = results.find((r) => r.path.startsWith('DuckDB') && r.threads === 1);
-const report = { sources: perCcd * CCDS, cores, loadavg: loadavg(), python, results };
+const report = { sources: perCcd * CCDS, cores, runs, loadavgAtEachRun: loads, loadavg: loadavg(), python, results };
 if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else {
   const ratio = (a: number, b: number | undefined) => (b === undefined ? '-' : (a / b).toFixed(2));
-  const lines = ['| path | threads | M rows/s | / Python 1 thread | / DuckDB copy 1 thread | / skycal 1 worker |', '|---|---|---|---|---|---|'];
+  const lines = ['| path | threads | M rows/s (median) | / Python 1 thread | / DuckDB copy 1 thread | / skycal 1 worker | output MB |', '|---|---|---|---|---|---|---|'];
   for (const r of results) {
-    lines.push(`| ${r.path} | ${r.threads} | ${(r.rowsPerSecond / 1e6).toFixed(2)} | ${ratio(r.rowsPerSecond, python.rowsPerSecond)} | ${ratio(r.rowsPerSecond, duck1?.rowsPerSecond)} | ${ratio(r.rowsPerSecond, one?.rowsPerSecond)} |`);
+    lines.push(`| ${r.path} | ${r.threads} | ${(r.rowsPerSecond / 1e6).toFixed(2)} | ${ratio(r.rowsPerSecond, python.rowsPerSecond)} | ${ratio(r.rowsPerSecond, duck1?.rowsPerSecond)} | ${ratio(r.rowsPerSecond, one?.rowsPerSecond)} | ${r.outputBytes ? (r.outputBytes / 1e6).toFixed(0) : ''} |`);
   }
   if (python.rowsPerSecond !== undefined) lines.push(`| Python pipeline | 1 | ${(python.rowsPerSecond / 1e6).toFixed(2)} | 1.00 | ${ratio(python.rowsPerSecond, duck1?.rowsPerSecond)} | ${ratio(python.rowsPerSecond, one?.rowsPerSecond)} |`);
   else lines.push(`| Python pipeline | 1 | skipped: ${python.skipped} | | | |`);
-  process.stdout.write(`${lines.join('\n')}\n(${report.sources.toLocaleString('en-US')} sources, ${cores} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})\n`);
+  process.stdout.write(`${lines.join('\n')}\n(${report.sources.toLocaleString('en-US')} sources, ${cores} cores, median of ${runs} interleaved runs, 1-minute load average at each run ${loads.map((l) => l.toFixed(2)).join(', ')}; now ${loadavg().map((l) => l.toFixed(2)).join(' ')})\n`);
 }

@@ -197,7 +197,8 @@ export function readRowGroupsAsFile(path: string, range: { start: number; end: n
 
 /**
  * Joins complete Parquet files of one schema into one file: their row groups
- * in the order appended, one footer. `write` appends bytes to the output.
+ * in the order appended, one footer. `write` appends pieces to the output,
+ * in order (one writev).
  */
 export class ParquetStitcher {
   private offset = 0;
@@ -207,18 +208,30 @@ export class ParquetStitcher {
   private emptyTemplate: TStruct | undefined;
   private schemaBytes: Uint8Array | undefined;
 
-  constructor(private readonly write: (bytes: Uint8Array) => Promise<void>) {}
+  constructor(private readonly write: (pieces: readonly Uint8Array[]) => Promise<void>) {}
 
-  private async put(bytes: Uint8Array): Promise<void> {
-    await this.write(bytes);
-    this.offset += bytes.length;
+  private async put(pieces: readonly Uint8Array[]): Promise<void> {
+    await this.write(pieces);
+    for (const p of pieces) this.offset += p.length;
   }
 
-  /** Append the row groups of one complete Parquet file. */
-  async append(part: Uint8Array): Promise<void> {
-    const { meta } = parquetFooterOf(part, 'part');
+  /**
+   * Append the row groups of one complete Parquet file, given whole or as
+   * pieces in order (as src/catalog/parquetWrite.ts encodes it: the footer
+   * and its length in the last piece), so that nothing is concatenated.
+   */
+  async append(part: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    let pieces: readonly Uint8Array[] = part instanceof Uint8Array ? [part] : part;
+    const total = pieces.reduce((a, p) => a + p.length, 0);
+    let last = pieces[pieces.length - 1] ?? new Uint8Array();
+    if (last.length < 8 || new DataView(last.buffer, last.byteOffset + last.length - 8, 4).getUint32(0, true) + 8 > last.length) {
+      // The footer spans pieces: join them (not what our writers do).
+      last = concatBytes(pieces, total);
+      pieces = [last];
+    }
+    const meta = pieces.length === 1 ? parquetFooterOf(last, 'part').meta : footerOfLastPiece(last, total);
     const spans = rowGroupSpans(meta);
-    if (this.offset === 0) await this.put(MAGIC);
+    if (this.offset === 0) await this.put([MAGIC]);
     // A part without rows adds nothing (and writers mark its columns optional): only its schema, if no other comes.
     if (spans.length === 0) {
       this.emptyTemplate ??= meta;
@@ -233,10 +246,20 @@ export class ParquetStitcher {
     }
     const start = spans[0]!.start;
     const end = spans[spans.length - 1]!.end;
+    if (end > total) throw new RangeError(`part: row groups end at byte ${end}, past the part's ${total}`);
     const delta = BigInt(this.offset - start);
     rowGroupsOf(meta).forEach((rg) => this.rowGroups.push(shiftRowGroup(rg, delta, this.rowGroups.length)));
     this.rows += spans.reduce((a, s) => a + BigInt(s.rows), 0n);
-    await this.put(part.subarray(start, end));
+    // The pieces' parts that fall in [start, end).
+    const body: Uint8Array[] = [];
+    let at = 0;
+    for (const p of pieces) {
+      const lo = Math.max(start, at);
+      const hi = Math.min(end, at + p.length);
+      if (lo < hi) body.push(p.subarray(lo - at, hi - at));
+      at += p.length;
+    }
+    await this.put(body);
   }
 
   /** Write the merged footer; `kv` replaces or adds key/value metadata over the first part's. */
@@ -245,8 +268,24 @@ export class ParquetStitcher {
     if (template === undefined) throw new RangeError('ParquetStitcher: no part appended');
     const merged = footerKeyValues(template);
     for (const [k, v] of kv) merged.set(k, v);
-    await this.put(withLengthAndMagic(encodeStruct(fileMetaData(template, this.rowGroups, this.rows, merged))));
+    await this.put([withLengthAndMagic(encodeStruct(fileMetaData(template, this.rowGroups, this.rows, merged)))]);
   }
+}
+
+/** The footer of a file given as pieces, from its last piece (which holds the footer, its length and the magic). */
+function footerOfLastPiece(last: Uint8Array, total: number): TStruct {
+  const { length } = footerOfTail(last.subarray(last.length - 8), total, 'part');
+  return checkMeta(decodeStruct(last.subarray(last.length - 8 - length, last.length - 8)), 'part');
+}
+
+function concatBytes(pieces: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of pieces) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -8,13 +8,14 @@
  * workers), so every value comes from the same column kernel table as the
  * library's own path, bit for bit.
  */
-import { mkdirSync, closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { mkdirSync, closeSync, fsyncSync, openSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Field, Int64, RecordBatch, Schema, Struct, Table, Utf8, makeData, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { SkycalError, errors, type ErrorCode } from '../errors.js';
 import { readCatalogBatches } from '../catalog/read.js';
 import { readRowGroupsAsFile } from '../catalog/parquetStitch.js';
 import { PARQUET_ROW_GROUP_ROWS } from '../catalog/parquet.js';
+import { encodeParquetPieces, parquetWritable } from '../catalog/parquetWrite.js';
 import { withSkyAndCalibration } from '../catalog/views.js';
 import type { CatalogFormat } from '../catalog/format.js';
 import { KernelPool } from '../parallel/pool.js';
@@ -56,7 +57,9 @@ export interface JobResult {
   bad: number[];
   /** Column names and types of the whole output (before any partition columns are dropped). */
   signature: string;
-  /** Parquet or IPC bytes (kinds 'parquet' and 'ipc'). */
+  /** A Parquet file as pieces in order (kind 'parquet'; ParquetStitcher.append takes them as they are). */
+  pieces?: Uint8Array[];
+  /** IPC bytes (kind 'ipc'). */
   bytes?: Uint8Array;
   /** Bytes written (kind 'parquet-file'). */
   fileBytes?: number;
@@ -104,24 +107,21 @@ function countBad(table: Table): number[] {
   const bad = STATUS_NAMES.map(() => 0);
   const status = table.getChild('status');
   if (status === null) return bad;
+  // A histogram of the status bytes, then the bits of each value seen.
+  const histogram = new Float64Array(256);
   for (const chunk of status.data) {
     const values = chunk.values as Uint8Array;
-    for (let k = 0; k < chunk.length; k++) {
-      const s = values[k]!;
-      if (s !== 0) STATUS_NAMES.forEach(([bit], i) => s & bit && bad[i]!++);
-    }
+    for (let k = 0; k < chunk.length; k++) histogram[values[k]!]++;
   }
+  for (let s = 1; s < 256; s++) if (histogram[s]! > 0) STATUS_NAMES.forEach(([bit], i) => s & bit && (bad[i]! += histogram[s]!));
   return bad;
 }
 
 /**
- * Parquet writer settings for parts. Dictionary encoding is off for every
- * column: the floats are nearly all distinct, and for the constant dataId
- * columns and status it cost more encode time than the floats together
- * (measured, bench/parquet-engines.ts) while Snappy compresses a plain run
- * of one value to almost nothing. Chunk-level statistics keep min/max per
- * row group (DuckDB skips row groups by visit, detector) without the
- * per-page cost.
+ * parquet-wasm's writer, for catalogs with column types the typed-array
+ * writer does not handle (dictionary, temporal, nested...). Dictionary
+ * encoding off: for the near-constant columns it cost more encode time than
+ * the floats together (bench/parquet-engines.ts).
  */
 function writerProperties(pw: ParquetWasm, metadata: Readonly<Record<string, string>>) {
   let b = new pw.WriterPropertiesBuilder()
@@ -134,21 +134,38 @@ function writerProperties(pw: ParquetWasm, metadata: Readonly<Record<string, str
   return b.build();
 }
 
-function encodeParquet(pw: ParquetWasm, table: Table, metadata: Readonly<Record<string, string>>): Uint8Array {
+/**
+ * A part's Parquet bytes: the typed-array writer (src/catalog/parquetWrite.ts:
+ * uncompressed PLAIN floats, dictionary + RLE for the dataId columns and
+ * status, chunk statistics) where it handles every column type, which is the
+ * case for every output of the demo and of LSST-like catalogs; else
+ * parquet-wasm. The choice depends on the schema alone, so every part of one
+ * output is written the same way (the stitcher requires one schema).
+ */
+function encodeParquet(pw: ParquetWasm, table: Table, metadata: Readonly<Record<string, string>>): Uint8Array[] {
+  if (parquetWritable(table.schema) === undefined) return encodeParquetPieces(table, { rowGroupRows: PARQUET_ROW_GROUP_ROWS, keyValueMetadata: metadata });
   const wasmTable = pw.Table.fromIPCStream(tableToIPC(table, 'stream'));
-  return pw.writeParquet(wasmTable, writerProperties(pw, metadata));
+  return [pw.writeParquet(wasmTable, writerProperties(pw, metadata))];
 }
 
-function writeDurably(path: string, bytes: Uint8Array): void {
+function writeDurably(path: string, pieces: readonly Uint8Array[]): number {
   mkdirSync(dirname(path), { recursive: true });
   const fd = openSync(path, 'wx');
+  let total = 0;
   try {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    let rest = pieces.filter((p) => p.length > 0);
+    while (rest.length > 0) {
+      let n = writevSync(fd, rest);
+      total += n;
+      // A short write: drop what went, resume inside the piece it stopped in.
+      while (rest.length > 0 && n >= rest[0]!.length) n -= rest.shift()!.length;
+      if (n > 0) rest = [rest[0]!.subarray(n), ...rest.slice(1)];
+    }
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+  return total;
 }
 
 async function run(job: RecomputeJob, pw: ParquetWasm): Promise<JobResult> {
@@ -160,14 +177,12 @@ async function run(job: RecomputeJob, pw: ParquetWasm): Promise<JobResult> {
   const rows = derived.numRows;
   const table = withIds(derived, schema, job, idFields);
   const result: JobResult = { rows, bad: countBad(table), signature: signatureOf(schema) };
-  if (job.output.kind === 'parquet') result.bytes = encodeParquet(pw, table, {});
+  if (job.output.kind === 'parquet') result.pieces = encodeParquet(pw, table, {});
   else if (job.output.kind === 'ipc') result.bytes = tableToIPC(table, 'stream');
   else {
     const drop = new Set(job.output.drop);
     const kept = table.select(schema.fields.filter((f) => !drop.has(f.name)).map((f) => f.name));
-    const bytes = encodeParquet(pw, kept, job.output.metadata);
-    writeDurably(job.output.path, bytes);
-    result.fileBytes = bytes.length;
+    result.fileBytes = writeDurably(job.output.path, encodeParquet(pw, kept, job.output.metadata));
   }
   return result;
 }

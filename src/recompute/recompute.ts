@@ -275,14 +275,19 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
     const limit = Math.max(1, 2 * (pool?.workers ?? 0));
     let next = 0;
     try {
-      for (let i = 0; i < jobs.length; i++) {
+      const refill = () => {
         while (next < jobs.length && inFlight.size < limit) {
           const p = runJob(jobs[next]!.job);
           p.catch(() => {});
           inFlight.set(next++, p);
         }
+      };
+      for (let i = 0; i < jobs.length; i++) {
+        refill();
         const result = await inFlight.get(i)!;
         inFlight.delete(i);
+        // The next job goes out before this result is written, so that no worker waits on the write (memory: one result more).
+        if (pool !== undefined) refill();
         const planned = jobs[i]!;
         const plan = plans[planned.plan]!;
         if (result.error !== undefined) throw new SkycalError(result.error.code, result.error.message);
@@ -312,10 +317,10 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
     if (kind === 'parquet') {
       file = await AtomicFile.create(options.out);
       const f = file;
-      const stitcher = new ParquetStitcher((bytes) => f.write(bytes));
+      const stitcher = new ParquetStitcher((pieces) => f.write(pieces));
       for await (const { planned, result } of ordered()) {
         try {
-          await stitcher.append(result.bytes!);
+          await stitcher.append(result.pieces!);
         } catch (e) {
           if (!(e instanceof RangeError)) throw e;
           throw new SkycalError('BAD_INPUT', `recompute: the src catalog of ${plans[planned.plan]!.dataId} does not fit the output of ${plans[0]!.dataId} (${e.message})`);

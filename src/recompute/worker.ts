@@ -12,10 +12,20 @@ const pw = parquetWasmFrom((workerData as { parquetWasm: WasmModule }).parquetWa
 
 export default async function recomputeJob(job: RecomputeJob): Promise<JobResult> {
   const result = await runRecomputeJob(job, pw);
-  if (result.bytes === undefined) return result;
-  const bytes = result.bytes;
-  // A fresh buffer owned by the job moves as is; a view into a shared one is copied out first.
-  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-  result.bytes = own;
-  return move({ [transferableSymbol]: [own.buffer], [valueSymbol]: result } as never) as unknown as JobResult;
+  const views = result.pieces ?? (result.bytes !== undefined ? [result.bytes] : []);
+  if (views.length === 0) return result;
+  // The job's buffers move as they are (Parquet pieces are views of its Arrow columns, written unchanged); a shared one is copied out.
+  const buffers = new Set<ArrayBuffer>();
+  const own = views.map((v) => {
+    if (v.buffer instanceof ArrayBuffer) {
+      buffers.add(v.buffer);
+      return v;
+    }
+    const copy = v.slice();
+    buffers.add(copy.buffer);
+    return copy;
+  });
+  if (result.pieces !== undefined) result.pieces = own;
+  else result.bytes = own[0]!;
+  return move({ [transferableSymbol]: [...buffers], [valueSymbol]: result } as never) as unknown as JobResult;
 }
