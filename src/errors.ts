@@ -70,9 +70,11 @@ export const errors = {
     new SkycalError('IO', `${path}: ${text(why)}`, given({ cause: typeof why === 'string' ? undefined : why, ...options })),
   conflict: (message: string, details?: Record<string, unknown>) => new SkycalError('CONFLICT', message, { details }),
   invalidDataset: (message: string) => new SkycalError('INVALID_DATASET', message),
-  /** The same failure (code, details) named by where it came from: `where: message`, the original as the cause. */
-  within: (where: string, e: SkycalError) =>
-    new SkycalError(e.code, `${where}: ${e.message}`, given({ cause: e, ...(e.details !== undefined && { details: { ...e.details } }) })),
+  /** The same failure (code, details) named by where it came from: `where: message (hint)`, the original as the cause. */
+  within: (where: string, e: SkycalError, hint?: string) =>
+    new SkycalError(e.code, `${where}: ${e.message}${hint === undefined ? '' : ` (${hint})`}`, given({ cause: e, ...(e.details !== undefined && { details: { ...e.details } }) })),
+  /** An error another thread made and sent back as its toJSON() (a worker's): the same code and message. */
+  fromJson: (e: { code: ErrorCode; message: string }) => new SkycalError(e.code, e.message),
   internal: (cause: unknown) =>
     new SkycalError(
       'INTERNAL',

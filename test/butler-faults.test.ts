@@ -494,7 +494,7 @@ test('recompute takes a where with numbers', async () => {
         repo.put(run.id, 'src', id, catalog);
       }
       repo.commit(run.id);
-      const where = { visit: 903334 } as unknown as Record<string, string>; // recompute's option type says text; library callers pass numbers
+      const where = { visit: 903334 }; // a number, as library callers write it
       const summary = await recompute(repo, { out: join(dir, 'out.arrows'), where, workers: 1 });
       assert.deepEqual(summary.dataIds.map((x) => x.dataId), [parseDataIdText(det(1))]);
       assert.equal(summary.rows, 2);

@@ -11,7 +11,7 @@ import { readCatalogBatches } from '../src/catalog/read.js';
 import { withSkyAndCalibration } from '../src/catalog/views.js';
 import { readParquetFooter, rowGroupSpans } from '../src/catalog/parquetStitch.js';
 import { recompute, openRecomputePool, META_RECOMPUTE, type RecomputePool } from '../src/recompute/recompute.js';
-import { DATASET_MANIFEST } from '../src/recompute/atomicOutput.js';
+import { DATASET_MANIFEST } from '../src/io/atomicOutput.js';
 import { buildRepo } from './recompute-repo.js';
 import { cliPath, repoRoot, tempDir } from './helpers.js';
 

@@ -23,7 +23,8 @@ export function temporaryPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
-function ioError(path: string, e: unknown): SkycalError {
+/** A failed write as the IO error users see (a full disk is named as such); a SkycalError passes through. */
+export function writeError(path: string, e: unknown): SkycalError {
   if (SkycalError.isSkycalError(e)) return e;
   const code = (e as NodeJS.ErrnoException).code;
   const why = code === 'ENOENT' ? `the folder ${dirname(path)} does not exist`
@@ -60,7 +61,7 @@ export function writeNewFileDurable(path: string, bytes: Uint8Array, mode = 0o64
       try { closeSync(fd); } catch { /* already closed */ }
     }
     try { unlinkSync(path); } catch { /* never created */ }
-    throw ioError(path, e);
+    throw writeError(path, e);
   }
 }
 
@@ -87,7 +88,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, options
     renameDurable(tmp, path);
   } catch (e) {
     try { unlinkSync(tmp); } catch { /* already renamed */ }
-    throw ioError(path, e);
+    throw writeError(path, e);
   }
 }
 
@@ -97,7 +98,7 @@ function writeThrough(path: string, bytes: Uint8Array): void {
     fd = openSync(path, 'w');
     writeAll(fd, bytes);
   } catch (e) {
-    throw ioError(path, e);
+    throw writeError(path, e);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -117,7 +118,7 @@ export class AtomicFileWriter {
     try {
       this.fd = openSync(this.tempPath, 'wx', 0o644);
     } catch (e) {
-      throw ioError(path, e);
+      throw writeError(path, e);
     }
   }
 
@@ -127,7 +128,7 @@ export class AtomicFileWriter {
       writeAll(this.fd, bytes);
     } catch (e) {
       this.abort();
-      throw ioError(this.path, e);
+      throw writeError(this.path, e);
     }
   }
 
@@ -140,7 +141,7 @@ export class AtomicFileWriter {
       renameDurable(this.tempPath, this.path);
     } catch (e) {
       this.abort();
-      throw ioError(this.path, e);
+      throw writeError(this.path, e);
     }
   }
 

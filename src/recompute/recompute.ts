@@ -20,7 +20,7 @@ import { Schema, tableFromIPC, type RecordBatch } from 'apache-arrow';
 import { join } from 'node:path';
 import { SkycalError, errors } from '../errors.js';
 import type { ButlerAdapter, Supplied, VersionSpec } from '../butler/adapter.js';
-import { parseDataId, type DataId } from '../butler/dataId.js';
+import { parseDataId, type DataId, type DataIdInput } from '../butler/dataId.js';
 import { writeCatalog } from '../catalog/write.js';
 import { catalogFormat } from '../catalog/format.js';
 import { ParquetStitcher, readParquetFooter, rowGroupSpans, rowGroupsFooter } from '../catalog/parquetStitch.js';
@@ -30,7 +30,7 @@ import type { PhotoCalib } from '../photocalib/photoCalib.js';
 import type { TanSipWcs } from '../wcs/tanSipWcs.js';
 import type { CatalogFormat } from '../catalog/format.js';
 import { STATUS_NAMES } from '../../native-free-kernels/status.js';
-import { AtomicFile, AtomicFolder, DATASET_MANIFEST } from './atomicOutput.js';
+import { AtomicFile, AtomicFolder, DATASET_MANIFEST } from '../io/atomicOutput.js';
 import { isIntegerKey } from './constantColumn.js';
 import { runRecomputeJob, type JobOutput, type JobResult, type RecomputeJob } from './job.js';
 import { compiledParquetWasm, parquetWasmFrom } from './parquetWasm.js';
@@ -43,7 +43,7 @@ export interface RecomputeOptions {
   wcsStage?: string;
   photoCalibStage?: string;
   /** Only dataIds whose keys equal these values. */
-  where?: DataId;
+  where?: DataIdInput;
   /**
    * .parquet, .arrow, .arrows or .csv (by extension), or a folder (a name
    * ending in `/`) for a Hive-partitioned Parquet dataset.
@@ -119,7 +119,7 @@ function resolveAll(adapter: ButlerAdapter, options: RecomputeOptions): { plans:
   const skipped: RecomputeSummary['skipped'] = [];
   for (const { dataId, invalid } of found) {
     try {
-      if (invalid !== undefined) throw new SkycalError('INVALID_DATASET', invalid);
+      if (invalid !== undefined) throw errors.invalidDataset(invalid);
       const w = adapter.getWcs(dataId, { ...spec, ...(options.wcsStage !== undefined && { stage: options.wcsStage }) });
       const p = adapter.getPhotoCalib(dataId, { ...spec, ...(options.photoCalibStage !== undefined && { stage: options.photoCalibStage }) });
       const c = adapter.getCatalog(dataId, spec);
@@ -134,7 +134,7 @@ function resolveAll(adapter: ButlerAdapter, options: RecomputeOptions): { plans:
     } catch (e) {
       if (!SkycalError.isSkycalError(e) || !['INVALID_DATASET', 'NOT_FOUND'].includes(e.code)) throw e;
       if (!options.skipInvalid) {
-        throw new SkycalError(e.code, `recompute: ${dataId}: ${e.message} (use --skip-invalid to write the other dataIds)`, { cause: e });
+        throw errors.within(`recompute: ${dataId}`, e, 'use --skip-invalid to write the other dataIds');
       }
       skipped.push({ dataId, code: e.code, reason: e.message });
     }
@@ -237,14 +237,14 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
   const { plans, skipped } = resolveAll(adapter, options);
   if (plans.length === 0) {
     const what = options.where === undefined ? '' : ` matching ${Object.entries(options.where).map(([k, v]) => `${k}=${v}`).join(',')}`;
-    throw new SkycalError('NOT_FOUND', `recompute: no usable src catalog${what} at ${options.at ?? 'main'}${skipped.length ? ` (${skipped.length} skipped as invalid)` : ''}`);
+    throw errors.notFound(`a usable src catalog${what} at ${options.at ?? 'main'} (recompute)${skipped.length ? `; ${skipped.length} skipped as invalid` : ''}`);
   }
   const ids = dataIdKeys(plans);
   const keyNames = ids.map((k) => k.name);
   const partitionBy = kind === 'dataset' ? (options.partitionBy ?? defaultPartitionKeys(plans, keyNames)) : [];
-  for (const k of partitionBy) if (!keyNames.includes(k)) throw new SkycalError('USAGE', `--partition-by ${k}: not a dataId key (the keys are ${keyNames.join(', ')})`);
+  for (const k of partitionBy) if (!keyNames.includes(k)) throw errors.usage(`--partition-by ${k}: not a dataId key (the keys are ${keyNames.join(', ')})`);
   const versions = versionsOf(plans);
-  const provenance = (v: ReturnType<typeof versionsOf>) => JSON.stringify({ at: options.at ?? 'main', asOf: options.asOf ?? null, where: options.where ?? null, versions: v });
+  const provenance = (v: ReturnType<typeof versionsOf>) => JSON.stringify({ at: options.at ?? 'main', asOf: options.asOf ?? null, where: options.where === undefined ? null : Object.fromEntries(Object.entries(options.where).map(([k, x]) => [k, String(x)])), versions: v });
   const folder = kind === 'dataset' ? AtomicFolder.create(options.out.replace(/[/\\]+$/, '')) : undefined;
   const partOf = (plan: Plan, index: number) => join(partitionPath(plan.keys, partitionBy), `part-${String(index).padStart(5, '0')}.parquet`);
   const jobOutput = (plan: Plan, index: number): JobOutput =>
@@ -290,10 +290,10 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
         if (pool !== undefined) refill();
         const planned = jobs[i]!;
         const plan = plans[planned.plan]!;
-        if (result.error !== undefined) throw new SkycalError(result.error.code, result.error.message);
+        if (result.error !== undefined) throw errors.fromJson(result.error);
         if (signature === undefined) signature = result.signature;
         else if (result.signature !== signature) {
-          throw new SkycalError('BAD_INPUT', `recompute: the src catalog of ${plan.dataId} has other columns than that of ${plans[0]!.dataId}; one output needs one schema`);
+          throw errors.badInput(`recompute: the src catalog of ${plan.dataId}`, `other columns than that of ${plans[0]!.dataId}; one output needs one schema`);
         }
         yield { planned, result };
         result.bad.forEach((n, k) => (badByStatus[STATUS_NAMES[k]![1]]! += n));
@@ -323,7 +323,7 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
           await stitcher.append(result.pieces!);
         } catch (e) {
           if (!(e instanceof RangeError)) throw e;
-          throw new SkycalError('BAD_INPUT', `recompute: the src catalog of ${plans[planned.plan]!.dataId} does not fit the output of ${plans[0]!.dataId} (${e.message})`);
+          throw errors.badInput(`recompute: the src catalog of ${plans[planned.plan]!.dataId}`, `does not fit the output of ${plans[0]!.dataId} (${e.message})`);
         }
       }
       await stitcher.finish(meta);

@@ -1,15 +1,16 @@
 /**
- * Outputs that appear whole or not at all: a file or a folder is built
- * under a hidden temporary name beside its target (same file system),
- * fsynced, and renamed into place. A temporary left by an earlier process
+ * Outputs that appear whole or not at all, written while other work goes on
+ * (recompute's parallel output): a file or a folder is built under the
+ * temporary name of atomicFile.ts beside its target (same file system),
+ * fsynced, renamed into place and its folder fsynced. A temporary left by an earlier process
  * that was killed (SIGKILL: no exit hook runs) is removed by the next run
  * once its process is gone; its name never looked like the output's.
  */
-import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { SkycalError, errors } from '../errors.js';
+import { errors } from '../errors.js';
+import { temporaryPathFor, writeError } from './atomicFile.js';
 
 /** Temporary paths still being built, removed if the process exits first (e.g. Ctrl-C). */
 const pending = new Set<string>();
@@ -25,9 +26,8 @@ function track(path: string): void {
 
 const TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
 
-function tempBeside(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-}
+// The names temporaryPathFor gives: .NAME.PID.HEX.tmp.
+const tempBeside = temporaryPathFor;
 
 function alive(pid: number): boolean {
   try {
@@ -110,7 +110,9 @@ export class AtomicFile {
    * not this one. The caller must not change the pieces until commit.
    */
   async write(pieces: Uint8Array | readonly Uint8Array[]): Promise<void> {
-    await this.writing;
+    await this.writing.catch((e: unknown) => {
+      throw writeError(this.target, e);
+    });
     const h = this.handle!;
     const list = pieces instanceof Uint8Array ? [pieces] : pieces;
     for (const p of list) this.unsynced += p.length;
@@ -123,13 +125,18 @@ export class AtomicFile {
   private unsynced = 0;
 
   async commit(): Promise<void> {
-    await this.writing;
-    const h = this.handle!;
-    this.handle = undefined;
-    await h.sync();
-    await h.close();
-    renameSync(this.temp, this.target);
+    try {
+      await this.writing;
+      const h = this.handle!;
+      this.handle = undefined;
+      await h.sync();
+      await h.close();
+      renameSync(this.temp, this.target);
+    } catch (e) {
+      throw writeError(this.target, e);
+    }
     pending.delete(this.temp);
+    fsyncPath(dirname(this.target)); // so the rename survives a power cut
   }
 
   async abort(): Promise<void> {
@@ -158,10 +165,10 @@ export class AtomicFolder {
   /** Fails (USAGE) when `target` exists and is not a dataset or an empty folder. */
   static checkTarget(target: string): void {
     if (!existsSync(target)) return;
-    if (!statSync(target).isDirectory()) throw new SkycalError('USAGE', `${target}: exists and is not a folder; a partitioned output is a folder`);
+    if (!statSync(target).isDirectory()) throw errors.usage(`${target}: exists and is not a folder; a partitioned output is a folder`);
     const entries = readdirSync(target);
     if (entries.length > 0 && !entries.includes(DATASET_MANIFEST)) {
-      throw new SkycalError('USAGE', `${target}: exists and is not an earlier skycal dataset (no ${DATASET_MANIFEST}); choose another folder`);
+      throw errors.usage(`${target}: exists and is not an earlier skycal dataset (no ${DATASET_MANIFEST}); choose another folder`);
     }
   }
 
@@ -181,19 +188,31 @@ export class AtomicFolder {
 
   /** Write a small file (the manifest) durably. */
   writeFile(name: string, text: string): void {
-    const fd = openSync(join(this.path, name), 'wx');
     try {
-      const bytes = new TextEncoder().encode(text);
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(join(this.path, name), 'wx');
+      try {
+        const bytes = new TextEncoder().encode(text);
+        let off = 0;
+        while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      throw writeError(this.target, e);
     }
   }
 
   /** fsync every folder (the parts fsynced themselves), then rename into place. */
   commit(): void {
+    try {
+      this.commitTree();
+    } catch (e) {
+      throw writeError(this.target, e);
+    }
+  }
+
+  private commitTree(): void {
     const syncTree = (dir: string): void => {
       for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) syncTree(join(dir, e.name));
       fsyncPath(dir);
