@@ -20,6 +20,7 @@
  * `parquetWritable` says why, and the caller uses another writer.
  * Spec: https://github.com/apache/parquet-format (parquet.thrift, Encodings.md).
  */
+import { ByteWriter } from './byteWriter.js';
 import { Table, Type, tableToIPC, type Data, type DataType, type Field, type Schema } from 'apache-arrow';
 import { T, encodeStruct, type TStruct, type TValue } from './thriftCompact.js';
 
@@ -86,48 +87,13 @@ export interface ParquetWriteOptions {
   createdBy?: string;
 }
 
-/** Growable byte buffer for headers, levels and indices (values are copied once, at the end). */
-class Bytes {
-  buf = new Uint8Array(256);
-  length = 0;
-  private room(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-  }
-  byte(b: number): void {
-    this.room(1);
-    this.buf[this.length++] = b;
-  }
-  varint(n: number): void {
-    while (n >= 0x80) {
-      this.byte((n % 128) | 0x80);
-      n = Math.floor(n / 128);
-    }
-    this.byte(n);
-  }
-  uint32(n: number): void {
-    this.room(4);
-    new DataView(this.buf.buffer).setUint32(this.length, n, true);
-    this.length += 4;
-  }
-  raw(b: Uint8Array): void {
-    this.room(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-  view(): Uint8Array {
-    return this.buf.subarray(0, this.length);
-  }
-}
 
 /**
  * RLE / bit-packed hybrid of `n` values read by `at` (Encodings.md): a run
  * of 8 or more equal values is one RLE run, anything else groups of 8
  * bit-packed (the last group padded with zeros).
  */
-function rleHybrid(out: Bytes, n: number, at: (i: number) => number, bitWidth: number): void {
+function rleHybrid(out: ByteWriter, n: number, at: (i: number) => number, bitWidth: number): void {
   const valueBytes = (bitWidth + 7) >> 3;
   let i = 0;
   const runAt = (k: number) => {
@@ -279,7 +245,7 @@ function encodeInts(plain: Uint8Array, leaf: Leaf, count: number): Encoded {
     const body = new Uint8Array(entries.length * leaf.width);
     entries.forEach((s, d) => body.set(plain.subarray(s * leaf.width, (s + 1) * leaf.width), d * leaf.width));
     const bitWidth = Math.max(1, 32 - Math.clz32(entries.length - 1));
-    const out = new Bytes();
+    const out = new ByteWriter();
     out.byte(bitWidth);
     const valueBytes = (bitWidth + 7) >> 3;
     starts.forEach((s, r) => {
@@ -455,13 +421,13 @@ function encodeStrings(segs: readonly Segment[], nonNull: number): Encoded {
       }
       return d;
     });
-    const dict = new Bytes();
+    const dict = new ByteWriter();
     for (const e of entries) {
       dict.uint32(e.length);
       dict.raw(e);
     }
     const bitWidth = Math.max(1, 32 - Math.clz32(entries.length - 1));
-    const out = new Bytes();
+    const out = new ByteWriter();
     out.byte(bitWidth);
     const valueBytes = (bitWidth + 7) >> 3;
     runs.forEach((r, k) => {
@@ -504,10 +470,10 @@ interface ColumnChunkOut {
 function encodeColumnChunk(field: Field, leaf: Leaf, segs: readonly Segment[], rows: number): ColumnChunkOut {
   const nulls = nullsIn(segs);
   const nonNull = rows - nulls;
-  const body = new Bytes();
+  const body = new ByteWriter();
   // Definition levels (v1 page: 4-byte length, then the hybrid of bit width 1).
   if (field.nullable) {
-    const levels = new Bytes();
+    const levels = new ByteWriter();
     if (nulls === 0) {
       // All defined: one RLE run.
       levels.varint(rows * 2);

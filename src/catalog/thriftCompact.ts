@@ -5,6 +5,7 @@
  * schema: fields this code does not know about travel through unchanged.
  * Spec: https://github.com/apache/thrift/blob/master/doc/specs/thrift-compact-protocol.md
  */
+import { ByteWriter } from './byteWriter.js';
 
 /** Wire types (booleans as fields are types 1/2; here both are BOOL). */
 export const T = { BOOL: 1, BYTE: 3, I16: 4, I32: 5, I64: 6, DOUBLE: 7, BINARY: 8, LIST: 9, SET: 10, MAP: 11, STRUCT: 12 } as const;
@@ -143,28 +144,9 @@ export function decodeStruct(bytes: Uint8Array): TStruct {
   return new Reader(bytes).struct();
 }
 
-class Writer {
-  private buf = new Uint8Array(1024);
-  length = 0;
-
-  private room(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-  }
-
-  byte(b: number): void {
-    this.room(1);
-    this.buf[this.length++] = b & 0xff;
-  }
-
-  varint(n: number): void {
-    while (n >= 0x80) {
-      this.byte((n % 128) | 0x80);
-      n = Math.floor(n / 128);
-    }
-    this.byte(n);
+class Writer extends ByteWriter {
+  constructor() {
+    super(1024);
   }
 
   varint64(n: bigint): void {
@@ -181,12 +163,6 @@ class Writer {
 
   zigzag64(n: bigint): void {
     this.varint64(n >= 0n ? n << 1n : (-n << 1n) - 1n);
-  }
-
-  raw(bytes: Uint8Array): void {
-    this.room(bytes.length);
-    this.buf.set(bytes, this.length);
-    this.length += bytes.length;
   }
 
   value(type: number, v: TValue): void {
@@ -263,9 +239,6 @@ class Writer {
     this.byte(0);
   }
 
-  bytes(): Uint8Array {
-    return this.buf.slice(0, this.length);
-  }
 }
 
 export function encodeStruct(fields: TStruct): Uint8Array {
