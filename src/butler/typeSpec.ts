@@ -1,5 +1,6 @@
 /** `wcs`, `wcs@jointcal`, `calexp.wcs@jointcal`: a dataset type and an optional stage. */
 import { errors } from '../errors.js';
+import type { VersionSpec } from './adapter.js';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$/;
 const STAGE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
@@ -37,4 +38,13 @@ export function checkTypeName(name: string): string {
   if (!NAME.test(name)) throw errors.badInput('dataset type', `bad name ${JSON.stringify(name)}`);
   if (name.split('.').some(isObjectInternal)) throw errors.badInput('dataset type', `${JSON.stringify(name)} is reserved`);
   return name;
+}
+
+/** A version as the CLI and the web view name it: REF, @STAGE or REF@STAGE (`name` is the option, for the error). */
+export function parseVersionArg(text: string, name: string, asOf: string | undefined): VersionSpec {
+  const at = text.indexOf('@');
+  const ref = at < 0 ? text : text.slice(0, at);
+  const stage = at < 0 ? undefined : text.slice(at + 1);
+  if ((ref === '' && stage === undefined) || stage === '') throw errors.usage(`--${name}: expected REF, @STAGE or REF@STAGE, got ${JSON.stringify(text)}`);
+  return { ...(ref !== '' && { at: ref }), ...(stage !== undefined && { stage }), ...(asOf !== undefined && { asOf }) };
 }

@@ -5,7 +5,7 @@
  */
 import { errors } from '../errors.js';
 import { Repository } from '../butler/repository.js';
-import type { VersionSpec } from '../butler/adapter.js';
+import { parseVersionArg } from '../butler/typeSpec.js';
 import { parseDataId, type DataId } from '../butler/dataId.js';
 import { openRecomputePool, recompute, recomputeOutputOf, type RecomputePool, type RecomputeSummary } from '../recompute/recompute.js';
 import { describeSpec, diffWcsVersions, type DataIdDiff } from '../compare/diffVersions.js';
@@ -29,14 +29,6 @@ function whereOption(text: string | undefined): DataId | undefined {
 }
 
 /** `REF`, `@STAGE` or `REF@STAGE` as a version spec. */
-export function parseVersionArg(text: string, name: string, asOf: string | undefined): VersionSpec {
-  const at = text.indexOf('@');
-  const ref = at < 0 ? text : text.slice(0, at);
-  const stage = at < 0 ? undefined : text.slice(at + 1);
-  if ((ref === '' && stage === undefined) || stage === '') throw errors.usage(`--${name}: expected REF, @STAGE or REF@STAGE, got ${JSON.stringify(text)}`);
-  return { ...(ref !== '' && { at: ref }), ...(stage !== undefined && { stage }), ...(asOf !== undefined && { asOf }) };
-}
-
 function statusLine(s: RecomputeSummary): string {
   const bad = Object.entries(s.badByStatus).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
   return bad.length === 0 ? 'no bad points' : `bad points: ${bad.join(', ')}`;

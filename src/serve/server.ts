@@ -13,7 +13,7 @@ import { SkycalError, errors, type ErrorCode } from '../errors.js';
 import { parseTime } from '../butler/repository.js';
 import { parseDataId } from '../butler/dataId.js';
 import type { VersionSpec } from '../butler/adapter.js';
-import { parseVersionArg } from '../cli/recompute.js';
+import { parseVersionArg } from '../butler/typeSpec.js';
 import { openReadOnly } from './readOnly.js';
 import { staticTable, type StaticFile } from './staticFiles.js';
 import {
