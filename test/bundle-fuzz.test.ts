@@ -16,7 +16,7 @@ import { SkycalError } from '../src/errors.js';
 import { Repository } from '../src/butler/repository.js';
 import { exportBundle, importBundle } from '../src/butler/bundle.js';
 import { verifyRepository } from '../src/butler/maintenance.js';
-import { tempDir } from './helpers.js';
+import { tempDir, fuzzSeed } from './helpers.js';
 import { arrowCatalog, wcsHeaderText } from './butler-fixtures.js';
 import { writeTar, type RawTarEntry } from './butler-fixtures.js';
 
@@ -92,7 +92,7 @@ test('fuzzed tar bundles: only documented SkycalErrors, nothing outside the repo
     await fc.assert(fc.asyncProperty(archive, async (bytes) => {
       writeFileSync(bundle, bytes);
       await attempt(repo, bundle, outside, outsideBefore);
-    }), { numRuns: Number(process.env['SKYCAL_FUZZ_RUNS'] ?? 150) });
+    }), { numRuns: Number(process.env['SKYCAL_FUZZ_RUNS'] ?? 150), ...fuzzSeed() });
     assert.deepEqual(verifyRepository(repo, { minAgeMs: 0 }).problems, []);
     repo.close();
   } finally {
@@ -148,7 +148,7 @@ test('fuzzed folder bundles: links, FIFOs, mismatched and extra files, mutated m
       if (kind === 'mismatch') writeFileSync(join(bundle, 'files', fileName), 'changed');
       if (kind === 'nested') mkdirSync(join(bundle, 'files', 'sub', '..x'), { recursive: true });
       await attempt(repo, bundle, outside, outsideBefore);
-    }), { numRuns: Math.ceil(Number(process.env['SKYCAL_FUZZ_RUNS'] ?? 150) / 3) });
+    }), { numRuns: Math.ceil(Number(process.env['SKYCAL_FUZZ_RUNS'] ?? 150) / 3), ...fuzzSeed() });
     assert.deepEqual(verifyRepository(repo, { minAgeMs: 0 }).problems, []);
     repo.close();
   } finally {

@@ -13,7 +13,7 @@ import { mergeInto } from '../src/butler/merge.js';
 import { collectGarbage, verifyRepository } from '../src/butler/maintenance.js';
 import { exportBundle, importBundle } from '../src/butler/bundle.js';
 import { parseDataId } from '../src/butler/dataId.js';
-import { tempDir } from './helpers.js';
+import { tempDir, errorCodeOf } from './helpers.js';
 import { arrowCatalog, parquetCatalog, photoCalibJson, wcsHeaderText, writeFixture } from './butler-fixtures.js';
 import { fails, ok, cli } from './repoCli.js';
 
@@ -29,15 +29,7 @@ async function withTmp(fn: (dir: string) => Promise<void> | void): Promise<void>
   }
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(SkycalError.isSkycalError(e), `expected a SkycalError, got ${String(e)}`);
-    return e.code;
-  }
-  assert.fail('expected an error');
-}
+const codeOf = errorCodeOf;
 
 async function codeOfAsync(fn: () => Promise<unknown>): Promise<string> {
   try {

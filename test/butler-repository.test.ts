@@ -7,7 +7,7 @@ import { Repository } from '../src/butler/repository.js';
 import { mergeInto } from '../src/butler/merge.js';
 import { canonicalDataId } from '../src/butler/dataId.js';
 import { collectGarbage, verifyRepository } from '../src/butler/maintenance.js';
-import { tempDir } from './helpers.js';
+import { tempDir, errorCodeOf } from './helpers.js';
 import { crval1Of, imageFits, photoCalibJson, wcsHeaderText } from './butler-fixtures.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -24,15 +24,7 @@ function withRepo(fn: (repo: Repository, root: string) => void): void {
   }
 }
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(SkycalError.isSkycalError(e), `expected a SkycalError, got ${String(e)}`);
-    return e.code;
-  }
-  assert.fail('expected an error');
-}
+const code = errorCodeOf;
 
 const wcsVersion = (repo: Repository, d: number, spec = {}) => crval1Of(repo.getWcs(det(d), spec).headerText);
 

@@ -22,7 +22,7 @@ import { KernelPool } from '../src/parallel/pool.js';
 import { readCatalogBatches } from '../src/catalog/read.js';
 import { writeCatalog } from '../src/catalog/write.js';
 import { withSky } from '../src/catalog/views.js';
-import { tempDir, wcsHeaderDir } from './helpers.js';
+import { tempDir, wcsHeaderDir, fuzzSeed } from './helpers.js';
 
 const RUNS = Number(process.env['SKYCAL_FUZZ_RUNS'] ?? 150);
 /** A case that takes longer than this is a hang (a real case takes milliseconds). */
@@ -144,7 +144,11 @@ async function withinTime<T>(p: Promise<T>, what: string): Promise<T> {
 /** Cases a soak found, kept so that every run tries them (each failed before its fix). */
 const FOUND: Readonly<Record<string, Mutation[][]>> = {
   // A corrupt footer decoded into a field without a type: a TypeError far away, now BAD_INPUT at open.
-  arrow: [[{ kind: 'delete', at: 1800590, count: 34 }, { kind: 'size', at: 1781413310, value: 201326592 }, { kind: 'flip', at: [6], bits: [1, 1, 1, 1, 1, 1, 1, 1] }]],
+  arrow: [
+    [{ kind: 'delete', at: 1800590, count: 34 }, { kind: 'size', at: 1781413310, value: 201326592 }, { kind: 'flip', at: [6], bits: [1, 1, 1, 1, 1, 1, 1, 1] }],
+    // A record batch whose columns are not the schema's: a TypeError in the view, now BAD_INPUT (a CI run found it).
+    [{ kind: 'delete', at: 6, count: 11 }, { kind: 'size', at: 1301312507, value: 0 }],
+  ],
 };
 
 for (const ext of ['parquet', 'arrow', 'arrows', 'csv']) {
@@ -168,7 +172,7 @@ for (const ext of ['parquet', 'arrow', 'arrows', 'csv']) {
           codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
         }
       }),
-      { numRuns: RUNS, examples: (FOUND[ext] ?? []).map((ms) => [ms] as [Mutation[]]) },
+      { numRuns: RUNS, ...fuzzSeed(), examples: (FOUND[ext] ?? []).map((ms) => [ms] as [Mutation[]]) },
     );
     // The mutations reach the decoders: some cases must fail, and (but for CSV) some survive.
     assert.ok((codes.get('BAD_INPUT') ?? 0) > 0, JSON.stringify([...codes]));

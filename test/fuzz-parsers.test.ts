@@ -24,7 +24,7 @@ import { FitsHeader, cardsToBlocks, formatCard } from '../src/fits/header.js';
 import { readImage, writeImage } from '../src/fits/image.js';
 import { TanSipWcs, wcsFromBytes } from '../src/wcs/index.js';
 import { PhotoCalib, photoCalibFromBytes } from '../src/photocalib/index.js';
-import { wcsHeaderDir } from './helpers.js';
+import { wcsHeaderDir, fuzzSeed } from './helpers.js';
 
 const RUNS = Number(process.env['SKYCAL_FUZZ_RUNS'] ?? 1_000);
 /** Any one case slower than this is a hang (a real one parses in well under 1 ms). */
@@ -126,7 +126,7 @@ test(`mutated real headers into TanSipWcs.fromFitsHeader and wcsFromBytes (loadW
         }, label);
         expectParsedOrBadInput(() => wcsFromBytes(enc.encode(text), 'fuzz.hdr'), label);
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...fuzzSeed() },
     ),
   );
 });
@@ -205,7 +205,7 @@ test(`mutated FITS files (NAXISn, BITPIX, PCOUNT/GCOUNT, truncation) into readHd
         expectParsedOrBadInput(() => TanSipWcs.fromFitsFile(bytes, undefined, { source: 'fuzz.fits' }), label);
         expectParsedOrBadInput(() => wcsFromBytes(bytes, 'fuzz.fits'), label);
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...fuzzSeed() },
     ),
   );
 });
@@ -266,7 +266,7 @@ test(`mutated PhotoCalib JSON into PhotoCalib.fromJson and photoCalibFromBytes: 
         }, label);
         expectParsedOrBadInput(() => photoCalibFromBytes(enc.encode(text), 'fuzz.json'), label);
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...fuzzSeed() },
     ),
   );
 });
@@ -283,7 +283,7 @@ test(`mutated FLUXMAG0 headers into PhotoCalib.fromFitsHeader and photoCalibFrom
         expectParsedOrBadInput(() => PhotoCalib.fromFitsHeader(text), label);
         expectParsedOrBadInput(() => photoCalibFromBytes(bytes, 'fuzz.hdr'), label);
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...fuzzSeed() },
     ),
   );
 });

@@ -2,6 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { SkycalError } from '../src/errors.js';
 import { tmpdir } from 'node:os';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -59,4 +61,26 @@ export async function runCli(
   });
   const stdoutBytes = Buffer.concat(out);
   return { code, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes };
+}
+
+/** The code of the SkycalError `fn` throws (a test failure if it throws something else, or nothing). */
+export function errorCodeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(SkycalError.isSkycalError(e), `expected a SkycalError, got ${String(e)}`);
+    return e.code;
+  }
+  assert.fail('expected an error');
+}
+
+/**
+ * The fuzzers' seed: fixed for the suite (CI runs the same cases every time,
+ * so a red run is a change, not luck), random for a soak (SKYCAL_FUZZ_RUNS
+ * or SKYCAL_FUZZ_SEED set), where fast-check prints the seed of a failure.
+ */
+export function fuzzSeed(): { seed?: number } {
+  const given = process.env['SKYCAL_FUZZ_SEED'];
+  if (given !== undefined) return { seed: Number(given) };
+  return process.env['SKYCAL_FUZZ_RUNS'] === undefined ? { seed: 20261201 } : {};
 }

@@ -1,15 +1,9 @@
 /** Arrow tables of every column type the typed-array Parquet writer takes, for its tests. */
 import { Bool, Field, Float32, Float64, Int8, Int16, Int32, Int64, RecordBatch, Schema, Struct, Table, Uint8, Uint16, Uint32, Uint64, Utf8, makeData, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import { makeRandom } from '../src/random.js';
 
-function random(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
+/** The project's seeded generator (src/random.ts). */
+const random = makeRandom;
 
 /** Every column type the writer takes, with the values that are hard for it: extremes, NaN, -0, empty and non-ASCII strings. */
 export const TYPES: { name: string; type: () => DataType; value: (r: () => number) => unknown }[] = [

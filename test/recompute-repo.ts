@@ -11,6 +11,7 @@ import { formatDataId } from '../src/butler/dataId.js';
 import { makeTanSipWcs } from '../src/wcs/index.js';
 import { PhotoCalib } from '../src/photocalib/photoCalib.js';
 import { ChebyshevField } from '../src/photocalib/chebyshevField.js';
+import { makeRandom } from '../src/random.js';
 
 export interface RepoSpec {
   /** Rows per dataId, in visit-major order. */
@@ -22,15 +23,8 @@ export interface RepoSpec {
   sameCatalog?: boolean;
 }
 
-function random(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
+/** The project's seeded generator (src/random.ts). */
+const random = makeRandom;
 
 /** A Parquet src catalog (x, y, base_PsfFlux_instFlux/_instFluxErr, a few NaNs and out-of-box points). */
 export function catalogParquet(n: number, rowGroupRows: number, seed: number): Uint8Array {

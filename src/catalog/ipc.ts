@@ -115,6 +115,10 @@ export async function openIpc(handle: FileHandle, path: string, pick?: readonly 
   async function* batches(): AsyncGenerator<RecordBatch> {
     try {
       for await (const b of reader) {
+        const f = b.schema.fields;
+        if (f.length !== fullSchema.fields.length || f.some((x, i) => x.name !== fullSchema.fields[i]!.name)) {
+          throw errors.badInput(path, 'corrupt Arrow IPC data: a record batch has other columns than the schema');
+        }
         checkBatchShape(b, path);
         yield columns === undefined ? b : new RecordBatch(schema, b.select(names).data);
       }
