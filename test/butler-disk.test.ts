@@ -14,18 +14,9 @@ import { SkycalError } from '../src/errors.js';
 import { Repository } from '../src/butler/repository.js';
 import { exportBundle, importBundle } from '../src/butler/bundle.js';
 import { verifyRepository } from '../src/butler/maintenance.js';
-import { tempDir } from './helpers.js';
+import { mountTmpfsOrSkip, tempDir, unmount } from './helpers.js';
 import { arrowCatalog, wcsHeaderText } from './butler-fixtures.js';
 
-function tryMount(dir: string, options: string): string | undefined {
-  mkdirSync(dir, { recursive: true });
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { encoding: 'utf8' });
-  return r.status === 0 ? undefined : (r.stderr || r.error?.message || `exit ${r.status}`).trim();
-}
-
-function umount(dir: string): void {
-  spawnSync('umount', [dir]);
-}
 
 const catalog = (n: number, seed: number) => arrowCatalog(Buffer.alloc(n, seed));
 
@@ -42,10 +33,7 @@ function ioCode(fn: () => unknown): string {
 test('a full disk during put and import: a clear IO error, nothing half-written, usable once space is freed', async (t) => {
   const tmp = tempDir();
   const mnt = join(tmp.path, 'small');
-  const why = tryMount(mnt, 'size=2m');
-  if (why !== undefined) {
-    console.error(`\n!!! SKIPPED the full-disk test: cannot mount a tmpfs (${why}); run as root to test ENOSPC !!!\n`);
-    t.skip(`mount not permitted: ${why}`);
+  if (!mountTmpfsOrSkip(t, mnt, '2m', 'the full-disk test')) {
     tmp.cleanup();
     return;
   }
@@ -101,7 +89,7 @@ test('a full disk during put and import: a clear IO error, nothing half-written,
       repo.close();
     }
   } finally {
-    umount(mnt);
+    unmount(mnt);
     tmp.cleanup();
   }
 });
@@ -109,10 +97,7 @@ test('a full disk during put and import: a clear IO error, nothing half-written,
 test('a read-only repository can be read: get, log, status, queryDataIds and verify --dry-run work', (t) => {
   const tmp = tempDir();
   const mnt = join(tmp.path, 'ro');
-  const why = tryMount(mnt, 'size=8m');
-  if (why !== undefined) {
-    console.error(`\n!!! SKIPPED the read-only test: cannot mount a tmpfs (${why}) !!!\n`);
-    t.skip(`mount not permitted: ${why}`);
+  if (!mountTmpfsOrSkip(t, mnt, '8m', 'the read-only test')) {
     tmp.cleanup();
     return;
   }
@@ -138,7 +123,7 @@ test('a read-only repository can be read: get, log, status, queryDataIds and ver
       ro.close(); // use counts are dropped, not an error
     }
   } finally {
-    umount(mnt);
+    unmount(mnt);
     rmSync(mnt, { recursive: true, force: true });
     tmp.cleanup();
   }

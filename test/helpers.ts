@@ -1,7 +1,8 @@
 /** Paths and small utilities shared by tests. Tests run from dist/test/. */
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { SkycalError } from '../src/errors.js';
 import { tmpdir } from 'node:os';
@@ -83,4 +84,23 @@ export function fuzzSeed(): { seed?: number } {
   const given = process.env['SKYCAL_FUZZ_SEED'];
   if (given !== undefined) return { seed: Number(given) };
   return process.env['SKYCAL_FUZZ_RUNS'] === undefined ? { seed: 20261201 } : {};
+}
+
+/**
+ * Mount a tmpfs of `size` (e.g. '2m') at `dir` for a file-system test (a full
+ * disk, a read-only mount). Needs root, as CI has; without it the test is
+ * skipped with a loud message, never silently. Returns whether it mounted.
+ */
+export function mountTmpfsOrSkip(t: { skip(message?: string): void }, dir: string, size: string, what: string): boolean {
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
+  if (r.status === 0) return true;
+  const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim();
+  console.error(`\n!!! SKIPPED ${what}: cannot mount a tmpfs (${why}); run as root to test it !!!\n`);
+  t.skip(`mount not permitted: ${why}`);
+  return false;
+}
+
+export function unmount(dir: string): void {
+  spawnSync('umount', [dir]);
 }

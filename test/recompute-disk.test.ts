@@ -8,27 +8,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkycalError } from '../src/errors.js';
 import { Repository } from '../src/butler/repository.js';
 import { recompute } from '../src/recompute/recompute.js';
 import { buildRepo } from './recompute-repo.js';
-import { tempDir } from './helpers.js';
-
-function mountTmpfs(dir: string, size: string): string | undefined {
-  mkdirSync(dir, { recursive: true });
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
-  return r.status === 0 ? undefined : (r.stderr || r.error?.message || `exit ${r.status}`).trim();
-}
+import { mountTmpfsOrSkip, tempDir, unmount } from './helpers.js';
 
 test('recompute onto a full disk: IO error, no output and no temporary left, then the same job succeeds with room', async (t) => {
   const tmp = tempDir();
   const small = join(tmp.path, 'small');
-  const why = mountTmpfs(small, '1m');
-  if (why !== undefined) {
-    console.error(`\n!!! SKIPPED the recompute full-disk test: cannot mount a tmpfs (${why}); run as root to test ENOSPC !!!\n`);
-    t.skip(`mount not permitted: ${why}`);
+  if (!mountTmpfsOrSkip(t, small, '1m', 'the recompute full-disk test')) {
     tmp.cleanup();
     return;
   }
@@ -57,7 +48,7 @@ test('recompute onto a full disk: IO error, no output and no temporary left, the
       repo.close();
     }
   } finally {
-    spawnSync('umount', [small]);
+    unmount(small);
     tmp.cleanup();
   }
 });
