@@ -2,7 +2,7 @@
 """astropy reference throughput for TAN-SIP (run with Debian's /usr/bin/python3).
 
 all_pix2world(x, y, 0) and all_world2pix(ra, dec, 0, tolerance=1e-8) on the
-PTF and HST headers of shared/data/wcs-headers, N random points in each image
+PTF and HST headers of test/data/wcs-headers, N random points in each image
 (the same kind of points bench/wcs.ts uses), single thread, median of RUNS.
 Prints one JSON document: {header: {pixelToSky: {pointsPerSecond}, skyToPixel: {...}}}.
 """
@@ -14,9 +14,8 @@ from astropy.wcs import WCS, FITSFixedWarning
 N = int(os.environ.get("N", "200000"))
 RUNS = int(os.environ.get("RUNS", "5"))
 HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.environ.get("SKYCAL_SHARED_DATA") or next(
-    os.path.join(d, "shared", "data") for d in [os.path.join(HERE, *[".."] * k) for k in range(1, 6)]
-    if os.path.isdir(os.path.join(d, "shared", "data")))
+# The vendored headers (provenance: test/data/wcs-headers/SOURCES.md).
+HEADERS = os.environ.get("SKYCAL_WCS_HEADERS") or os.path.join(HERE, "..", "test", "data", "wcs-headers")
 SIZES = {"ptf_p48_sip4": (2048, 4096), "hst_acs_wfc_sip4_noinv": (4096, 2048)}
 
 def median_time(fn):
@@ -25,17 +24,23 @@ def median_time(fn):
         t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
     return float(np.median(times))
 
+def inputs(name):
+    """The header's WCS and N uniform pixels (seed 42) with their sky positions."""
+    w, h = SIZES[name]
+    text = open(os.path.join(HEADERS, name + ".hdr")).read()
+    wcs = WCS(fits.Header.fromstring(text, sep="\n"))
+    rng = np.random.default_rng(42)
+    x = rng.uniform(0, w - 1, N); y = rng.uniform(0, h - 1, N)
+    ra, dec = wcs.all_pix2world(x, y, 0)
+    return wcs, x, y, ra, dec
+
 warnings.simplefilter("ignore", FITSFixedWarning)
 if "--serve" in sys.argv:
     # Paired mode for bench/wcs.ts: one timed call per input line "<header> <pixelToSky|skyToPixel>",
     # answered with the seconds it took, so that the caller can alternate skycal and astropy run by run.
     calls = {}
-    for name, (w, h) in SIZES.items():
-        text = open(os.path.join(DATA, "wcs-headers", name + ".hdr")).read()
-        wcs = WCS(fits.Header.fromstring(text, sep="\n"))
-        rng = np.random.default_rng(42)
-        x = rng.uniform(0, w - 1, N); y = rng.uniform(0, h - 1, N)
-        ra, dec = wcs.all_pix2world(x, y, 0)
+    for name in SIZES:
+        wcs, x, y, ra, dec = inputs(name)
         calls[name, "pixelToSky"] = (lambda wcs=wcs, x=x, y=y: wcs.all_pix2world(x, y, 0))
         calls[name, "skyToPixel"] = (lambda wcs=wcs, ra=ra, dec=dec: wcs.all_world2pix(ra, dec, 0, tolerance=1e-8))
     print("ready", flush=True)
@@ -44,12 +49,8 @@ if "--serve" in sys.argv:
         t0 = time.perf_counter(); fn(); print(time.perf_counter() - t0, flush=True)
     sys.exit(0)
 out = {"n": N, "runs": RUNS}
-for name, (w, h) in SIZES.items():
-    text = open(os.path.join(DATA, "wcs-headers", name + ".hdr")).read()
-    wcs = WCS(fits.Header.fromstring(text, sep="\n"))
-    rng = np.random.default_rng(42)
-    x = rng.uniform(0, w - 1, N); y = rng.uniform(0, h - 1, N)
-    ra, dec = wcs.all_pix2world(x, y, 0)
+for name in SIZES:
+    wcs, x, y, ra, dec = inputs(name)
     t_p2s = median_time(lambda: wcs.all_pix2world(x, y, 0))
     t_s2p = median_time(lambda: wcs.all_world2pix(ra, dec, 0, tolerance=1e-8))
     out[name] = {"pixelToSky": {"pointsPerSecond": N / t_p2s}, "skyToPixel": {"pointsPerSecond": N / t_s2p}}

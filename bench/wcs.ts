@@ -14,7 +14,6 @@ import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
 import { TanSipWcs } from '../src/wcs/index.js';
 import { tanSipPixelToSkyDeg, tanSipSkyToPixelDeg } from '../native-free-kernels/index.js';
 import { makeRandom } from '../src/random.js';
@@ -29,17 +28,12 @@ const N = opt('n', 200000);
 const RUNS = opt('runs', 7);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
-const findData = (): string => {
-  for (let d = resolve(root, '..'); ; d = dirname(d)) {
-    if (existsSync(join(d, 'shared', 'data'))) return join(d, 'shared', 'data');
-    if (dirname(d) === d) throw new Error('shared/data not found (set SKYCAL_SHARED_DATA)');
-  }
-};
-const data = process.env['SKYCAL_SHARED_DATA'] ?? findData();
+// The vendored headers (test/data/wcs-headers, provenance in its SOURCES.md): the bench needs nothing beside the clone.
+const data = process.env['SKYCAL_WCS_HEADERS'] ?? join(root, 'test', 'data', 'wcs-headers');
 const SIZES: Record<string, [number, number]> = { ptf_p48_sip4: [2048, 4096], hst_acs_wfc_sip4_noinv: [4096, 2048] };
 
 const kernels = Object.entries(SIZES).map(([name, [w, h]]) => {
-  const wcs = TanSipWcs.fromFitsHeader(readFileSync(join(data, 'wcs-headers', `${name}.hdr`), 'utf8'));
+  const wcs = TanSipWcs.fromFitsHeader(readFileSync(join(data, `${name}.hdr`), 'utf8'));
   const model = wcs.toKernelModel();
   const rnd = makeRandom(42);
   const x = Float64Array.from({ length: N }, () => rnd() * (w - 1));
@@ -61,7 +55,7 @@ const seconds = (fn: () => void): number => {
 
 // astropy in a child process that times one call per request.
 const child = spawn('/usr/bin/python3', [join(root, 'bench', 'astropy_wcs.py'), '--serve'], {
-  env: { ...process.env, N: String(N), SKYCAL_SHARED_DATA: data },
+  env: { ...process.env, N: String(N), SKYCAL_WCS_HEADERS: data },
   stdio: ['pipe', 'pipe', 'pipe'],
 });
 let stderr = '';

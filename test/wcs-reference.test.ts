@@ -1,6 +1,6 @@
 /**
  * TAN-SIP pixel -> sky against astropy's all_pix2world grids for the six real
- * headers in shared/data/wcs-headers (SOURCES.md), and the round trip over
+ * headers in test/data/wcs-headers (SOURCES.md), and the round trip over
  * each image plus a 10% margin.
  */
 import { test } from 'node:test';

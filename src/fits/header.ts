@@ -242,7 +242,7 @@ export function formatCommentary(key: 'COMMENT' | 'HISTORY' | '', text: string):
 
 export const END_CARD = 'END'.padEnd(CARD_LENGTH);
 
-/** Cards as text, one per line, ending with END (the form of shared/data/wcs-headers). */
+/** Cards as text, one per line, ending with END (the form of test/data/wcs-headers). */
 export function cardsToText(cards: readonly string[]): string {
   return [...cards, END_CARD].join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 /**
  * Real TAN-SIP headers shipped with skycal, so the quick start and the demo run
  * on built-in data (`--wcs builtin:ptf`). Copied verbatim from
- * shared/data/wcs-headers (see SOURCES.md there for provenance):
+ * test/data/wcs-headers (vendored from the team's shared/data; SOURCES.md there gives provenance):
  * - ptf: Palomar Transient Factory P48 CCD 5 (astropy test data siponly.hdr), SIP order 4, CRPIX off chip.
  * - hsc: Subaru HSC visit 908120 CCD 56, a 200x200 LSST afw sub-image with xy0 = (100, 100).
  */
