@@ -196,9 +196,54 @@ export function readRowGroupsAsFile(path: string, range: { start: number; end: n
 }
 
 /**
+ * One complete Parquet part, given whole or as pieces in order (as
+ * src/catalog/parquetWrite.ts encodes it: the footer and its length in the
+ * last piece, so that nothing is concatenated): its footer, the bytes of
+ * its FileMetaData, and the row groups' bytes [start, end) as views.
+ */
+export interface ParquetPart {
+  meta: TStruct;
+  footer: Uint8Array;
+  start: number;
+  end: number;
+  body: Uint8Array[];
+}
+
+export function parquetPartOf(part: Uint8Array | readonly Uint8Array[]): ParquetPart {
+  let pieces: readonly Uint8Array[] = part instanceof Uint8Array ? [part] : part;
+  const total = pieces.reduce((a, p) => a + p.length, 0);
+  let last = pieces[pieces.length - 1] ?? new Uint8Array();
+  if (last.length < 8 || new DataView(last.buffer, last.byteOffset + last.length - 8, 4).getUint32(0, true) + 8 > last.length) {
+    // The footer spans pieces: join them (not what our writers do).
+    last = concatBytes(pieces, total);
+    pieces = [last];
+  }
+  const { length } = footerOfTail(last.subarray(last.length - 8), total, 'part');
+  const footer = last.subarray(last.length - 8 - length, last.length - 8);
+  const meta = checkMeta(decodeStruct(footer), 'part');
+  const spans = rowGroupSpans(meta);
+  if (spans.length === 0) return { meta, footer, start: MAGIC.length, end: MAGIC.length, body: [] };
+  const start = spans[0]!.start;
+  const end = spans[spans.length - 1]!.end;
+  if (end > total) throw new RangeError(`part: row groups end at byte ${end}, past the part's ${total}`);
+  const body: Uint8Array[] = [];
+  let at = 0;
+  for (const p of pieces) {
+    const lo = Math.max(start, at);
+    const hi = Math.min(end, at + p.length);
+    if (lo < hi) body.push(p.subarray(lo - at, hi - at));
+    at += p.length;
+  }
+  return { meta, footer, start, end, body };
+}
+
+/**
  * Joins complete Parquet files of one schema into one file: their row groups
- * in the order appended, one footer. `write` appends pieces to the output,
- * in order (one writev).
+ * in the order appended, one footer. `write` puts pieces at a byte position
+ * of the output (one writev). A part's row-group bytes go either through
+ * `append` (copied by `write`) or, written by someone else where the output
+ * ends (recompute's workers, src/recompute/offsetChain.ts), through
+ * `appendWritten`, which takes only the part's footer.
  */
 export class ParquetStitcher {
   private offset = 0;
@@ -208,34 +253,46 @@ export class ParquetStitcher {
   private emptyTemplate: TStruct | undefined;
   private schemaBytes: Uint8Array | undefined;
 
-  constructor(private readonly write: (pieces: readonly Uint8Array[]) => Promise<void>) {}
+  constructor(private readonly write: (pieces: readonly Uint8Array[], position: number) => Promise<void>) {}
 
   private async put(pieces: readonly Uint8Array[]): Promise<void> {
-    await this.write(pieces);
+    await this.write(pieces, this.offset);
     for (const p of pieces) this.offset += p.length;
   }
 
-  /**
-   * Append the row groups of one complete Parquet file, given whole or as
-   * pieces in order (as src/catalog/parquetWrite.ts encodes it: the footer
-   * and its length in the last piece), so that nothing is concatenated.
-   */
-  async append(part: Uint8Array | readonly Uint8Array[]): Promise<void> {
-    let pieces: readonly Uint8Array[] = part instanceof Uint8Array ? [part] : part;
-    const total = pieces.reduce((a, p) => a + p.length, 0);
-    let last = pieces[pieces.length - 1] ?? new Uint8Array();
-    if (last.length < 8 || new DataView(last.buffer, last.byteOffset + last.length - 8, 4).getUint32(0, true) + 8 > last.length) {
-      // The footer spans pieces: join them (not what our writers do).
-      last = concatBytes(pieces, total);
-      pieces = [last];
-    }
-    const meta = pieces.length === 1 ? parquetFooterOf(last, 'part').meta : footerOfLastPiece(last, total);
-    const spans = rowGroupSpans(meta);
+  /** Write the leading magic; returns where the first row group's bytes go. */
+  async begin(): Promise<number> {
     if (this.offset === 0) await this.put([MAGIC]);
+    return this.offset;
+  }
+
+  /** Append the row groups of one complete Parquet file (see ParquetPart). */
+  async append(part: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    const p = parquetPartOf(part);
+    await this.begin();
+    if (this.record(p.meta, p.start)) await this.put(p.body);
+  }
+
+  /**
+   * Account for a part (its FileMetaData bytes) whose row groups' bytes,
+   * `[start, end)` of the part, were written at `at`, which must be where the
+   * output ends now.
+   */
+  async appendWritten(footer: Uint8Array, at: number): Promise<void> {
+    await this.begin();
+    if (at !== this.offset) throw new RangeError(`part written at byte ${at}, but the output ends at ${this.offset}`);
+    const meta = checkMeta(decodeStruct(footer), 'part');
+    const spans = rowGroupSpans(meta);
+    if (this.record(meta, spans[0]?.start ?? 0)) this.offset += spans[spans.length - 1]!.end - spans[0]!.start;
+  }
+
+  /** The part's row groups, moved to start at the current end; false for a part without rows. */
+  private record(meta: TStruct, start: number): boolean {
+    const spans = rowGroupSpans(meta);
     // A part without rows adds nothing (and writers mark its columns optional): only its schema, if no other comes.
     if (spans.length === 0) {
       this.emptyTemplate ??= meta;
-      return;
+      return false;
     }
     const schema = encodeStruct([field(meta, FMD.schema)!]);
     if (this.template === undefined) {
@@ -244,22 +301,10 @@ export class ParquetStitcher {
     } else if (!sameBytes(schema, this.schemaBytes!)) {
       throw new RangeError('parts of one Parquet file must have one schema');
     }
-    const start = spans[0]!.start;
-    const end = spans[spans.length - 1]!.end;
-    if (end > total) throw new RangeError(`part: row groups end at byte ${end}, past the part's ${total}`);
     const delta = BigInt(this.offset - start);
     rowGroupsOf(meta).forEach((rg) => this.rowGroups.push(shiftRowGroup(rg, delta, this.rowGroups.length)));
     this.rows += spans.reduce((a, s) => a + BigInt(s.rows), 0n);
-    // The pieces' parts that fall in [start, end).
-    const body: Uint8Array[] = [];
-    let at = 0;
-    for (const p of pieces) {
-      const lo = Math.max(start, at);
-      const hi = Math.min(end, at + p.length);
-      if (lo < hi) body.push(p.subarray(lo - at, hi - at));
-      at += p.length;
-    }
-    await this.put(body);
+    return true;
   }
 
   /** Write the merged footer; `kv` replaces or adds key/value metadata over the first part's. */
@@ -270,12 +315,6 @@ export class ParquetStitcher {
     for (const [k, v] of kv) merged.set(k, v);
     await this.put([withLengthAndMagic(encodeStruct(fileMetaData(template, this.rowGroups, this.rows, merged)))]);
   }
-}
-
-/** The footer of a file given as pieces, from its last piece (which holds the footer, its length and the magic). */
-function footerOfLastPiece(last: Uint8Array, total: number): TStruct {
-  const { length } = footerOfTail(last.subarray(last.length - 8), total, 'part');
-  return checkMeta(decodeStruct(last.subarray(last.length - 8 - length, last.length - 8)), 'part');
 }
 
 function concatBytes(pieces: readonly Uint8Array[], total: number): Uint8Array {

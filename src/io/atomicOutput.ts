@@ -6,7 +6,7 @@
  * that was killed (SIGKILL: no exit hook runs) is removed by the next run
  * once its process is gone; its name never looked like the output's.
  */
-import { closeSync, existsSync, mkdirSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync, writevSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errors } from '../errors.js';
@@ -64,18 +64,42 @@ function fsyncPath(path: string): void {
 }
 
 /**
- * All of `pieces` at the file's current position: one writev(2) in libuv's
- * pool where it takes them all (FileHandle.writeFile goes in 512 KiB steps,
- * each waiting for the event loop, which a job in this thread keeps busy).
+ * All of `pieces` at `position` (or the file's current position): one
+ * writev(2) in libuv's pool where it takes them all (FileHandle.writeFile
+ * goes in 512 KiB steps, each waiting for the event loop, which a job in
+ * this thread keeps busy).
  */
-async function writeAll(handle: FileHandle, pieces: readonly Uint8Array[]): Promise<void> {
+async function writeAll(handle: FileHandle, pieces: readonly Uint8Array[], position?: number): Promise<void> {
   let rest = pieces.filter((p) => p.length > 0);
+  let at = position;
   while (rest.length > 0) {
-    let n = (await handle.writev(rest)).bytesWritten;
-    // A short write: drop what went, resume inside the piece it stopped in.
-    while (rest.length > 0 && n >= rest[0]!.length) n -= rest.shift()!.length;
-    if (n > 0) rest = [rest[0]!.subarray(n), ...rest.slice(1)];
+    const n = (await handle.writev(rest, at)).bytesWritten;
+    if (at !== undefined) at += n;
+    rest = afterShortWrite(rest, n);
   }
+}
+
+/** The same, synchronously, on a file descriptor (a worker's own writes). */
+export function writeAllSync(fd: number, pieces: readonly Uint8Array[], position?: number): number {
+  let rest = pieces.filter((p) => p.length > 0);
+  let at = position;
+  let total = 0;
+  while (rest.length > 0) {
+    const n = at === undefined ? writevSync(fd, rest) : writevSync(fd, rest, at);
+    total += n;
+    if (at !== undefined) at += n;
+    rest = afterShortWrite(rest, n);
+  }
+  return total;
+}
+
+/** What is left of `pieces` after a write of `n` bytes: drop what went, resume inside the piece it stopped in. */
+function afterShortWrite(pieces: Uint8Array[], n: number): Uint8Array[] {
+  let rest = pieces;
+  let left = n;
+  while (rest.length > 0 && left >= rest[0]!.length) left -= rest.shift()!.length;
+  if (left > 0) rest = [rest[0]!.subarray(left), ...rest.slice(1)];
+  return rest;
 }
 
 /** Bytes written between two background fdatasyncs of an AtomicFile (the disk here writes ~1 GB/s: ~60 ms each). */
@@ -105,11 +129,12 @@ export class AtomicFile {
   private writing: Promise<void> = Promise.resolve();
 
   /**
-   * Queue `pieces` (in order) after what was written before; resolves once
+   * Queue `pieces` (in order) at `position`, by default after what was
+   * written before (the file's own position); resolves once
    * the previous write is done (its failure is thrown here or by commit),
    * not this one. The caller must not change the pieces until commit.
    */
-  async write(pieces: Uint8Array | readonly Uint8Array[]): Promise<void> {
+  async write(pieces: Uint8Array | readonly Uint8Array[], position?: number): Promise<void> {
     await this.writing.catch((e: unknown) => {
       throw writeError(this.target, e);
     });
@@ -119,7 +144,7 @@ export class AtomicFile {
     // Flush to disk as we go (fdatasync every SYNC_EVERY_BYTES, while the workers compute), so that commit's fsync has little left.
     const flush = this.unsynced >= SYNC_EVERY_BYTES;
     if (flush) this.unsynced = 0;
-    this.writing = writeAll(h, list).then(() => (flush ? h.datasync() : undefined));
+    this.writing = writeAll(h, list, position).then(() => (flush ? h.datasync() : undefined));
     this.writing.catch(() => {});
   }
   private unsynced = 0;

@@ -8,12 +8,13 @@
  * workers), so every value comes from the same column kernel table as the
  * library's own path, bit for bit.
  */
-import { mkdirSync, closeSync, fsyncSync, openSync, writevSync } from 'node:fs';
+import { mkdirSync, closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Field, Int64, RecordBatch, Schema, Struct, Table, Utf8, makeData, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { SkycalError, errors, type ErrorCode } from '../errors.js';
 import { readCatalogBatches } from '../catalog/read.js';
-import { readRowGroupsAsFile } from '../catalog/parquetStitch.js';
+import { parquetPartOf, readRowGroupsAsFile } from '../catalog/parquetStitch.js';
+import { writeAllSync } from '../io/atomicOutput.js';
 import { PARQUET_ROW_GROUP_ROWS } from '../catalog/parquet.js';
 import { encodeParquetPieces, parquetWritable } from '../catalog/parquetWrite.js';
 import { withSkyAndCalibration } from '../catalog/views.js';
@@ -21,6 +22,7 @@ import type { CatalogFormat } from '../catalog/format.js';
 import { KernelPool } from '../parallel/pool.js';
 import { STATUS_NAMES } from '../../native-free-kernels/status.js';
 import { constantColumn } from './constantColumn.js';
+import { failJob, placeJob } from './offsetChain.js';
 import type { ParquetWasm } from './parquetWasm.js';
 
 export interface IdColumn {
@@ -30,8 +32,11 @@ export interface IdColumn {
 }
 
 export type JobOutput =
-  /** A complete Parquet file in memory, to be stitched into one output. */
-  | { kind: 'parquet' }
+  /**
+   * The job's row groups written by the job into the one output file `path`
+   * where job `index - 1`'s end (offsetChain.ts); only the part's footer comes back.
+   */
+  | { kind: 'parquet-placed'; path: string; chain: SharedArrayBuffer; index: number }
   /** A Parquet part file written (and fsynced) by the job, without the `drop` columns (Hive partition keys). */
   | { kind: 'parquet-file'; path: string; drop: readonly string[]; metadata: Readonly<Record<string, string>> }
   /** An Arrow IPC stream in memory (for .arrow, .arrows and .csv outputs). */
@@ -57,8 +62,8 @@ export interface JobResult {
   bad: number[];
   /** Column names and types of the whole output (before any partition columns are dropped). */
   signature: string;
-  /** A Parquet file as pieces in order (kind 'parquet'; ParquetStitcher.append takes them as they are). */
-  pieces?: Uint8Array[];
+  /** The part's FileMetaData bytes and where its row groups were written (kind 'parquet-placed'). */
+  placed?: { footer: Uint8Array; at: number };
   /** IPC bytes (kind 'ipc'). */
   bytes?: Uint8Array;
   /** Bytes written (kind 'parquet-file'). */
@@ -151,21 +156,27 @@ function encodeParquet(pw: ParquetWasm, table: Table, metadata: Readonly<Record<
 function writeDurably(path: string, pieces: readonly Uint8Array[]): number {
   mkdirSync(dirname(path), { recursive: true });
   const fd = openSync(path, 'wx');
-  let total = 0;
   try {
-    let rest = pieces.filter((p) => p.length > 0);
-    while (rest.length > 0) {
-      let n = writevSync(fd, rest);
-      total += n;
-      // A short write: drop what went, resume inside the piece it stopped in.
-      while (rest.length > 0 && n >= rest[0]!.length) n -= rest.shift()!.length;
-      if (n > 0) rest = [rest[0]!.subarray(n), ...rest.slice(1)];
-    }
+    const total = writeAllSync(fd, pieces);
     fsyncSync(fd);
+    return total;
   } finally {
     closeSync(fd);
   }
-  return total;
+}
+
+/** A part's row groups written into the shared output where the previous job's end (the main thread fsyncs the file at commit). */
+function writePlaced(output: { path: string; chain: SharedArrayBuffer; index: number }, pieces: readonly Uint8Array[]): { footer: Uint8Array; at: number } {
+  const part = parquetPartOf(pieces);
+  const at = placeJob(output.chain, output.index, part.end - part.start);
+  const fd = openSync(output.path, 'r+');
+  try {
+    writeAllSync(fd, part.body, at);
+  } finally {
+    closeSync(fd);
+  }
+  // A copy: posting a view would clone its whole buffer (the part's bytes).
+  return { footer: part.footer.slice(), at };
 }
 
 async function run(job: RecomputeJob, pw: ParquetWasm): Promise<JobResult> {
@@ -177,7 +188,7 @@ async function run(job: RecomputeJob, pw: ParquetWasm): Promise<JobResult> {
   const rows = derived.numRows;
   const table = withIds(derived, schema, job, idFields);
   const result: JobResult = { rows, bad: countBad(table), signature: signatureOf(schema) };
-  if (job.output.kind === 'parquet') result.pieces = encodeParquet(pw, table, {});
+  if (job.output.kind === 'parquet-placed') result.placed = writePlaced(job.output, encodeParquet(pw, table, {}));
   else if (job.output.kind === 'ipc') result.bytes = tableToIPC(table, 'stream');
   else {
     const drop = new Set(job.output.drop);
@@ -201,6 +212,8 @@ export async function runRecomputeJob(job: RecomputeJob, pw: ParquetWasm): Promi
   try {
     return await run(job, pw);
   } catch (e) {
+    // Its successors in the output stop waiting for it (a no-op once it placed itself).
+    if (job.output.kind === 'parquet-placed') failJob(job.output.chain, job.output.index);
     const error = SkycalError.isSkycalError(e) ? { code: e.code, message: e.message } : { code: 'IO' as const, message: `${job.dataId}: ${e instanceof Error ? e.message : String(e)}` };
     return { rows: 0, bad: [], signature: '', error };
   }

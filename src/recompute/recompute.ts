@@ -12,7 +12,9 @@
  * The work runs in the workers (src/recompute/job.ts): the main thread
  * plans jobs of a few row groups each (from the catalogs' footers alone),
  * keeps at most two per worker in flight, and assembles their results in
- * order: Parquet parts stitched into one file, IPC batches into the .arrow /
+ * order: one Parquet file whose row groups the jobs write themselves where
+ * the previous job's end (offsetChain.ts; the main thread writes the footer
+ * from theirs), IPC batches into the .arrow /
  * .arrows / .csv writer, or part files the workers wrote into a partitioned
  * dataset. Memory is bounded by workers x job rows, whatever the catalogs.
  */
@@ -34,6 +36,7 @@ import { AtomicFile, AtomicFolder, DATASET_MANIFEST } from '../io/atomicOutput.j
 import { isIntegerKey } from './constantColumn.js';
 import { runRecomputeJob, type JobOutput, type JobResult, type RecomputeJob } from './job.js';
 import { compiledParquetWasm, parquetWasmFrom } from './parquetWasm.js';
+import { cancelChain, offsetChain } from './offsetChain.js';
 
 export interface RecomputeOptions {
   /** Branch, tag or run id (default main), and optionally the time it is read as of. */
@@ -184,10 +187,9 @@ interface PlannedJob {
 async function planJobs(
   plans: readonly Plan[],
   ids: { name: string; integer: boolean }[],
-  output: (plan: Plan, index: number) => JobOutput,
   targetRows: number,
-): Promise<PlannedJob[]> {
-  const jobs: PlannedJob[] = [];
+): Promise<{ plan: number; job: Omit<RecomputeJob, 'output'> }[]> {
+  const jobs: { plan: number; job: Omit<RecomputeJob, 'output'> }[] = [];
   for (let p = 0; p < plans.length; p++) {
     const plan = plans[p]!;
     const base = {
@@ -196,7 +198,7 @@ async function planJobs(
       photoCalibModel: plan.photoCalib.toKernelModel(),
       ids: ids.map((k) => ({ ...k, value: plan.keys[k.name] })),
     };
-    const add = (catalog: RecomputeJob['catalog']) => jobs.push({ plan: p, job: { ...base, catalog, output: output(plan, jobs.length) } });
+    const add = (catalog: RecomputeJob['catalog']) => jobs.push({ plan: p, job: { ...base, catalog } });
     if (plan.catalog.format !== 'parquet') {
       add({ path: plan.catalog.path, format: plan.catalog.format });
       continue;
@@ -247,9 +249,11 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
   const provenance = (v: ReturnType<typeof versionsOf>) => JSON.stringify({ at: options.at ?? 'main', asOf: options.asOf ?? null, where: options.where === undefined ? null : Object.fromEntries(Object.entries(options.where).map(([k, x]) => [k, String(x)])), versions: v });
   const folder = kind === 'dataset' ? AtomicFolder.create(options.out.replace(/[/\\]+$/, '')) : undefined;
   const partOf = (plan: Plan, index: number) => join(partitionPath(plan.keys, partitionBy), `part-${String(index).padStart(5, '0')}.parquet`);
+  // The single Parquet file's row groups are written by the jobs themselves (offsetChain.ts).
+  let placed: { path: string; chain: SharedArrayBuffer } | undefined;
   const jobOutput = (plan: Plan, index: number): JobOutput =>
     kind === 'parquet'
-      ? { kind: 'parquet' }
+      ? { kind: 'parquet-placed', ...placed!, index }
       : kind === 'catalog'
         ? { kind: 'ipc' }
         : { kind: 'parquet-file', path: join(folder!.path, partOf(plan, index)), drop: partitionBy, metadata: { [META_RECOMPUTE]: provenance(versions.filter((v) => v.dataId === plan.dataId)) } };
@@ -303,7 +307,8 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
         options.onProgress?.({ dataIdsDone: planned.plan + (last ? 1 : 0), dataIdsTotal: plans.length, rowsDone });
       }
     } finally {
-      // On failure: let running jobs settle (their rejections are handled) before the output is removed.
+      // On failure: jobs waiting for their place give up, and running ones settle (their rejections are handled) before the output is removed.
+      if (placed !== undefined && inFlight.size > 0) cancelChain(placed.chain);
       await Promise.allSettled(inFlight.values());
     }
   }
@@ -311,23 +316,28 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
   const meta = new Map([[META_RECOMPUTE, provenance(versions)]]);
   let file: AtomicFile | undefined;
   try {
-    jobs = await planJobs(plans, ids, jobOutput, options.batchRows ?? JOB_ROWS);
-    options.onProgress?.({ dataIdsDone: 0, dataIdsTotal: plans.length, rowsDone: 0 });
-    let parts: number | undefined;
+    const planned = await planJobs(plans, ids, options.batchRows ?? JOB_ROWS);
+    let stitcher: ParquetStitcher | undefined;
     if (kind === 'parquet') {
       file = await AtomicFile.create(options.out);
       const f = file;
-      const stitcher = new ParquetStitcher((pieces) => f.write(pieces));
+      stitcher = new ParquetStitcher((pieces, position) => f.write(pieces, position));
+      placed = { path: file.temp, chain: offsetChain(planned.length, await stitcher.begin()) };
+    }
+    jobs = planned.map((j, i) => ({ plan: j.plan, job: { ...j.job, output: jobOutput(plans[j.plan]!, i) } }));
+    options.onProgress?.({ dataIdsDone: 0, dataIdsTotal: plans.length, rowsDone: 0 });
+    let parts: number | undefined;
+    if (stitcher !== undefined) {
       for await (const { planned, result } of ordered()) {
         try {
-          await stitcher.append(result.pieces!);
+          await stitcher.appendWritten(result.placed!.footer, result.placed!.at);
         } catch (e) {
           if (!(e instanceof RangeError)) throw e;
           throw errors.badInput(`recompute: the src catalog of ${plans[planned.plan]!.dataId}`, `does not fit the output of ${plans[0]!.dataId} (${e.message})`);
         }
       }
       await stitcher.finish(meta);
-      await file.commit();
+      await file!.commit();
     } else if (kind === 'catalog') {
       const results = ordered();
       const first = await results.next();
