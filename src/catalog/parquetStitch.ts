@@ -255,6 +255,11 @@ export class ParquetStitcher {
 
   constructor(private readonly write: (pieces: readonly Uint8Array[], position: number) => Promise<void>) {}
 
+  /** Where the output ends now (bytes so far). */
+  get bytes(): number {
+    return this.offset;
+  }
+
   private async put(pieces: readonly Uint8Array[]): Promise<void> {
     await this.write(pieces, this.offset);
     for (const p of pieces) this.offset += p.length;

@@ -141,11 +141,31 @@ export class AtomicFile {
     const h = this.handle!;
     const list = pieces instanceof Uint8Array ? [pieces] : pieces;
     for (const p of list) this.unsynced += p.length;
-    // Flush to disk as we go (fdatasync every SYNC_EVERY_BYTES, while the workers compute), so that commit's fsync has little left.
-    const flush = this.unsynced >= SYNC_EVERY_BYTES;
-    if (flush) this.unsynced = 0;
+    const flush = this.flushDue();
     this.writing = writeAll(h, list, position).then(() => (flush ? h.datasync() : undefined));
     this.writing.catch(() => {});
+  }
+
+  /**
+   * `bytes` were written into the temporary by others (recompute's workers,
+   * through their own descriptors): counted for the background flush.
+   */
+  async wroteElsewhere(bytes: number): Promise<void> {
+    await this.writing.catch((e: unknown) => {
+      throw writeError(this.target, e);
+    });
+    this.unsynced += bytes;
+    if (!this.flushDue()) return;
+    const h = this.handle!;
+    this.writing = h.datasync();
+    this.writing.catch(() => {});
+  }
+
+  /** Flush to disk as we go (fdatasync every SYNC_EVERY_BYTES, while the workers compute), so that commit's fsync has little left. */
+  private flushDue(): boolean {
+    if (this.unsynced < SYNC_EVERY_BYTES) return false;
+    this.unsynced = 0;
+    return true;
   }
   private unsynced = 0;
 

@@ -330,7 +330,9 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
     if (stitcher !== undefined) {
       for await (const { planned, result } of ordered()) {
         try {
+          const before = stitcher.bytes;
           await stitcher.appendWritten(result.placed!.footer, result.placed!.at);
+          await file!.wroteElsewhere(stitcher.bytes - before);
         } catch (e) {
           if (!(e instanceof RangeError)) throw e;
           throw errors.badInput(`recompute: the src catalog of ${plans[planned.plan]!.dataId}`, `does not fit the output of ${plans[0]!.dataId} (${e.message})`);
