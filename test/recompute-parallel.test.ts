@@ -103,6 +103,7 @@ test('recompute in the workers equals the in-thread library path bit for bit, fo
         buildRepo(join(root, 'repo'), spec);
         const want = await expected(join(root, 'repo'));
         const repo = Repository.open(join(root, 'repo'));
+        const csvTexts: string[] = [];
         try {
           for (const workers of [0, 1, 2]) {
             const pool = workers === 0 ? {} : { jobPool: pools.get(workers)! };
@@ -116,7 +117,16 @@ test('recompute in the workers equals the in-thread library path bit for bit, fo
             const arrow = join(root, `out-${workers}.arrows`);
             await recompute(repo, { out: arrow, workers, ...pool, batchRows: spec.batchRows });
             assertSameColumns(columnsOf(await readAll(arrow)), want, `${workers} workers, .arrows`);
+            const csv = join(root, `out-${workers}.csv`);
+            await recompute(repo, { out: csv, workers, ...pool, batchRows: spec.batchRows });
+            csvTexts.push(readFileSync(csv, 'utf8'));
           }
+          // The CSV pieces the jobs write: one header, every row, the same text for every worker count.
+          const lines = csvTexts[0]!.split('\n');
+          assert.equal(lines[0], [...want.keys()].join(','));
+          assert.equal(lines.length, 1 + want.get('x')!.length + 1, 'header, rows, final newline');
+          assert.equal(lines.filter((l) => l === lines[0]).length, 1, 'one header row');
+          for (const t of csvTexts.slice(1)) assert.equal(t, csvTexts[0]);
         } finally {
           repo.close();
         }
@@ -124,6 +134,27 @@ test('recompute in the workers equals the in-thread library path bit for bit, fo
     ),
     { numRuns: 3, seed: 12 },
   );
+});
+
+test('a dictionary-encoded source column comes through .arrows and Parquet outputs written by several jobs (each job\'s stream replaces the dictionary), for 0 and 2 workers', async () => {
+  const root = join(dir.path, 'dict');
+  buildRepo(join(root, 'repo'), { rows: [400, 250], detectorsPerVisit: 2, rowGroupRows: 100, seed: 4, band: true });
+  const want = await expected(join(root, 'repo'));
+  assert.ok(new Set(want.get('band')).size > 2, 'the catalogs hold several bands');
+  const repo = Repository.open(join(root, 'repo'));
+  try {
+    for (const workers of [0, 2]) {
+      for (const ext of ['arrows', 'parquet']) {
+        const out = join(root, `out-${workers}.${ext}`);
+        await recompute(repo, { out, workers, ...(workers > 0 && { jobPool: pools.get(workers)! }), batchRows: 100 });
+        const got = await readAll(out);
+        assert.ok(got.schema.fields.find((f) => f.name === 'band')!.type.toString().startsWith('Dictionary'), `${ext}: band stays dictionary-encoded`);
+        assertSameColumns(columnsOf(got), want, `${workers} workers, .${ext}`);
+      }
+    }
+  } finally {
+    repo.close();
+  }
 });
 
 test('DuckDB reads the partitioned dataset as one table with the same rows as the single file; each part and the manifest carry the provenance', async () => {

@@ -4,7 +4,7 @@
  * whose row groups are `rowGroupRows` long (so that a catalog spans several
  * recompute jobs).
  */
-import { makeVector, Table, tableToIPC } from 'apache-arrow';
+import { Dictionary, Int32, makeVector, Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { Repository } from '../src/butler/repository.js';
 import { formatDataId } from '../src/butler/dataId.js';
@@ -21,19 +21,29 @@ export interface RepoSpec {
   seed: number;
   /** One catalog stored under every dataId (the store keeps it once): a big repository, cheaply. */
   sameCatalog?: boolean;
+  /** Add a dictionary-encoded `band` column (each row group read alone gets its own dictionary). */
+  band?: boolean;
 }
 
 /** The project's seeded generator (src/random.ts). */
 const random = makeRandom;
 
 /** A Parquet src catalog (x, y, base_PsfFlux_instFlux/_instFluxErr, a few NaNs and out-of-box points). */
-export function catalogParquet(n: number, rowGroupRows: number, seed: number): Uint8Array {
+export function catalogParquet(n: number, rowGroupRows: number, seed: number, band = false): Uint8Array {
   const r = random(seed);
   const x = Float64Array.from({ length: n }, (_, i) => (i % 97 === 5 ? NaN : r() * 2100 - 20));
   const y = Float64Array.from({ length: n }, () => r() * 4100 - 20);
   const f = Float64Array.from({ length: n }, (_, i) => (i % 53 === 7 ? -5 : 10 ** (2 + 3 * r())));
   const e = Float64Array.from(f, (v) => Math.abs(v) * 0.01 + 1);
-  const table = new Table({ id: makeVector(BigInt64Array.from({ length: n }, (_, i) => BigInt(seed * 1e6 + i))), x: makeVector(x), y: makeVector(y), base_PsfFlux_instFlux: makeVector(f), base_PsfFlux_instFluxErr: makeVector(e) });
+  const table = new Table({
+    id: makeVector(BigInt64Array.from({ length: n }, (_, i) => BigInt(seed * 1e6 + i))),
+    x: makeVector(x),
+    y: makeVector(y),
+    base_PsfFlux_instFlux: makeVector(f),
+    base_PsfFlux_instFluxErr: makeVector(e),
+    // Bands in runs, so that row groups differ in which bands they hold.
+    ...(band && { band: vectorFromArray(Array.from({ length: n }, (_, i) => 'ugrizy'[Math.floor(i / 37 + seed) % 6]!), new Dictionary(new Utf8(), new Int32())) }),
+  });
   const props = new pw.WriterPropertiesBuilder().setMaxRowGroupSize(Math.max(1, rowGroupRows)).build();
   return pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), props);
 }
@@ -44,7 +54,7 @@ export function buildRepo(root: string, spec: RepoSpec): { dataIds: string[] } {
   const bbox = { minX: 0, minY: 0, maxX: 2047, maxY: 4095 };
   const run = repo.begin({ stage: 'singleFrame' });
   const dataIds: string[] = [];
-  const shared = spec.sameCatalog ? catalogParquet(spec.rows[0]!, spec.rowGroupRows, spec.seed) : undefined;
+  const shared = spec.sameCatalog ? catalogParquet(spec.rows[0]!, spec.rowGroupRows, spec.seed, spec.band) : undefined;
   try {
     spec.rows.forEach((n, k) => {
       const id = formatDataId({ instrument: 'TestCam', visit: String(1000 + Math.floor(k / spec.detectorsPerVisit)), detector: String(k % spec.detectorsPerVisit) });
@@ -60,7 +70,7 @@ export function buildRepo(root: string, spec: RepoSpec): { dataIds: string[] } {
       repo.put(run.id, 'wcs', id, new TextEncoder().encode(wcs.toFitsHeader()));
       const calib = PhotoCalib.fromField(new ChebyshevField(bbox, [[1 + r(), 0.1 * r()], [0.05 * r(), 0]]), 0.01);
       repo.put(run.id, 'photoCalib', id, new TextEncoder().encode(JSON.stringify(calib.toJson())));
-      repo.put(run.id, 'src', id, shared ?? catalogParquet(n, spec.rowGroupRows, spec.seed * 100 + k));
+      repo.put(run.id, 'src', id, shared ?? catalogParquet(n, spec.rowGroupRows, spec.seed * 100 + k, spec.band));
     });
     repo.commit(run.id);
   } finally {

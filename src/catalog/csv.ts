@@ -252,11 +252,11 @@ function formatCell(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Arrow table to CSV text with a header row. */
-export function tableToCsv(table: Table): string {
+/** Arrow table to CSV text, with a header row unless `header` is false (a later piece of one file). */
+export function tableToCsv(table: Table, { header = true }: { header?: boolean } = {}): string {
   const names = table.schema.fields.map((f) => f.name);
   const cols = names.map((n) => table.getChild(n)!);
-  const lines: string[] = [names.map(formatCell).join(',')];
+  const lines: string[] = header ? [names.map(formatCell).join(',')] : [];
   const n = table.numRows;
   for (let i = 0; i < n; i++) {
     let line = '';
@@ -266,7 +266,7 @@ export function tableToCsv(table: Table): string {
     }
     lines.push(line);
   }
-  return `${lines.join('\n')}\n`;
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
 // Re-exported so that callers build tables with the same Arrow copy.

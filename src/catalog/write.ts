@@ -61,9 +61,7 @@ async function* relabel(schema: Schema, batches: AsyncIterable<RecordBatch> | It
 async function* csvPieces(batches: AsyncIterable<RecordBatch>): AsyncGenerator<string> {
   let first = true;
   for await (const b of batches) {
-    const text = tableToCsv(new Table([b]));
-    // tableToCsv writes a header row per call: keep only the first.
-    yield first ? text : text.slice(text.indexOf('\n') + 1);
+    yield tableToCsv(new Table([b]), { header: first });
     first = false;
   }
 }

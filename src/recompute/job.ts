@@ -10,10 +10,12 @@
  */
 import { mkdirSync, closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Field, Int64, RecordBatch, Schema, Struct, Table, Utf8, makeData, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { DataType, Dictionary, Field, Int64, RecordBatch, Schema, Struct, Table, Utf8, makeData, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { SkycalError, errors, type ErrorCode } from '../errors.js';
 import { readCatalogBatches } from '../catalog/read.js';
 import { parquetPartOf, readRowGroupsAsFile } from '../catalog/parquetStitch.js';
+import { ipcStreamMessages } from '../catalog/ipcMessages.js';
+import { tableToCsv } from '../catalog/csv.js';
 import { writeAllSync } from '../io/atomicOutput.js';
 import { PARQUET_ROW_GROUP_ROWS } from '../catalog/parquet.js';
 import { encodeParquetPieces, parquetWritable } from '../catalog/parquetWrite.js';
@@ -37,6 +39,12 @@ export type JobOutput =
    * where job `index - 1`'s end (offsetChain.ts); only the part's footer comes back.
    */
   | { kind: 'parquet-placed'; path: string; chain: SharedArrayBuffer; index: number }
+  /**
+   * The job's rows as a piece of one .arrows or .csv file, written by the job
+   * where job `index - 1`'s end; job 0 writes the head too (the schema
+   * message with `metadata`, or the header row). Nothing but counts comes back.
+   */
+  | { kind: 'stream-placed'; encoding: 'arrows' | 'csv'; path: string; chain: SharedArrayBuffer; index: number; metadata: Readonly<Record<string, string>> }
   /** A Parquet part file written (and fsynced) by the job, without the `drop` columns (Hive partition keys). */
   | { kind: 'parquet-file'; path: string; drop: readonly string[]; metadata: Readonly<Record<string, string>> }
   /** An Arrow IPC stream in memory (for .arrow, .arrows and .csv outputs). */
@@ -62,6 +70,8 @@ export interface JobResult {
   bad: number[];
   /** Column names and types of the whole output (before any partition columns are dropped). */
   signature: string;
+  /** Where a 'stream-placed' job's bytes went, and how many. */
+  streamed?: { at: number; bytes: number };
   /** The part's FileMetaData bytes and where its row groups were written (kind 'parquet-placed'). */
   placed?: { footer: Uint8Array; at: number };
   /** IPC bytes (kind 'ipc'). */
@@ -165,18 +175,61 @@ function writeDurably(path: string, pieces: readonly Uint8Array[]): number {
   }
 }
 
-/** A part's row groups written into the shared output where the previous job's end (the main thread fsyncs the file at commit). */
-function writePlaced(output: { path: string; chain: SharedArrayBuffer; index: number }, pieces: readonly Uint8Array[]): { footer: Uint8Array; at: number } {
-  const part = parquetPartOf(pieces);
-  const at = placeJob(output.chain, output.index, part.end - part.start);
+type Placed = { path: string; chain: SharedArrayBuffer; index: number };
+
+/** `pieces` written into the shared output where the previous job's end (the main thread fsyncs the file at commit). */
+function writeAt(output: Placed, pieces: readonly Uint8Array[]): { at: number; bytes: number } {
+  const bytes = pieces.reduce((a, p) => a + p.length, 0);
+  const at = placeJob(output.chain, output.index, bytes);
   const fd = openSync(output.path, 'r+');
   try {
-    writeAllSync(fd, part.body, at);
+    writeAllSync(fd, pieces, at);
   } finally {
     closeSync(fd);
   }
+  return { at, bytes };
+}
+
+/** A part's row groups, placed; its footer goes back. */
+function writePlaced(output: Placed, pieces: readonly Uint8Array[]): { footer: Uint8Array; at: number } {
+  const part = parquetPartOf(pieces);
+  const { at } = writeAt(output, part.body);
   // A copy: posting a view would clone its whole buffer (the part's bytes).
   return { footer: part.footer.slice(), at };
+}
+
+/**
+ * The table with the file's metadata (the recompute's alone, as writeCatalog
+ * gives the main-thread path) and its dictionary columns numbered 0, 1, ...
+ * in column order: every job's dictionary batches then name the ids of job
+ * 0's schema message, whatever ids the catalog it read had.
+ */
+function withCanonicalDictionaryIds(table: Table, metadata: Readonly<Record<string, string>>): Table {
+  let next = 0;
+  const fields = table.schema.fields.map((f) =>
+    DataType.isDictionary(f.type) ? f.clone({ type: new Dictionary(f.type.dictionary, f.type.indices, next++, f.type.isOrdered) }) : f,
+  );
+  const schema = new Schema(fields, new Map(Object.entries(metadata)));
+  const batches = table.batches.map((b) => {
+    const children = b.data.children.map((c, i) => (fields[i]!.type === c.type ? c : c.clone(fields[i]!.type)));
+    return new RecordBatch(schema, makeData({ type: new Struct(fields), length: b.numRows, nullCount: 0, children }));
+  });
+  return new Table(schema, batches);
+}
+
+/**
+ * The job's piece of a .arrows or .csv file: its record batches (and their
+ * dictionaries: a stream may replace them batch by batch) or rows, with the
+ * schema message or header row in front for job 0 only; the end-of-stream
+ * marker is the main thread's.
+ */
+function streamPiece(output: { encoding: 'arrows' | 'csv'; index: number; metadata: Readonly<Record<string, string>> }, table: Table): Uint8Array[] {
+  const head = output.index === 0;
+  if (output.encoding === 'csv') return [new TextEncoder().encode(tableToCsv(table, { header: head }))];
+  const bytes = tableToIPC(withCanonicalDictionaryIds(table, output.metadata), 'stream');
+  return ipcStreamMessages(bytes)
+    .filter((m) => head || m.type !== 'schema')
+    .map((m) => bytes.subarray(m.start, m.end));
 }
 
 async function run(job: RecomputeJob, pw: ParquetWasm): Promise<JobResult> {
@@ -189,6 +242,7 @@ async function run(job: RecomputeJob, pw: ParquetWasm): Promise<JobResult> {
   const table = withIds(derived, schema, job, idFields);
   const result: JobResult = { rows, bad: countBad(table), signature: signatureOf(schema) };
   if (job.output.kind === 'parquet-placed') result.placed = writePlaced(job.output, encodeParquet(pw, table, {}));
+  else if (job.output.kind === 'stream-placed') result.streamed = writeAt(job.output, streamPiece(job.output, table));
   else if (job.output.kind === 'ipc') result.bytes = tableToIPC(table, 'stream');
   else {
     const drop = new Set(job.output.drop);
@@ -213,7 +267,7 @@ export async function runRecomputeJob(job: RecomputeJob, pw: ParquetWasm): Promi
     return await run(job, pw);
   } catch (e) {
     // Its successors in the output stop waiting for it (a no-op once it placed itself).
-    if (job.output.kind === 'parquet-placed') failJob(job.output.chain, job.output.index);
+    if (job.output.kind === 'parquet-placed' || job.output.kind === 'stream-placed') failJob(job.output.chain, job.output.index);
     const error = SkycalError.isSkycalError(e) ? { code: e.code, message: e.message } : { code: 'IO' as const, message: `${job.dataId}: ${e instanceof Error ? e.message : String(e)}` };
     return { rows: 0, bad: [], signature: '', error };
   }

@@ -24,7 +24,8 @@ import { SkycalError, errors } from '../errors.js';
 import type { ButlerAdapter, Supplied, VersionSpec } from '../butler/adapter.js';
 import { parseDataId, type DataId, type DataIdInput } from '../butler/dataId.js';
 import { writeCatalog } from '../catalog/write.js';
-import { catalogFormat } from '../catalog/format.js';
+import { STDIO, catalogFormat } from '../catalog/format.js';
+import { IPC_END_OF_STREAM } from '../catalog/ipcMessages.js';
 import { ParquetStitcher, readParquetFooter, rowGroupSpans, rowGroupsFooter } from '../catalog/parquetStitch.js';
 import { defaultWorkerCount, type KernelPool } from '../parallel/pool.js';
 import { TaskPool } from '../parallel/taskPool.js';
@@ -247,13 +248,19 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
   for (const k of partitionBy) if (!keyNames.includes(k)) throw errors.usage(`--partition-by ${k}: not a dataId key (the keys are ${keyNames.join(', ')})`);
   const versions = versionsOf(plans);
   const provenance = (v: ReturnType<typeof versionsOf>) => JSON.stringify({ at: options.at ?? 'main', asOf: options.asOf ?? null, where: options.where === undefined ? null : Object.fromEntries(Object.entries(options.where).map(([k, x]) => [k, String(x)])), versions: v });
+  const meta = new Map([[META_RECOMPUTE, provenance(versions)]]);
   const folder = kind === 'dataset' ? AtomicFolder.create(options.out.replace(/[/\\]+$/, '')) : undefined;
   const partOf = (plan: Plan, index: number) => join(partitionPath(plan.keys, partitionBy), `part-${String(index).padStart(5, '0')}.parquet`);
   // The single Parquet file's row groups are written by the jobs themselves (offsetChain.ts).
+  // So are a .arrows or .csv file's pieces; .arrow (a footer of blocks) and stdout go through the main thread.
+  const format = kind === 'catalog' ? catalogFormat(options.out) : undefined;
+  const streamed = options.out !== STDIO && (format === 'arrows' || format === 'csv') ? format : undefined;
   let placed: { path: string; chain: SharedArrayBuffer } | undefined;
   const jobOutput = (plan: Plan, index: number): JobOutput =>
     kind === 'parquet'
       ? { kind: 'parquet-placed', ...placed!, index }
+      : streamed !== undefined
+        ? { kind: 'stream-placed', encoding: streamed, ...placed!, index, metadata: Object.fromEntries(meta) }
       : kind === 'catalog'
         ? { kind: 'ipc' }
         : { kind: 'parquet-file', path: join(folder!.path, partOf(plan, index)), drop: partitionBy, metadata: { [META_RECOMPUTE]: provenance(versions.filter((v) => v.dataId === plan.dataId)) } };
@@ -313,7 +320,6 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
     }
   }
 
-  const meta = new Map([[META_RECOMPUTE, provenance(versions)]]);
   let file: AtomicFile | undefined;
   try {
     const planned = await planJobs(plans, ids, options.batchRows ?? JOB_ROWS);
@@ -323,6 +329,9 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
       const f = file;
       stitcher = new ParquetStitcher((pieces, position) => f.write(pieces, position));
       placed = { path: file.temp, chain: offsetChain(planned.length, await stitcher.begin()) };
+    } else if (streamed !== undefined) {
+      file = await AtomicFile.create(options.out);
+      placed = { path: file.temp, chain: offsetChain(planned.length, 0) };
     }
     jobs = planned.map((j, i) => ({ plan: j.plan, job: { ...j.job, output: jobOutput(plans[j.plan]!, i) } }));
     options.onProgress?.({ dataIdsDone: 0, dataIdsTotal: plans.length, rowsDone: 0 });
@@ -339,6 +348,14 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
         }
       }
       await stitcher.finish(meta);
+      await file!.commit();
+    } else if (streamed !== undefined) {
+      let end = 0;
+      for await (const { result } of ordered()) {
+        end = result.streamed!.at + result.streamed!.bytes;
+        await file!.wroteElsewhere(result.streamed!.bytes);
+      }
+      if (streamed === 'arrows') await file!.write(IPC_END_OF_STREAM, end);
       await file!.commit();
     } else if (kind === 'catalog') {
       const results = ordered();
