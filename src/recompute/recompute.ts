@@ -33,6 +33,7 @@ import { STATUS_NAMES } from '../../native-free-kernels/status.js';
 import { AtomicFile, AtomicFolder, DATASET_MANIFEST } from '../io/atomicOutput.js';
 import { isIntegerKey } from './constantColumn.js';
 import { runRecomputeJob, type JobOutput, type JobResult, type RecomputeJob } from './job.js';
+import { compareDataIds } from './shards.js';
 import { compiledParquetWasm, parquetWasmFrom } from './parquetWasm.js';
 
 export interface RecomputeOptions {
@@ -103,8 +104,10 @@ export const JOB_ROWS = 131_072;
 /** Metadata key holding the JSON list of the versions each dataId was derived from. */
 export const META_RECOMPUTE = 'skycal.recompute';
 
-interface Plan {
+export interface DataIdPlan {
   dataId: string;
+  /** The dataId's place in the whole selection (canonical order): its part files' names, the same in a shard. */
+  ordinal: number;
   keys: DataId;
   wcs: TanSipWcs;
   photoCalib: PhotoCalib;
@@ -112,25 +115,39 @@ interface Plan {
   supplied: { wcs: Supplied; photoCalib: Supplied; src: Supplied };
 }
 
-function resolveAll(adapter: ButlerAdapter, options: RecomputeOptions): { plans: Plan[]; skipped: RecomputeSummary['skipped'] } {
-  const spec: VersionSpec = { ...(options.at !== undefined && { at: options.at }), ...(options.asOf !== undefined && { asOf: options.asOf }) };
-  const found = adapter.queryDataIds('src', options.where, spec);
-  const plans: Plan[] = [];
+/** What a recompute reads (and records as its provenance): the version, the stages, the selection. */
+export type RecomputePin = Pick<RecomputeOptions, 'at' | 'asOf' | 'wcsStage' | 'photoCalibStage' | 'where'>;
+
+function specOf(pin: RecomputePin): VersionSpec {
+  return { ...(pin.at !== undefined && { at: pin.at }), ...(pin.asOf !== undefined && { asOf: pin.asOf }) };
+}
+
+/** Resolve one dataId's WCS, calibration and catalog at the pin (INVALID_DATASET or NOT_FOUND when it cannot be). */
+function resolveOne(adapter: ButlerAdapter, pin: RecomputePin, dataId: string, ordinal: number): DataIdPlan {
+  const spec = specOf(pin);
+  const w = adapter.getWcs(dataId, { ...spec, ...(pin.wcsStage !== undefined && { stage: pin.wcsStage }) });
+  const p = adapter.getPhotoCalib(dataId, { ...spec, ...(pin.photoCalibStage !== undefined && { stage: pin.photoCalibStage }) });
+  const c = adapter.getCatalog(dataId, spec);
+  return {
+    dataId,
+    ordinal,
+    keys: parseDataId(dataId),
+    wcs: w.wcs,
+    photoCalib: p.photoCalib,
+    catalog: { path: c.path, format: c.format },
+    supplied: { wcs: w.supplied, photoCalib: p.supplied, src: c.supplied },
+  };
+}
+
+function resolveAll(adapter: ButlerAdapter, options: RecomputeOptions): { plans: DataIdPlan[]; skipped: RecomputeSummary['skipped'] } {
+  // Canonical order here, not the registry's: a PostgreSQL collation may sort otherwise, and shards and part names rely on it.
+  const found = adapter.queryDataIds('src', options.where, specOf(options)).sort((a, b) => compareDataIds(a.dataId, b.dataId));
+  const plans: DataIdPlan[] = [];
   const skipped: RecomputeSummary['skipped'] = [];
   for (const { dataId, invalid } of found) {
     try {
       if (invalid !== undefined) throw errors.invalidDataset(invalid);
-      const w = adapter.getWcs(dataId, { ...spec, ...(options.wcsStage !== undefined && { stage: options.wcsStage }) });
-      const p = adapter.getPhotoCalib(dataId, { ...spec, ...(options.photoCalibStage !== undefined && { stage: options.photoCalibStage }) });
-      const c = adapter.getCatalog(dataId, spec);
-      plans.push({
-        dataId,
-        keys: parseDataId(dataId),
-        wcs: w.wcs,
-        photoCalib: p.photoCalib,
-        catalog: { path: c.path, format: c.format },
-        supplied: { wcs: w.supplied, photoCalib: p.supplied, src: c.supplied },
-      });
+      plans.push(resolveOne(adapter, options, dataId, plans.length));
     } catch (e) {
       if (!SkycalError.isSkycalError(e) || !['INVALID_DATASET', 'NOT_FOUND'].includes(e.code)) throw e;
       if (!options.skipInvalid) {
@@ -142,8 +159,13 @@ function resolveAll(adapter: ButlerAdapter, options: RecomputeOptions): { plans:
   return { plans, skipped };
 }
 
-/** dataId columns: Int64 where every selected value is an integer, else Utf8. */
-function dataIdKeys(plans: readonly Plan[]): { name: string; integer: boolean }[] {
+/** A dataId column of the output: Int64 where every selected value is an integer, else Utf8. */
+export interface IdKey {
+  name: string;
+  integer: boolean;
+}
+
+function dataIdKeys(plans: readonly DataIdPlan[]): IdKey[] {
   const keys = [...new Set(plans.flatMap((p) => Object.keys(p.keys)))].sort();
   return keys.map((name) => ({ name, integer: isIntegerKey(plans.map((p) => p.keys[name])) }));
 }
@@ -164,7 +186,7 @@ export function recomputeOutputOf(out: string, partitionBy?: readonly string[]):
 }
 
 /** Default partition keys: visit, then detector, then any other key whose value differs between dataIds. */
-function defaultPartitionKeys(plans: readonly Plan[], keys: readonly string[]): string[] {
+function defaultPartitionKeys(plans: readonly DataIdPlan[], keys: readonly string[]): string[] {
   const varying = keys.filter((k) => new Set(plans.map((p) => p.keys[k])).size > 1);
   const first = ['visit', 'detector'].filter((k) => varying.includes(k));
   return [...first, ...varying.filter((k) => !first.includes(k))];
@@ -176,15 +198,27 @@ function partitionPath(keys: DataId, partitionBy: readonly string[]): string {
   return partitionBy.map((k) => `${k}=${keys[k] === undefined ? '__HIVE_DEFAULT_PARTITION__' : esc(keys[k]!)}`).join('/');
 }
 
+/**
+ * A part file's path in the dataset: the partition folders, then the
+ * dataId's place in the selection and the job's place in its catalog. It
+ * depends on nothing else, so a shard names its parts as the single-process
+ * job does, and no two shards (which hold different dataIds) collide.
+ */
+function partPath(plan: DataIdPlan, partitionBy: readonly string[], job: number): string {
+  return join(partitionPath(plan.keys, partitionBy), `part-${String(plan.ordinal).padStart(5, '0')}-${String(job).padStart(4, '0')}.parquet`);
+}
+
 interface PlannedJob {
   plan: number;
+  /** The job's place among its catalog's jobs. */
+  part: number;
   job: RecomputeJob;
 }
 
 async function planJobs(
-  plans: readonly Plan[],
-  ids: { name: string; integer: boolean }[],
-  output: (plan: Plan, index: number) => JobOutput,
+  plans: readonly DataIdPlan[],
+  ids: readonly IdKey[],
+  output: (plan: DataIdPlan, part: number) => JobOutput,
   targetRows: number,
 ): Promise<PlannedJob[]> {
   const jobs: PlannedJob[] = [];
@@ -196,7 +230,11 @@ async function planJobs(
       photoCalibModel: plan.photoCalib.toKernelModel(),
       ids: ids.map((k) => ({ ...k, value: plan.keys[k.name] })),
     };
-    const add = (catalog: RecomputeJob['catalog']) => jobs.push({ plan: p, job: { ...base, catalog, output: output(plan, jobs.length) } });
+    let part = 0;
+    const add = (catalog: RecomputeJob['catalog']) => {
+      jobs.push({ plan: p, part, job: { ...base, catalog, output: output(plan, part) } });
+      part++;
+    };
     if (plan.catalog.format !== 'parquet') {
       add({ path: plan.catalog.path, format: plan.catalog.format });
       continue;
@@ -221,7 +259,15 @@ async function planJobs(
   return jobs;
 }
 
-function versionsOf(plans: readonly Plan[]) {
+/** The runs (and stages) that supplied one dataId's inputs: what `skycal.recompute` lists. */
+export interface DataIdVersions {
+  dataId: string;
+  wcs: { run: string; stage: string };
+  photoCalib: { run: string; stage: string };
+  src: { run: string; stage: string };
+}
+
+export function versionsOf(plans: readonly DataIdPlan[]): DataIdVersions[] {
   return plans.map((p) => ({
     dataId: p.dataId,
     wcs: { run: p.supplied.wcs.runId, stage: p.supplied.wcs.stage },
@@ -230,10 +276,40 @@ function versionsOf(plans: readonly Plan[]) {
   }));
 }
 
-export async function recompute(adapter: ButlerAdapter, options: RecomputeOptions): Promise<RecomputeSummary> {
-  const started = performance.now();
+/** The `skycal.recompute` document: the version asked for, the selection, and the runs that supplied each dataId. */
+export function provenanceOf(pin: RecomputePin, versions: readonly DataIdVersions[]) {
+  return {
+    at: pin.at ?? 'main',
+    asOf: pin.asOf ?? null,
+    where: pin.where === undefined ? null : Object.fromEntries(Object.entries(pin.where).map(([k, x]) => [k, String(x)])),
+    versions,
+  };
+}
+
+/** One part file of a dataset, as the manifest lists it. */
+export interface DatasetFile {
+  path: string;
+  dataId: string;
+  rows: number;
+  bytes: number;
+}
+
+/** A dataset's manifest (DATASET_MANIFEST); a sharded one adds what the shards were. */
+export function datasetManifest(partitionBy: readonly string[], rows: number, provenance: ReturnType<typeof provenanceOf>, files: readonly DatasetFile[]) {
+  return { format: 'skycal.dataset/1', partitioning: 'hive', partitionBy, rows, recompute: provenance, files };
+}
+
+/** The resolved selection of a recompute: every usable dataId, in canonical order, and the output's dataId columns. */
+export interface Selection {
+  plans: DataIdPlan[];
+  skipped: RecomputeSummary['skipped'];
+  ids: IdKey[];
+  /** The dataset's partition keys (empty for a single file). */
+  partitionBy: string[];
+}
+
+export function resolveSelection(adapter: ButlerAdapter, options: RecomputeOptions): Selection {
   const kind = recomputeOutputOf(options.out, options.partitionBy);
-  if (kind === 'dataset') AtomicFolder.checkTarget(options.out.replace(/[/\\]+$/, ''));
   const { plans, skipped } = resolveAll(adapter, options);
   if (plans.length === 0) {
     const what = options.where === undefined ? '' : ` matching ${Object.entries(options.where).map(([k, v]) => `${k}=${v}`).join(',')}`;
@@ -241,95 +317,193 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
   }
   const ids = dataIdKeys(plans);
   const keyNames = ids.map((k) => k.name);
-  const partitionBy = kind === 'dataset' ? (options.partitionBy ?? defaultPartitionKeys(plans, keyNames)) : [];
+  const partitionBy = kind === 'dataset' ? [...(options.partitionBy ?? defaultPartitionKeys(plans, keyNames))] : [];
   for (const k of partitionBy) if (!keyNames.includes(k)) throw errors.usage(`--partition-by ${k}: not a dataId key (the keys are ${keyNames.join(', ')})`);
-  const versions = versionsOf(plans);
-  const provenance = (v: ReturnType<typeof versionsOf>) => JSON.stringify({ at: options.at ?? 'main', asOf: options.asOf ?? null, where: options.where === undefined ? null : Object.fromEntries(Object.entries(options.where).map(([k, x]) => [k, String(x)])), versions: v });
-  const folder = kind === 'dataset' ? AtomicFolder.create(options.out.replace(/[/\\]+$/, '')) : undefined;
-  const partOf = (plan: Plan, index: number) => join(partitionPath(plan.keys, partitionBy), `part-${String(index).padStart(5, '0')}.parquet`);
-  const jobOutput = (plan: Plan, index: number): JobOutput =>
-    kind === 'parquet'
-      ? { kind: 'parquet' }
-      : kind === 'catalog'
-        ? { kind: 'ipc' }
-        : { kind: 'parquet-file', path: join(folder!.path, partOf(plan, index)), drop: partitionBy, metadata: { [META_RECOMPUTE]: provenance(versions.filter((v) => v.dataId === plan.dataId)) } };
+  return { plans, skipped, ids, partitionBy };
+}
 
+/** What a planned dataId needs beyond its resolution: its place in the selection. */
+export interface PlannedDataId {
+  dataId: string;
+  ordinal: number;
+}
+
+/** Resolve the given dataIds at the pin (a shard's share of a plan); a dataId that is not usable fails, naming it. */
+export function resolveDataIds(adapter: ButlerAdapter, pin: RecomputePin, dataIds: readonly PlannedDataId[]): DataIdPlan[] {
+  return dataIds.map(({ dataId, ordinal }) => {
+    try {
+      return resolveOne(adapter, pin, dataId, ordinal);
+    } catch (e) {
+      if (!SkycalError.isSkycalError(e)) throw e;
+      throw errors.within(`recompute: ${dataId}`, e);
+    }
+  });
+}
+
+
+/** How the jobs run: the pool, job size and progress of RecomputeOptions. */
+type ExecOptions = Pick<RecomputeOptions, 'workers' | 'pool' | 'jobPool' | 'batchRows' | 'onProgress'>;
+
+interface Execution {
+  rows: number;
+  perDataId: RecomputedDataId[];
+  badByStatus: Record<string, number>;
+  /** The output's columns (undefined when there was no job). */
+  signature: string | undefined;
+}
+
+/**
+ * Run every job of `plans` on the pool (or in-thread) and hand their
+ * results, in plan order, to `consume`; at most two jobs per worker are in
+ * flight (the memory bound). A pool made here is destroyed on failure.
+ */
+async function execute(
+  plans: readonly DataIdPlan[],
+  ids: readonly IdKey[],
+  jobOutput: (plan: DataIdPlan, part: number) => JobOutput,
+  options: ExecOptions,
+  consume: (results: AsyncGenerator<{ planned: PlannedJob; result: JobResult }>) => Promise<void>,
+): Promise<Execution> {
   const workers = options.jobPool?.workers ?? options.workers ?? options.pool?.workers ?? defaultWorkerCount();
   const ownPool = options.jobPool === undefined && workers > 0 ? await openRecomputePool(workers) : undefined;
   const pool = options.jobPool ?? ownPool;
-  const runJob: (job: RecomputeJob) => Promise<JobResult> =
-    pool !== undefined ? (job) => pool.run(job) : await (async () => {
-      const pw = parquetWasmFrom(await compiledParquetWasm());
-      return (job: RecomputeJob) => runRecomputeJob(job, pw);
-    })();
-
   const badByStatus: Record<string, number> = Object.fromEntries(STATUS_NAMES.map(([, n]) => [n, 0]));
   const perDataId: RecomputedDataId[] = plans.map((p) => ({ dataId: p.dataId, rows: 0, wcsRun: p.supplied.wcs.runId, photoCalibRun: p.supplied.photoCalib.runId, srcRun: p.supplied.src.runId }));
   let rowsDone = 0;
   let jobs: PlannedJob[] = [];
   let signature: string | undefined;
+  try {
+    const runJob: (job: RecomputeJob) => Promise<JobResult> =
+      pool !== undefined ? (job) => pool.run(job) : await (async () => {
+        const pw = parquetWasmFrom(await compiledParquetWasm());
+        return (job: RecomputeJob) => runRecomputeJob(job, pw);
+      })();
 
-  /** Job results in plan order, with at most two jobs per worker in flight (the memory bound). */
-  async function* ordered(): AsyncGenerator<{ planned: PlannedJob; result: JobResult }> {
-    const inFlight = new Map<number, Promise<JobResult>>();
-    const limit = Math.max(1, 2 * (pool?.workers ?? 0));
-    let next = 0;
-    try {
-      const refill = () => {
-        while (next < jobs.length && inFlight.size < limit) {
-          const p = runJob(jobs[next]!.job);
-          p.catch(() => {});
-          inFlight.set(next++, p);
+    /** Job results in plan order, with at most two jobs per worker in flight (the memory bound). */
+    async function* ordered(): AsyncGenerator<{ planned: PlannedJob; result: JobResult }> {
+      const inFlight = new Map<number, Promise<JobResult>>();
+      const limit = Math.max(1, 2 * (pool?.workers ?? 0));
+      let next = 0;
+      try {
+        const refill = () => {
+          while (next < jobs.length && inFlight.size < limit) {
+            const p = runJob(jobs[next]!.job);
+            p.catch(() => {});
+            inFlight.set(next++, p);
+          }
+        };
+        for (let i = 0; i < jobs.length; i++) {
+          refill();
+          const result = await inFlight.get(i)!;
+          inFlight.delete(i);
+          // The next job goes out before this result is written, so that no worker waits on the write (memory: one result more).
+          if (pool !== undefined) refill();
+          const planned = jobs[i]!;
+          const plan = plans[planned.plan]!;
+          if (result.error !== undefined) throw errors.fromJson(result.error);
+          if (signature === undefined) signature = result.signature;
+          else if (result.signature !== signature) {
+            throw errors.badInput(`recompute: the src catalog of ${plan.dataId}`, `other columns than that of ${plans[0]!.dataId}; one output needs one schema`);
+          }
+          yield { planned, result };
+          result.bad.forEach((n, k) => (badByStatus[STATUS_NAMES[k]![1]]! += n));
+          perDataId[planned.plan]!.rows += result.rows;
+          rowsDone += result.rows;
+          const last = i + 1 === jobs.length || jobs[i + 1]!.plan !== planned.plan;
+          options.onProgress?.({ dataIdsDone: planned.plan + (last ? 1 : 0), dataIdsTotal: plans.length, rowsDone });
         }
-      };
-      for (let i = 0; i < jobs.length; i++) {
-        refill();
-        const result = await inFlight.get(i)!;
-        inFlight.delete(i);
-        // The next job goes out before this result is written, so that no worker waits on the write (memory: one result more).
-        if (pool !== undefined) refill();
-        const planned = jobs[i]!;
-        const plan = plans[planned.plan]!;
-        if (result.error !== undefined) throw errors.fromJson(result.error);
-        if (signature === undefined) signature = result.signature;
-        else if (result.signature !== signature) {
-          throw errors.badInput(`recompute: the src catalog of ${plan.dataId}`, `other columns than that of ${plans[0]!.dataId}; one output needs one schema`);
-        }
-        yield { planned, result };
-        result.bad.forEach((n, k) => (badByStatus[STATUS_NAMES[k]![1]]! += n));
-        perDataId[planned.plan]!.rows += result.rows;
-        rowsDone += result.rows;
-        const last = i + 1 === jobs.length || jobs[i + 1]!.plan !== planned.plan;
-        options.onProgress?.({ dataIdsDone: planned.plan + (last ? 1 : 0), dataIdsTotal: plans.length, rowsDone });
+      } finally {
+        // On failure: let running jobs settle (their rejections are handled) before the output is removed.
+        await Promise.allSettled(inFlight.values());
       }
-    } finally {
-      // On failure: let running jobs settle (their rejections are handled) before the output is removed.
-      await Promise.allSettled(inFlight.values());
+    }
+
+    jobs = await planJobs(plans, ids, jobOutput, options.batchRows ?? JOB_ROWS);
+    options.onProgress?.({ dataIdsDone: 0, dataIdsTotal: plans.length, rowsDone: 0 });
+    await consume(ordered());
+    return { rows: rowsDone, perDataId, badByStatus, signature };
+  } catch (e) {
+    await ownPool?.destroy();
+    throw e;
+  } finally {
+    await ownPool?.close();
+  }
+}
+
+/** Where a dataset's parts go and what they carry: the folder being built, the layout and the provenance's pin. */
+export interface PartsLayout {
+  ids: readonly IdKey[];
+  partitionBy: readonly string[];
+  pin: RecomputePin;
+}
+
+/**
+ * Write the part files of `plans` into `folder` (a folder being built:
+ * an AtomicFolder's path), each carrying `skycal.recompute` for its own
+ * dataId; the files in plan order, as the manifest lists them.
+ */
+export async function writeDatasetParts(plans: readonly DataIdPlan[], layout: PartsLayout, folder: string, options: ExecOptions): Promise<Execution & { files: DatasetFile[] }> {
+  const meta = new Map(versionsOf(plans).map((v) => [v.dataId, JSON.stringify(provenanceOf(layout.pin, [v]))]));
+  const jobOutput = (plan: DataIdPlan, part: number): JobOutput => ({ kind: 'parquet-file', path: join(folder, partPath(plan, layout.partitionBy, part)), drop: layout.partitionBy, metadata: { [META_RECOMPUTE]: meta.get(plan.dataId)! } });
+  const files: DatasetFile[] = [];
+  // A shard with no dataIds (more shards than dataIds) writes nothing and starts no workers.
+  if (plans.length === 0) return { rows: 0, perDataId: [], badByStatus: Object.fromEntries(STATUS_NAMES.map(([, n]) => [n, 0])), signature: undefined, files };
+  const run = await execute(plans, layout.ids, jobOutput, options, async (results) => {
+    for await (const { planned, result } of results) {
+      const plan = plans[planned.plan]!;
+      files.push({ path: partPath(plan, layout.partitionBy, planned.part), dataId: plan.dataId, rows: result.rows, bytes: result.fileBytes ?? 0 });
+    }
+  });
+  return { ...run, files };
+}
+
+export async function recompute(adapter: ButlerAdapter, options: RecomputeOptions): Promise<RecomputeSummary> {
+  const started = performance.now();
+  const kind = recomputeOutputOf(options.out, options.partitionBy);
+  const target = options.out.replace(/[/\\]+$/, '');
+  if (kind === 'dataset') AtomicFolder.checkTarget(target);
+  const { plans, skipped, ids, partitionBy } = resolveSelection(adapter, options);
+  const provenance = provenanceOf(options, versionsOf(plans));
+  const summary = (run: Execution, parts?: number): RecomputeSummary => {
+    const seconds = (performance.now() - started) / 1000;
+    return { out: kind === 'dataset' ? target : options.out, ...(parts !== undefined && { parts }), rows: run.rows, dataIds: run.perDataId, skipped, badByStatus: run.badByStatus, seconds, rowsPerSecond: run.rows / seconds };
+  };
+
+  if (kind === 'dataset') {
+    const folder = AtomicFolder.create(target);
+    try {
+      const run = await writeDatasetParts(plans, { ids, partitionBy, pin: options }, folder.path, options);
+      folder.writeFile(DATASET_MANIFEST, `${JSON.stringify(datasetManifest(partitionBy, run.rows, provenance, run.files), null, 2)}\n`);
+      folder.commit();
+      return summary(run, run.files.length);
+    } catch (e) {
+      folder.abort();
+      throw e;
     }
   }
 
-  const meta = new Map([[META_RECOMPUTE, provenance(versions)]]);
+  const meta = new Map([[META_RECOMPUTE, JSON.stringify(provenance)]]);
   let file: AtomicFile | undefined;
   try {
-    jobs = await planJobs(plans, ids, jobOutput, options.batchRows ?? JOB_ROWS);
-    options.onProgress?.({ dataIdsDone: 0, dataIdsTotal: plans.length, rowsDone: 0 });
-    let parts: number | undefined;
     if (kind === 'parquet') {
-      file = await AtomicFile.create(options.out);
-      const f = file;
-      const stitcher = new ParquetStitcher((pieces) => f.write(pieces));
-      for await (const { planned, result } of ordered()) {
-        try {
-          await stitcher.append(result.pieces!);
-        } catch (e) {
-          if (!(e instanceof RangeError)) throw e;
-          throw errors.badInput(`recompute: the src catalog of ${plans[planned.plan]!.dataId}`, `does not fit the output of ${plans[0]!.dataId} (${e.message})`);
+      const run = await execute(plans, ids, () => ({ kind: 'parquet' }), options, async (results) => {
+        file = await AtomicFile.create(options.out);
+        const f = file;
+        const stitcher = new ParquetStitcher((pieces) => f.write(pieces));
+        for await (const { planned, result } of results) {
+          try {
+            await stitcher.append(result.pieces!);
+          } catch (e) {
+            if (!(e instanceof RangeError)) throw e;
+            throw errors.badInput(`recompute: the src catalog of ${plans[planned.plan]!.dataId}`, `does not fit the output of ${plans[0]!.dataId} (${e.message})`);
+          }
         }
-      }
-      await stitcher.finish(meta);
-      await file.commit();
-    } else if (kind === 'catalog') {
-      const results = ordered();
+        await stitcher.finish(meta);
+        await f.commit();
+      });
+      return summary(run);
+    }
+    const run = await execute(plans, ids, () => ({ kind: 'ipc' }), options, async (results) => {
       const first = await results.next();
       const schema = tableFromIPC(first.value!.result.bytes!).schema;
       const batches = async function* (): AsyncGenerator<RecordBatch> {
@@ -337,27 +511,10 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
         for await (const { result } of results) yield* tableFromIPC(result.bytes!).batches;
       };
       await writeCatalog(options.out, new Schema(schema.fields), batches(), { metadata: meta });
-    } else {
-      const files: { path: string; dataId: string; rows: number; bytes: number }[] = [];
-      for await (const { planned, result } of ordered()) {
-        files.push({ path: partOf(plans[planned.plan]!, jobs.indexOf(planned)), dataId: plans[planned.plan]!.dataId, rows: result.rows, bytes: result.fileBytes ?? 0 });
-      }
-      const manifest = { format: 'skycal.dataset/1', partitioning: 'hive', partitionBy, rows: rowsDone, recompute: JSON.parse(provenance(versions)), files };
-      folder!.writeFile(DATASET_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
-      folder!.commit();
-      parts = files.length;
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const out = kind === 'dataset' ? options.out.replace(/[/\\]+$/, '') : options.out;
-    return { out, ...(parts !== undefined && { parts }), rows: rowsDone, dataIds: perDataId, skipped, badByStatus, seconds, rowsPerSecond: rowsDone / seconds };
+    });
+    return summary(run);
   } catch (e) {
     await file?.abort();
-    folder?.abort();
-    if (ownPool !== undefined) {
-      await ownPool.destroy();
-    }
     throw e;
-  } finally {
-    await ownPool?.close();
   }
 }
