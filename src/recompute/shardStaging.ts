@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { errors } from '../errors.js';
 import { DATASET_MANIFEST } from '../io/atomicOutput.js';
-import { fsyncDir, writeNewFileDurable } from '../io/atomicFile.js';
+import { fsyncDir, writeError, writeNewFileDurable } from '../io/atomicFile.js';
 
 /** The staging folder of dataset folder `target` (no trailing slash). */
 export function stagingOf(target: string): string {
@@ -72,9 +72,10 @@ export function readPublishedManifest(target: string): Record<string, unknown> |
  */
 export function recordPlan(staging: string, text: string): string {
   try {
-    mkdirSync(staging, { recursive: true });
+    mkdirSync(staging);
   } catch (e) {
-    throw errors.io(staging, e);
+    // Not recursive: a missing parent is the caller's mistake, not a folder to make.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError(staging, e);
   }
   const path = join(staging, PLAN_FILE);
   const own = join(staging, `.plan.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`);
