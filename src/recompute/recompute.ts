@@ -104,7 +104,7 @@ export const JOB_ROWS = 131_072;
 /** Metadata key holding the JSON list of the versions each dataId was derived from. */
 export const META_RECOMPUTE = 'skycal.recompute';
 
-export interface DataIdPlan {
+interface Plan {
   dataId: string;
   /** The dataId's place in the whole selection (canonical order): its part files' names, the same in a shard. */
   ordinal: number;
@@ -123,7 +123,7 @@ function specOf(pin: RecomputePin): VersionSpec {
 }
 
 /** Resolve one dataId's WCS, calibration and catalog at the pin (INVALID_DATASET or NOT_FOUND when it cannot be). */
-function resolveOne(adapter: ButlerAdapter, pin: RecomputePin, dataId: string, ordinal: number): DataIdPlan {
+function resolveOne(adapter: ButlerAdapter, pin: RecomputePin, dataId: string, ordinal: number): Plan {
   const spec = specOf(pin);
   const w = adapter.getWcs(dataId, { ...spec, ...(pin.wcsStage !== undefined && { stage: pin.wcsStage }) });
   const p = adapter.getPhotoCalib(dataId, { ...spec, ...(pin.photoCalibStage !== undefined && { stage: pin.photoCalibStage }) });
@@ -139,10 +139,10 @@ function resolveOne(adapter: ButlerAdapter, pin: RecomputePin, dataId: string, o
   };
 }
 
-function resolveAll(adapter: ButlerAdapter, options: RecomputeOptions): { plans: DataIdPlan[]; skipped: RecomputeSummary['skipped'] } {
+function resolveAll(adapter: ButlerAdapter, options: RecomputeOptions): { plans: Plan[]; skipped: RecomputeSummary['skipped'] } {
   // Canonical order here, not the registry's: a PostgreSQL collation may sort otherwise, and shards and part names rely on it.
   const found = adapter.queryDataIds('src', options.where, specOf(options)).sort((a, b) => compareDataIds(a.dataId, b.dataId));
-  const plans: DataIdPlan[] = [];
+  const plans: Plan[] = [];
   const skipped: RecomputeSummary['skipped'] = [];
   for (const { dataId, invalid } of found) {
     try {
@@ -165,7 +165,7 @@ export interface IdKey {
   integer: boolean;
 }
 
-function dataIdKeys(plans: readonly DataIdPlan[]): IdKey[] {
+function dataIdKeys(plans: readonly Plan[]): IdKey[] {
   const keys = [...new Set(plans.flatMap((p) => Object.keys(p.keys)))].sort();
   return keys.map((name) => ({ name, integer: isIntegerKey(plans.map((p) => p.keys[name])) }));
 }
@@ -186,7 +186,7 @@ export function recomputeOutputOf(out: string, partitionBy?: readonly string[]):
 }
 
 /** Default partition keys: visit, then detector, then any other key whose value differs between dataIds. */
-function defaultPartitionKeys(plans: readonly DataIdPlan[], keys: readonly string[]): string[] {
+function defaultPartitionKeys(plans: readonly Plan[], keys: readonly string[]): string[] {
   const varying = keys.filter((k) => new Set(plans.map((p) => p.keys[k])).size > 1);
   const first = ['visit', 'detector'].filter((k) => varying.includes(k));
   return [...first, ...varying.filter((k) => !first.includes(k))];
@@ -204,7 +204,7 @@ function partitionPath(keys: DataId, partitionBy: readonly string[]): string {
  * depends on nothing else, so a shard names its parts as the single-process
  * job does, and no two shards (which hold different dataIds) collide.
  */
-function partPath(plan: DataIdPlan, partitionBy: readonly string[], job: number): string {
+function partPath(plan: Plan, partitionBy: readonly string[], job: number): string {
   return join(partitionPath(plan.keys, partitionBy), `part-${String(plan.ordinal).padStart(5, '0')}-${String(job).padStart(4, '0')}.parquet`);
 }
 
@@ -216,9 +216,9 @@ interface PlannedJob {
 }
 
 async function planJobs(
-  plans: readonly DataIdPlan[],
+  plans: readonly Plan[],
   ids: readonly IdKey[],
-  output: (plan: DataIdPlan, part: number) => JobOutput,
+  output: (plan: Plan, part: number) => JobOutput,
   targetRows: number,
 ): Promise<PlannedJob[]> {
   const jobs: PlannedJob[] = [];
@@ -267,7 +267,7 @@ export interface DataIdVersions {
   src: { run: string; stage: string };
 }
 
-export function versionsOf(plans: readonly DataIdPlan[]): DataIdVersions[] {
+export function versionsOf(plans: readonly Plan[]): DataIdVersions[] {
   return plans.map((p) => ({
     dataId: p.dataId,
     wcs: { run: p.supplied.wcs.runId, stage: p.supplied.wcs.stage },
@@ -301,7 +301,7 @@ export function datasetManifest(partitionBy: readonly string[], rows: number, pr
 
 /** The resolved selection of a recompute: every usable dataId, in canonical order, and the output's dataId columns. */
 export interface Selection {
-  plans: DataIdPlan[];
+  plans: Plan[];
   skipped: RecomputeSummary['skipped'];
   ids: IdKey[];
   /** The dataset's partition keys (empty for a single file). */
@@ -329,7 +329,7 @@ export interface PlannedDataId {
 }
 
 /** Resolve the given dataIds at the pin (a shard's share of a plan); a dataId that is not usable fails, naming it. */
-export function resolveDataIds(adapter: ButlerAdapter, pin: RecomputePin, dataIds: readonly PlannedDataId[]): DataIdPlan[] {
+export function resolveDataIds(adapter: ButlerAdapter, pin: RecomputePin, dataIds: readonly PlannedDataId[]): Plan[] {
   return dataIds.map(({ dataId, ordinal }) => {
     try {
       return resolveOne(adapter, pin, dataId, ordinal);
@@ -358,9 +358,9 @@ interface Execution {
  * flight (the memory bound). A pool made here is destroyed on failure.
  */
 async function execute(
-  plans: readonly DataIdPlan[],
+  plans: readonly Plan[],
   ids: readonly IdKey[],
-  jobOutput: (plan: DataIdPlan, part: number) => JobOutput,
+  jobOutput: (plan: Plan, part: number) => JobOutput,
   options: ExecOptions,
   consume: (results: AsyncGenerator<{ planned: PlannedJob; result: JobResult }>) => Promise<void>,
 ): Promise<Execution> {
@@ -442,9 +442,9 @@ export interface PartsLayout {
  * an AtomicFolder's path), each carrying `skycal.recompute` for its own
  * dataId; the files in plan order, as the manifest lists them.
  */
-export async function writeDatasetParts(plans: readonly DataIdPlan[], layout: PartsLayout, folder: string, options: ExecOptions): Promise<Execution & { files: DatasetFile[] }> {
+export async function writeDatasetParts(plans: readonly Plan[], layout: PartsLayout, folder: string, options: ExecOptions): Promise<Execution & { files: DatasetFile[] }> {
   const meta = new Map(versionsOf(plans).map((v) => [v.dataId, JSON.stringify(provenanceOf(layout.pin, [v]))]));
-  const jobOutput = (plan: DataIdPlan, part: number): JobOutput => ({ kind: 'parquet-file', path: join(folder, partPath(plan, layout.partitionBy, part)), drop: layout.partitionBy, metadata: { [META_RECOMPUTE]: meta.get(plan.dataId)! } });
+  const jobOutput = (plan: Plan, part: number): JobOutput => ({ kind: 'parquet-file', path: join(folder, partPath(plan, layout.partitionBy, part)), drop: layout.partitionBy, metadata: { [META_RECOMPUTE]: meta.get(plan.dataId)! } });
   const files: DatasetFile[] = [];
   // A shard with no dataIds (more shards than dataIds) writes nothing and starts no workers.
   if (plans.length === 0) return { rows: 0, perDataId: [], badByStatus: Object.fromEntries(STATUS_NAMES.map(([, n]) => [n, 0])), signature: undefined, files };
