@@ -215,13 +215,8 @@ interface PlannedJob {
   job: RecomputeJob;
 }
 
-async function planJobs(
-  plans: readonly Plan[],
-  ids: readonly IdKey[],
-  output: (plan: Plan, part: number) => JobOutput,
-  targetRows: number,
-): Promise<PlannedJob[]> {
-  const jobs: PlannedJob[] = [];
+async function planJobs(plans: readonly Plan[], ids: readonly IdKey[], targetRows: number): Promise<{ plan: number; part: number; job: Omit<RecomputeJob, 'output'> }[]> {
+  const jobs: { plan: number; part: number; job: Omit<RecomputeJob, 'output'> }[] = [];
   for (let p = 0; p < plans.length; p++) {
     const plan = plans[p]!;
     const base = {
@@ -232,7 +227,7 @@ async function planJobs(
     };
     let part = 0;
     const add = (catalog: RecomputeJob['catalog']) => {
-      jobs.push({ plan: p, part, job: { ...base, catalog, output: output(plan, part) } });
+      jobs.push({ plan: p, part, job: { ...base, catalog } });
       part++;
     };
     if (plan.catalog.format !== 'parquet') {
@@ -352,18 +347,24 @@ interface Execution {
   signature: string | undefined;
 }
 
+/** How one output takes the jobs' results. */
+interface OutputSink {
+  /** Called once the jobs are planned, before any runs (e.g. to open the output). */
+  prepare?: (jobs: number) => Promise<void>;
+  /** Job `index` (the `part`-th of its catalog) writes this. */
+  jobOutput: (plan: Plan, part: number, index: number) => JobOutput;
+  /** The results, in plan order. */
+  consume: (results: AsyncGenerator<{ planned: PlannedJob; result: JobResult }>) => Promise<void>;
+  /** On failure, while jobs are still in flight (e.g. to release jobs waiting on one another). */
+  cancel?: () => void;
+}
+
 /**
  * Run every job of `plans` on the pool (or in-thread) and hand their
- * results, in plan order, to `consume`; at most two jobs per worker are in
+ * results, in plan order, to the sink; at most two jobs per worker are in
  * flight (the memory bound). A pool made here is destroyed on failure.
  */
-async function execute(
-  plans: readonly Plan[],
-  ids: readonly IdKey[],
-  jobOutput: (plan: Plan, part: number) => JobOutput,
-  options: ExecOptions,
-  consume: (results: AsyncGenerator<{ planned: PlannedJob; result: JobResult }>) => Promise<void>,
-): Promise<Execution> {
+async function execute(plans: readonly Plan[], ids: readonly IdKey[], options: ExecOptions, sink: OutputSink): Promise<Execution> {
   const workers = options.jobPool?.workers ?? options.workers ?? options.pool?.workers ?? defaultWorkerCount();
   const ownPool = options.jobPool === undefined && workers > 0 ? await openRecomputePool(workers) : undefined;
   const pool = options.jobPool ?? ownPool;
@@ -414,13 +415,16 @@ async function execute(
         }
       } finally {
         // On failure: let running jobs settle (their rejections are handled) before the output is removed.
+        if (inFlight.size > 0) sink.cancel?.();
         await Promise.allSettled(inFlight.values());
       }
     }
 
-    jobs = await planJobs(plans, ids, jobOutput, options.batchRows ?? JOB_ROWS);
+    const planned = await planJobs(plans, ids, options.batchRows ?? JOB_ROWS);
+    await sink.prepare?.(planned.length);
+    jobs = planned.map((j, i) => ({ plan: j.plan, part: j.part, job: { ...j.job, output: sink.jobOutput(plans[j.plan]!, j.part, i) } }));
     options.onProgress?.({ dataIdsDone: 0, dataIdsTotal: plans.length, rowsDone: 0 });
-    await consume(ordered());
+    await sink.consume(ordered());
     return { rows: rowsDone, perDataId, badByStatus, signature };
   } catch (e) {
     await ownPool?.destroy();
@@ -448,11 +452,14 @@ export async function writeDatasetParts(plans: readonly Plan[], layout: PartsLay
   const files: DatasetFile[] = [];
   // A shard with no dataIds (more shards than dataIds) writes nothing and starts no workers.
   if (plans.length === 0) return { rows: 0, perDataId: [], badByStatus: Object.fromEntries(STATUS_NAMES.map(([, n]) => [n, 0])), signature: undefined, files };
-  const run = await execute(plans, layout.ids, jobOutput, options, async (results) => {
-    for await (const { planned, result } of results) {
-      const plan = plans[planned.plan]!;
-      files.push({ path: partPath(plan, layout.partitionBy, planned.part), dataId: plan.dataId, rows: result.rows, bytes: result.fileBytes ?? 0 });
-    }
+  const run = await execute(plans, layout.ids, options, {
+    jobOutput,
+    consume: async (results) => {
+      for await (const { planned, result } of results) {
+        const plan = plans[planned.plan]!;
+        files.push({ path: partPath(plan, layout.partitionBy, planned.part), dataId: plan.dataId, rows: result.rows, bytes: result.fileBytes ?? 0 });
+      }
+    },
   });
   return { ...run, files };
 }
@@ -486,31 +493,40 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
   let file: AtomicFile | undefined;
   try {
     if (kind === 'parquet') {
-      const run = await execute(plans, ids, () => ({ kind: 'parquet' }), options, async (results) => {
-        file = await AtomicFile.create(options.out);
-        const f = file;
-        const stitcher = new ParquetStitcher((pieces) => f.write(pieces));
-        for await (const { planned, result } of results) {
-          try {
-            await stitcher.append(result.pieces!);
-          } catch (e) {
-            if (!(e instanceof RangeError)) throw e;
-            throw errors.badInput(`recompute: the src catalog of ${plans[planned.plan]!.dataId}`, `does not fit the output of ${plans[0]!.dataId} (${e.message})`);
+      let stitcher: ParquetStitcher | undefined;
+      const run = await execute(plans, ids, options, {
+        prepare: async () => {
+          file = await AtomicFile.create(options.out);
+          const f = file;
+          stitcher = new ParquetStitcher((pieces) => f.write(pieces));
+        },
+        jobOutput: () => ({ kind: 'parquet' }),
+        consume: async (results) => {
+          for await (const { planned, result } of results) {
+            try {
+              await stitcher!.append(result.pieces!);
+            } catch (e) {
+              if (!(e instanceof RangeError)) throw e;
+              throw errors.badInput(`recompute: the src catalog of ${plans[planned.plan]!.dataId}`, `does not fit the output of ${plans[0]!.dataId} (${e.message})`);
+            }
           }
-        }
-        await stitcher.finish(meta);
-        await f.commit();
+          await stitcher!.finish(meta);
+          await file!.commit();
+        },
       });
       return summary(run);
     }
-    const run = await execute(plans, ids, () => ({ kind: 'ipc' }), options, async (results) => {
-      const first = await results.next();
-      const schema = tableFromIPC(first.value!.result.bytes!).schema;
-      const batches = async function* (): AsyncGenerator<RecordBatch> {
-        if (!first.done) yield* tableFromIPC(first.value.result.bytes!).batches;
-        for await (const { result } of results) yield* tableFromIPC(result.bytes!).batches;
-      };
-      await writeCatalog(options.out, new Schema(schema.fields), batches(), { metadata: meta });
+    const run = await execute(plans, ids, options, {
+      jobOutput: () => ({ kind: 'ipc' }),
+      consume: async (results) => {
+        const first = await results.next();
+        const schema = tableFromIPC(first.value!.result.bytes!).schema;
+        const batches = async function* (): AsyncGenerator<RecordBatch> {
+          if (!first.done) yield* tableFromIPC(first.value.result.bytes!).batches;
+          for await (const { result } of results) yield* tableFromIPC(result.bytes!).batches;
+        };
+        await writeCatalog(options.out, new Schema(schema.fields), batches(), { metadata: meta });
+      },
     });
     return summary(run);
   } catch (e) {
