@@ -342,7 +342,13 @@ test('a shard SIGKILLed mid-write and run again writes the same part; four shard
   const staging = stagingOf(out);
   // Kill once the shard's temporary folder holds a part (some of its parts are written, not all).
   const t0 = Date.now();
-  const partsIn = (d: string) => readdirSync(d, { recursive: true }).filter((f) => String(f).endsWith('.parquet')).length;
+  const partsIn = (d: string) => {
+    try {
+      return readdirSync(d, { recursive: true }).filter((f) => String(f).endsWith('.parquet')).length;
+    } catch {
+      return 0; // renamed away between two looks
+    }
+  };
   const temp = () => (existsSync(staging) ? readdirSync(staging).find((n) => n.startsWith('.shard-1-of-2.')) : undefined);
   while (!(temp() !== undefined && partsIn(join(staging, temp()!)) > 0) && Date.now() - t0 < 30_000 && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
   child.kill('SIGKILL');
