@@ -34,7 +34,7 @@ export function digestOf(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function readJson(path: string): unknown {
+export function readJsonFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -61,7 +61,7 @@ export function readStagedPlan(staging: string): string | undefined {
 
 /** A published dataset's manifest, or undefined when `target` holds none. */
 export function readPublishedManifest(target: string): Record<string, unknown> | undefined {
-  const m = readJson(join(target, DATASET_MANIFEST));
+  const m = readJsonFile(join(target, DATASET_MANIFEST));
   return typeof m === 'object' && m !== null ? (m as Record<string, unknown>) : undefined;
 }
 
@@ -213,5 +213,3 @@ export function sizeOf(path: string): number | undefined {
     return undefined;
   }
 }
-
-export { readJson as readJsonFile };
