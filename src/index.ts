@@ -12,5 +12,7 @@ export { Repository } from './butler/repository.js';
 export type { ButlerAdapter, VersionSpec, Supplied } from './butler/adapter.js';
 export { parseDataId, formatDataId, type DataId, type DataIdInput } from './butler/dataId.js';
 export { recompute, META_RECOMPUTE, type RecomputeOptions, type RecomputeSummary } from './recompute/recompute.js';
+export { planShards, recomputeShard, finishShards, type ShardPlan, type ShardPlanSummary, type ShardSummary, type FinishSummary } from './recompute/sharded.js';
+export { assignShards, parseShardArg } from './recompute/shards.js';
 export { diffWcsVersions, type DataIdDiff, type DiffOptions } from './compare/diffVersions.js';
 export { wcsShift } from './compare/wcsDiff.js';

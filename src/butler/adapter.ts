@@ -38,4 +38,6 @@ export interface ButlerAdapter {
   getCatalog(dataId: DataIdInput | string, at?: VersionSpec): { path: string; format: 'parquet' | 'arrow' | 'arrows'; supplied: Supplied };
   /** The dataIds of a type visible at a version that match `where` (every key equal, numbers as their decimal text), with the run each resolves to. */
   queryDataIds(type: string, where: DataIdInput | string | undefined, at?: VersionSpec): { dataId: string; supplied: Supplied | undefined; invalid?: string }[];
+  /** The run a version's ref names (its tip; null: an empty branch): what a job split over hosts pins every part to. */
+  runIdAt(at?: VersionSpec): string | null;
 }

@@ -538,6 +538,10 @@ export class Repository implements ButlerAdapter {
     return { path, format: catalogFormatOfStored(r.entry.format, () => this.store.headTail(r.entry.fileHash!, 8, 8)), supplied: r.supplied };
   }
 
+  runIdAt(at: VersionSpec = {}): string | null {
+    return this.tipFor(at).tip;
+  }
+
   queryDataIds(typeSpec: string, where: DataIdInput | string | undefined, at: VersionSpec = {}) {
     const parsed = parseTypeSpec(typeSpec);
     const stage = at.stage ?? parsed.stage;

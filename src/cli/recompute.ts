@@ -7,7 +7,9 @@ import { errors } from '../errors.js';
 import { Repository } from '../butler/repository.js';
 import { parseVersionArg } from '../butler/typeSpec.js';
 import { parseDataId, type DataId } from '../butler/dataId.js';
-import { openRecomputePool, recompute, recomputeOutputOf, type RecomputePool, type RecomputeSummary } from '../recompute/recompute.js';
+import { openRecomputePool, recompute, recomputeOutputOf, type RecomputePool, type RecomputeProgress, type RecomputeSummary } from '../recompute/recompute.js';
+import { finishShards, planShards, recomputeShard, type ShardPlanSummary, type ShardSummary } from '../recompute/sharded.js';
+import { parseShardArg, parseShardCount } from '../recompute/shards.js';
 import { describeSpec, diffWcsVersions, type DataIdDiff } from '../compare/diffVersions.js';
 import { diffPlotSvg } from '../compare/diffPlot.js';
 import { plotBytes } from '../plot/png.js';
@@ -42,6 +44,24 @@ export function formatRecomputeSummary(s: RecomputeSummary): string {
   return lines.join('\n');
 }
 
+function formatPlan(p: ShardPlanSummary): string {
+  const lines = [`plan of ${p.shards} shard(s) at run ${p.at}${p.ref !== p.at ? ` (${p.ref})` : ''} for ${p.out}, recorded in ${p.staging}:`];
+  for (const s of p.plan) lines.push(`  shard ${s.shard}: ${s.dataIds.length} dataId(s), ${s.bytes} catalog bytes`);
+  for (const k of p.skipped) lines.push(`  skipped ${k.dataId}: [${k.code}] ${k.reason}`);
+  lines.push(`run: skycal recompute REPO --at ${p.at} --shard I/${p.shards} --out ${p.out}   (I = 0..${p.shards - 1})`);
+  return lines.join('\n');
+}
+
+function formatShard(s: ShardSummary): string {
+  const { index, count, written, published, verified } = s.shard;
+  const head = `shard ${index}/${count} at run ${s.shard.at}: ${s.rows} rows from ${s.dataIds.length} dataId(s) in ${s.parts} part file(s), ${s.seconds.toFixed(2)} s; ${statusLine(s)}`;
+  const state = verified ? `the same bytes as the published ${s.out}/ (nothing written)` : published ? `all ${count} shards written: published ${s.out}/` : `${written} of ${count} shards written; ${s.out}/ appears when all are`;
+  return `${head}\n${state}`;
+}
+
+/** The options a sharded run must not be given with `--finish` (it reads everything from the staging area). */
+const FINISH_ALONE = ['at', 'as-of', 'wcs-stage', 'photocalib-stage', 'where', 'out', 'partition-by', 'plan', 'shard'];
+
 const recomputeCommand: Command = {
   name: 'recompute',
   args: 'REPO',
@@ -51,22 +71,64 @@ const recomputeCommand: Command = {
     'wcs-stage': { type: 'string', value: 'S', description: 'the newest WCS written by stage S (as wcs@S)' },
     'photocalib-stage': { type: 'string', value: 'S', description: 'the newest calibration written by stage S' },
     where: WHERE_OPTION,
-    out: { type: 'string', value: 'F|DIR/', required: true, description: 'the output: one .parquet, .arrow, .arrows or .csv file, or (a name ending in /) a partitioned Parquet dataset; complete or absent' },
+    out: { type: 'string', value: 'F|DIR/', description: 'the output: one .parquet, .arrow, .arrows or .csv file, or (a name ending in /) a partitioned Parquet dataset; complete or absent (required)' },
     'partition-by': { type: 'string', value: 'K,...', description: 'write a partitioned Parquet dataset, Hive-style folders by these keys (default for DIR/: visit, detector)' },
     workers: WORKERS_OPTION,
     'skip-invalid': { type: 'boolean', default: false, description: 'leave out (and list) dataIds whose WCS or calibration is invalid, instead of failing' },
+    plan: { type: 'string', value: 'N', description: 'resolve --at once to a run id, assign the dataIds to N shards and record the plan beside DIR/ (prints it)' },
+    shard: { type: 'string', value: 'I/N', description: 'compute shard I (zero-based) of N of the plan into DIR/\'s staging area; the shard that completes the set publishes DIR/' },
+    finish: { type: 'string', value: 'DIR/', description: 'check that every shard of DIR/\'s plan is written and publish DIR/ (needs no REPO)' },
   },
-  positionals: { min: 1, max: 1 },
+  positionals: { min: 0, max: 1 },
+  notes: 'Sharded: skycal recompute REPO --at REF --plan N --out DIR/, then for I in 0..N-1 (a Slurm array: --array=0-(N-1)) skycal recompute REPO --at RUNID --shard I/N --out DIR/; DIR/ appears whole when the last shard is written (or at --finish DIR/).',
   async run(values, [root], ctx) {
+    const finish = optionalString(values, 'finish');
+    if (finish !== undefined) {
+      const extra = FINISH_ALONE.filter((k) => values[k] !== undefined);
+      if (extra.length > 0) throw errors.usage(`--finish ${finish}: takes no --${extra.join(', --')} (the plan recorded beside it says everything)`);
+      const summary = finishShards(finish);
+      if (ctx.json) ctx.writeJson(summary);
+      else ctx.log(summary.published ? `published ${summary.out}/: ${summary.rows} rows in ${summary.parts} part files from ${summary.shards} shard(s) at run ${summary.at}` : `${summary.out}/ is already published from this plan (${summary.rows} rows, ${summary.shards} shards at run ${summary.at})`);
+      return;
+    }
+    if (root === undefined) throw errors.usage('recompute: REPO is required (only --finish DIR/ goes without it)');
     const out = requireString(values, 'out');
+    const planText = optionalString(values, 'plan');
+    const shardText = optionalString(values, 'shard');
+    if (planText !== undefined && shardText !== undefined) throw errors.usage('--plan and --shard: one or the other (plan first, then run the shards)');
+    const shards = planText === undefined ? undefined : parseShardCount(planText);
+    const shard = shardText === undefined ? undefined : parseShardArg(shardText);
     const where = whereOption(optionalString(values, 'where'));
     const partitionText = optionalString(values, 'partition-by');
     const partitionBy = partitionText === undefined ? undefined : partitionText.split(',').map((k) => k.trim()).filter((k) => k !== '');
     if (partitionBy !== undefined && partitionBy.length === 0) throw errors.usage('--partition-by: expected dataId keys, e.g. visit,detector');
     const kind = recomputeOutputOf(out, partitionBy);
+    if ((shards !== undefined || shard !== undefined) && !/[/\\]$/.test(out)) {
+      throw errors.usage(`--${shards !== undefined ? 'plan' : 'shard'} writes a partitioned dataset: --out ${out} must be a folder (a name ending in /)`);
+    }
     // A dataset is a folder: its parent must exist.
     await checkOutputFolder(kind === 'dataset' ? out.replace(/[/\\]+$/, '') : out);
-    const repo = Repository.open(root!);
+    const options = {
+      out,
+      ...(partitionBy !== undefined && { partitionBy }),
+      skipInvalid: values['skip-invalid'] === true,
+      ...(optionalString(values, 'at') !== undefined && { at: optionalString(values, 'at')! }),
+      ...(optionalString(values, 'as-of') !== undefined && { asOf: optionalString(values, 'as-of')! }),
+      ...(optionalString(values, 'wcs-stage') !== undefined && { wcsStage: optionalString(values, 'wcs-stage')! }),
+      ...(optionalString(values, 'photocalib-stage') !== undefined && { photoCalibStage: optionalString(values, 'photocalib-stage')! }),
+      ...(where !== undefined && { where }),
+    };
+    const repo = Repository.open(root);
+    if (shards !== undefined) {
+      try {
+        const plan = planShards(repo, { ...options, shards });
+        if (ctx.json) ctx.writeJson(plan);
+        else ctx.stdout.write(`${formatPlan(plan)}\n`);
+      } finally {
+        repo.close();
+      }
+      return;
+    }
     const workers = workersOption(values);
     const pool: RecomputePool | undefined = workers > 0 ? await openRecomputePool(workers) : undefined;
     // Ctrl-C: stop the workers; the temporary output (file or folder) is removed on exit.
@@ -76,22 +138,23 @@ const recomputeCommand: Command = {
     // The bar is made once the dataIds are resolved and their number is known.
     let progress: Progress | undefined;
     try {
-      const summary = await recompute(repo, {
-        out,
+      const run = {
+        ...options,
         workers,
         ...(pool !== undefined && { jobPool: pool }),
-        ...(partitionBy !== undefined && { partitionBy }),
-        skipInvalid: values['skip-invalid'] === true,
-        ...(optionalString(values, 'at') !== undefined && { at: optionalString(values, 'at')! }),
-        ...(optionalString(values, 'as-of') !== undefined && { asOf: optionalString(values, 'as-of')! }),
-        ...(optionalString(values, 'wcs-stage') !== undefined && { wcsStage: optionalString(values, 'wcs-stage')! }),
-        ...(optionalString(values, 'photocalib-stage') !== undefined && { photoCalibStage: optionalString(values, 'photocalib-stage')! }),
-        ...(where !== undefined && { where }),
-        onProgress: (p) => {
+        onProgress: (p: RecomputeProgress) => {
           progress ??= createProgress(ctx, 'recompute', p.dataIdsTotal, 'dataIds');
           progress.update(p.dataIdsDone, `${p.rowsDone} rows`);
         },
-      });
+      };
+      if (shard !== undefined) {
+        const summary = await recomputeShard(repo, { ...run, shard });
+        progress?.finish();
+        if (ctx.json) ctx.writeJson(summary);
+        else ctx.log(formatShard(summary));
+        return;
+      }
+      const summary = await recompute(repo, run);
       progress?.finish();
       if (ctx.json) ctx.writeJson(summary);
       else ctx.log(formatRecomputeSummary(summary));

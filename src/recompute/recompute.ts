@@ -36,6 +36,7 @@ import { STATUS_NAMES } from '../../native-free-kernels/status.js';
 import { AtomicFile, AtomicFolder, DATASET_MANIFEST } from '../io/atomicOutput.js';
 import { isIntegerKey } from './constantColumn.js';
 import { runRecomputeJob, type JobOutput, type JobResult, type RecomputeJob } from './job.js';
+import { compareDataIds } from './shards.js';
 import { compiledParquetWasm, parquetWasmFrom } from './parquetWasm.js';
 import { cancelChain, offsetChain } from './offsetChain.js';
 
@@ -109,6 +110,8 @@ export const META_RECOMPUTE = 'skycal.recompute';
 
 interface Plan {
   dataId: string;
+  /** The dataId's place in the whole selection (canonical order): its part files' names, the same in a shard. */
+  ordinal: number;
   keys: DataId;
   wcs: TanSipWcs;
   photoCalib: PhotoCalib;
@@ -116,25 +119,39 @@ interface Plan {
   supplied: { wcs: Supplied; photoCalib: Supplied; src: Supplied };
 }
 
+/** What a recompute reads (and records as its provenance): the version, the stages, the selection. */
+export type RecomputePin = Pick<RecomputeOptions, 'at' | 'asOf' | 'wcsStage' | 'photoCalibStage' | 'where'>;
+
+function specOf(pin: RecomputePin): VersionSpec {
+  return { ...(pin.at !== undefined && { at: pin.at }), ...(pin.asOf !== undefined && { asOf: pin.asOf }) };
+}
+
+/** Resolve one dataId's WCS, calibration and catalog at the pin (INVALID_DATASET or NOT_FOUND when it cannot be). */
+function resolveOne(adapter: ButlerAdapter, pin: RecomputePin, dataId: string, ordinal: number): Plan {
+  const spec = specOf(pin);
+  const w = adapter.getWcs(dataId, { ...spec, ...(pin.wcsStage !== undefined && { stage: pin.wcsStage }) });
+  const p = adapter.getPhotoCalib(dataId, { ...spec, ...(pin.photoCalibStage !== undefined && { stage: pin.photoCalibStage }) });
+  const c = adapter.getCatalog(dataId, spec);
+  return {
+    dataId,
+    ordinal,
+    keys: parseDataId(dataId),
+    wcs: w.wcs,
+    photoCalib: p.photoCalib,
+    catalog: { path: c.path, format: c.format },
+    supplied: { wcs: w.supplied, photoCalib: p.supplied, src: c.supplied },
+  };
+}
+
 function resolveAll(adapter: ButlerAdapter, options: RecomputeOptions): { plans: Plan[]; skipped: RecomputeSummary['skipped'] } {
-  const spec: VersionSpec = { ...(options.at !== undefined && { at: options.at }), ...(options.asOf !== undefined && { asOf: options.asOf }) };
-  const found = adapter.queryDataIds('src', options.where, spec);
+  // Canonical order here, not the registry's: a PostgreSQL collation may sort otherwise, and shards and part names rely on it.
+  const found = adapter.queryDataIds('src', options.where, specOf(options)).sort((a, b) => compareDataIds(a.dataId, b.dataId));
   const plans: Plan[] = [];
   const skipped: RecomputeSummary['skipped'] = [];
   for (const { dataId, invalid } of found) {
     try {
       if (invalid !== undefined) throw errors.invalidDataset(invalid);
-      const w = adapter.getWcs(dataId, { ...spec, ...(options.wcsStage !== undefined && { stage: options.wcsStage }) });
-      const p = adapter.getPhotoCalib(dataId, { ...spec, ...(options.photoCalibStage !== undefined && { stage: options.photoCalibStage }) });
-      const c = adapter.getCatalog(dataId, spec);
-      plans.push({
-        dataId,
-        keys: parseDataId(dataId),
-        wcs: w.wcs,
-        photoCalib: p.photoCalib,
-        catalog: { path: c.path, format: c.format },
-        supplied: { wcs: w.supplied, photoCalib: p.supplied, src: c.supplied },
-      });
+      plans.push(resolveOne(adapter, options, dataId, plans.length));
     } catch (e) {
       if (!SkycalError.isSkycalError(e) || !['INVALID_DATASET', 'NOT_FOUND'].includes(e.code)) throw e;
       if (!options.skipInvalid) {
@@ -146,8 +163,13 @@ function resolveAll(adapter: ButlerAdapter, options: RecomputeOptions): { plans:
   return { plans, skipped };
 }
 
-/** dataId columns: Int64 where every selected value is an integer, else Utf8. */
-function dataIdKeys(plans: readonly Plan[]): { name: string; integer: boolean }[] {
+/** A dataId column of the output: Int64 where every selected value is an integer, else Utf8. */
+export interface IdKey {
+  name: string;
+  integer: boolean;
+}
+
+function dataIdKeys(plans: readonly Plan[]): IdKey[] {
   const keys = [...new Set(plans.flatMap((p) => Object.keys(p.keys)))].sort();
   return keys.map((name) => ({ name, integer: isIntegerKey(plans.map((p) => p.keys[name])) }));
 }
@@ -180,17 +202,25 @@ function partitionPath(keys: DataId, partitionBy: readonly string[]): string {
   return partitionBy.map((k) => `${k}=${keys[k] === undefined ? '__HIVE_DEFAULT_PARTITION__' : esc(keys[k]!)}`).join('/');
 }
 
+/**
+ * A part file's path in the dataset: the partition folders, then the
+ * dataId's place in the selection and the job's place in its catalog. It
+ * depends on nothing else, so a shard names its parts as the single-process
+ * job does, and no two shards (which hold different dataIds) collide.
+ */
+function partPath(plan: Plan, partitionBy: readonly string[], job: number): string {
+  return join(partitionPath(plan.keys, partitionBy), `part-${String(plan.ordinal).padStart(5, '0')}-${String(job).padStart(4, '0')}.parquet`);
+}
+
 interface PlannedJob {
   plan: number;
+  /** The job's place among its catalog's jobs. */
+  part: number;
   job: RecomputeJob;
 }
 
-async function planJobs(
-  plans: readonly Plan[],
-  ids: { name: string; integer: boolean }[],
-  targetRows: number,
-): Promise<{ plan: number; job: Omit<RecomputeJob, 'output'> }[]> {
-  const jobs: { plan: number; job: Omit<RecomputeJob, 'output'> }[] = [];
+async function planJobs(plans: readonly Plan[], ids: readonly IdKey[], targetRows: number): Promise<{ plan: number; part: number; job: Omit<RecomputeJob, 'output'> }[]> {
+  const jobs: { plan: number; part: number; job: Omit<RecomputeJob, 'output'> }[] = [];
   for (let p = 0; p < plans.length; p++) {
     const plan = plans[p]!;
     const base = {
@@ -199,7 +229,11 @@ async function planJobs(
       photoCalibModel: plan.photoCalib.toKernelModel(),
       ids: ids.map((k) => ({ ...k, value: plan.keys[k.name] })),
     };
-    const add = (catalog: RecomputeJob['catalog']) => jobs.push({ plan: p, job: { ...base, catalog } });
+    let part = 0;
+    const add = (catalog: RecomputeJob['catalog']) => {
+      jobs.push({ plan: p, part, job: { ...base, catalog } });
+      part++;
+    };
     if (plan.catalog.format !== 'parquet') {
       add({ path: plan.catalog.path, format: plan.catalog.format });
       continue;
@@ -224,7 +258,15 @@ async function planJobs(
   return jobs;
 }
 
-function versionsOf(plans: readonly Plan[]) {
+/** The runs (and stages) that supplied one dataId's inputs: what `skycal.recompute` lists. */
+export interface DataIdVersions {
+  dataId: string;
+  wcs: { run: string; stage: string };
+  photoCalib: { run: string; stage: string };
+  src: { run: string; stage: string };
+}
+
+export function versionsOf(plans: readonly Plan[]): DataIdVersions[] {
   return plans.map((p) => ({
     dataId: p.dataId,
     wcs: { run: p.supplied.wcs.runId, stage: p.supplied.wcs.stage },
@@ -233,10 +275,40 @@ function versionsOf(plans: readonly Plan[]) {
   }));
 }
 
-export async function recompute(adapter: ButlerAdapter, options: RecomputeOptions): Promise<RecomputeSummary> {
-  const started = performance.now();
+/** The `skycal.recompute` document: the version asked for, the selection, and the runs that supplied each dataId. */
+export function provenanceOf(pin: RecomputePin, versions: readonly DataIdVersions[]) {
+  return {
+    at: pin.at ?? 'main',
+    asOf: pin.asOf ?? null,
+    where: pin.where === undefined ? null : Object.fromEntries(Object.entries(pin.where).map(([k, x]) => [k, String(x)])),
+    versions,
+  };
+}
+
+/** One part file of a dataset, as the manifest lists it. */
+export interface DatasetFile {
+  path: string;
+  dataId: string;
+  rows: number;
+  bytes: number;
+}
+
+/** A dataset's manifest (DATASET_MANIFEST); a sharded one adds what the shards were. */
+export function datasetManifest(partitionBy: readonly string[], rows: number, provenance: ReturnType<typeof provenanceOf>, files: readonly DatasetFile[]) {
+  return { format: 'skycal.dataset/1', partitioning: 'hive', partitionBy, rows, recompute: provenance, files };
+}
+
+/** The resolved selection of a recompute: every usable dataId, in canonical order, and the output's dataId columns. */
+export interface Selection {
+  plans: Plan[];
+  skipped: RecomputeSummary['skipped'];
+  ids: IdKey[];
+  /** The dataset's partition keys (empty for a single file). */
+  partitionBy: string[];
+}
+
+export function resolveSelection(adapter: ButlerAdapter, options: RecomputeOptions): Selection {
   const kind = recomputeOutputOf(options.out, options.partitionBy);
-  if (kind === 'dataset') AtomicFolder.checkTarget(options.out.replace(/[/\\]+$/, ''));
   const { plans, skipped } = resolveAll(adapter, options);
   if (plans.length === 0) {
     const what = options.where === undefined ? '' : ` matching ${Object.entries(options.where).map(([k, v]) => `${k}=${v}`).join(',')}`;
@@ -244,149 +316,256 @@ export async function recompute(adapter: ButlerAdapter, options: RecomputeOption
   }
   const ids = dataIdKeys(plans);
   const keyNames = ids.map((k) => k.name);
-  const partitionBy = kind === 'dataset' ? (options.partitionBy ?? defaultPartitionKeys(plans, keyNames)) : [];
+  const partitionBy = kind === 'dataset' ? [...(options.partitionBy ?? defaultPartitionKeys(plans, keyNames))] : [];
   for (const k of partitionBy) if (!keyNames.includes(k)) throw errors.usage(`--partition-by ${k}: not a dataId key (the keys are ${keyNames.join(', ')})`);
-  const versions = versionsOf(plans);
-  const provenance = (v: ReturnType<typeof versionsOf>) => JSON.stringify({ at: options.at ?? 'main', asOf: options.asOf ?? null, where: options.where === undefined ? null : Object.fromEntries(Object.entries(options.where).map(([k, x]) => [k, String(x)])), versions: v });
-  const meta = new Map([[META_RECOMPUTE, provenance(versions)]]);
-  const folder = kind === 'dataset' ? AtomicFolder.create(options.out.replace(/[/\\]+$/, '')) : undefined;
-  const partOf = (plan: Plan, index: number) => join(partitionPath(plan.keys, partitionBy), `part-${String(index).padStart(5, '0')}.parquet`);
-  // The single Parquet file's row groups are written by the jobs themselves (offsetChain.ts).
-  // So are a .arrows or .csv file's pieces; .arrow (a footer of blocks) and stdout go through the main thread.
-  const format = kind === 'catalog' ? catalogFormat(options.out) : undefined;
-  const streamed = options.out !== STDIO && (format === 'arrows' || format === 'csv') ? format : undefined;
-  let placed: { path: string; chain: SharedArrayBuffer } | undefined;
-  const jobOutput = (plan: Plan, index: number): JobOutput =>
-    kind === 'parquet'
-      ? { kind: 'parquet-placed', ...placed!, index }
-      : streamed !== undefined
-        ? { kind: 'stream-placed', encoding: streamed, ...placed!, index, metadata: Object.fromEntries(meta) }
-      : kind === 'catalog'
-        ? { kind: 'ipc' }
-        : { kind: 'parquet-file', path: join(folder!.path, partOf(plan, index)), drop: partitionBy, metadata: { [META_RECOMPUTE]: provenance(versions.filter((v) => v.dataId === plan.dataId)) } };
+  return { plans, skipped, ids, partitionBy };
+}
 
+/** What a planned dataId needs beyond its resolution: its place in the selection. */
+export interface PlannedDataId {
+  dataId: string;
+  ordinal: number;
+}
+
+/** Resolve the given dataIds at the pin (a shard's share of a plan); a dataId that is not usable fails, naming it. */
+export function resolveDataIds(adapter: ButlerAdapter, pin: RecomputePin, dataIds: readonly PlannedDataId[]): Plan[] {
+  return dataIds.map(({ dataId, ordinal }) => {
+    try {
+      return resolveOne(adapter, pin, dataId, ordinal);
+    } catch (e) {
+      if (!SkycalError.isSkycalError(e)) throw e;
+      throw errors.within(`recompute: ${dataId}`, e);
+    }
+  });
+}
+
+
+/** How the jobs run: the pool, job size and progress of RecomputeOptions. */
+type ExecOptions = Pick<RecomputeOptions, 'workers' | 'pool' | 'jobPool' | 'batchRows' | 'onProgress'>;
+
+interface Execution {
+  rows: number;
+  perDataId: RecomputedDataId[];
+  badByStatus: Record<string, number>;
+  /** The output's columns (undefined when there was no job). */
+  signature: string | undefined;
+}
+
+/** How one output takes the jobs' results. */
+interface OutputSink {
+  /** Called once the jobs are planned, before any runs (e.g. to open the output). */
+  prepare?: (jobs: number) => Promise<void>;
+  /** Job `index` (the `part`-th of its catalog) writes this. */
+  jobOutput: (plan: Plan, part: number, index: number) => JobOutput;
+  /** The results, in plan order. */
+  consume: (results: AsyncGenerator<{ planned: PlannedJob; result: JobResult }>) => Promise<void>;
+  /** On failure, while jobs are still in flight (e.g. to release jobs waiting on one another). */
+  cancel?: () => void;
+}
+
+/**
+ * Run every job of `plans` on the pool (or in-thread) and hand their
+ * results, in plan order, to the sink; at most two jobs per worker are in
+ * flight (the memory bound). A pool made here is destroyed on failure.
+ */
+async function execute(plans: readonly Plan[], ids: readonly IdKey[], options: ExecOptions, sink: OutputSink): Promise<Execution> {
   const workers = options.jobPool?.workers ?? options.workers ?? options.pool?.workers ?? defaultWorkerCount();
   const ownPool = options.jobPool === undefined && workers > 0 ? await openRecomputePool(workers) : undefined;
   const pool = options.jobPool ?? ownPool;
-  const runJob: (job: RecomputeJob) => Promise<JobResult> =
-    pool !== undefined ? (job) => pool.run(job) : await (async () => {
-      const pw = parquetWasmFrom(await compiledParquetWasm());
-      return (job: RecomputeJob) => runRecomputeJob(job, pw);
-    })();
-
   const badByStatus: Record<string, number> = Object.fromEntries(STATUS_NAMES.map(([, n]) => [n, 0]));
   const perDataId: RecomputedDataId[] = plans.map((p) => ({ dataId: p.dataId, rows: 0, wcsRun: p.supplied.wcs.runId, photoCalibRun: p.supplied.photoCalib.runId, srcRun: p.supplied.src.runId }));
   let rowsDone = 0;
   let jobs: PlannedJob[] = [];
   let signature: string | undefined;
-
-  /** Job results in plan order, with at most two jobs per worker in flight (the memory bound). */
-  async function* ordered(): AsyncGenerator<{ planned: PlannedJob; result: JobResult }> {
-    const inFlight = new Map<number, Promise<JobResult>>();
-    const limit = Math.max(1, 2 * (pool?.workers ?? 0));
-    let next = 0;
-    try {
-      const refill = () => {
-        while (next < jobs.length && inFlight.size < limit) {
-          const p = runJob(jobs[next]!.job);
-          p.catch(() => {});
-          inFlight.set(next++, p);
-        }
-      };
-      for (let i = 0; i < jobs.length; i++) {
-        refill();
-        const result = await inFlight.get(i)!;
-        inFlight.delete(i);
-        // The next job goes out before this result is written, so that no worker waits on the write (memory: one result more).
-        if (pool !== undefined) refill();
-        const planned = jobs[i]!;
-        const plan = plans[planned.plan]!;
-        if (result.error !== undefined) throw errors.fromJson(result.error);
-        if (signature === undefined) signature = result.signature;
-        else if (result.signature !== signature) {
-          throw errors.badInput(`recompute: the src catalog of ${plan.dataId}`, `other columns than that of ${plans[0]!.dataId}; one output needs one schema`);
-        }
-        yield { planned, result };
-        result.bad.forEach((n, k) => (badByStatus[STATUS_NAMES[k]![1]]! += n));
-        perDataId[planned.plan]!.rows += result.rows;
-        rowsDone += result.rows;
-        const last = i + 1 === jobs.length || jobs[i + 1]!.plan !== planned.plan;
-        options.onProgress?.({ dataIdsDone: planned.plan + (last ? 1 : 0), dataIdsTotal: plans.length, rowsDone });
-      }
-    } finally {
-      // On failure: jobs waiting for their place give up, and running ones settle (their rejections are handled) before the output is removed.
-      if (placed !== undefined && inFlight.size > 0) cancelChain(placed.chain);
-      await Promise.allSettled(inFlight.values());
-    }
-  }
-
-  let file: AtomicFile | undefined;
   try {
-    const planned = await planJobs(plans, ids, options.batchRows ?? JOB_ROWS);
-    let stitcher: ParquetStitcher | undefined;
-    if (kind === 'parquet') {
-      file = await AtomicFile.create(options.out);
-      const f = file;
-      stitcher = new ParquetStitcher((pieces, position) => f.write(pieces, position));
-      placed = { path: file.temp, chain: offsetChain(planned.length, await stitcher.begin()) };
-    } else if (streamed !== undefined) {
-      file = await AtomicFile.create(options.out);
-      placed = { path: file.temp, chain: offsetChain(planned.length, 0) };
-    }
-    jobs = planned.map((j, i) => ({ plan: j.plan, job: { ...j.job, output: jobOutput(plans[j.plan]!, i) } }));
-    options.onProgress?.({ dataIdsDone: 0, dataIdsTotal: plans.length, rowsDone: 0 });
-    let parts: number | undefined;
-    if (stitcher !== undefined) {
-      for await (const { planned, result } of ordered()) {
-        try {
-          const before = stitcher.bytes;
-          await stitcher.appendWritten(result.placed!.footer, result.placed!.at);
-          await file!.wroteElsewhere(stitcher.bytes - before);
-        } catch (e) {
-          if (!(e instanceof RangeError)) throw e;
-          throw errors.badInput(`recompute: the src catalog of ${plans[planned.plan]!.dataId}`, `does not fit the output of ${plans[0]!.dataId} (${e.message})`);
+    const runJob: (job: RecomputeJob) => Promise<JobResult> =
+      pool !== undefined ? (job) => pool.run(job) : await (async () => {
+        const pw = parquetWasmFrom(await compiledParquetWasm());
+        return (job: RecomputeJob) => runRecomputeJob(job, pw);
+      })();
+
+    /** Job results in plan order, with at most two jobs per worker in flight (the memory bound). */
+    async function* ordered(): AsyncGenerator<{ planned: PlannedJob; result: JobResult }> {
+      const inFlight = new Map<number, Promise<JobResult>>();
+      const limit = Math.max(1, 2 * (pool?.workers ?? 0));
+      let next = 0;
+      try {
+        const refill = () => {
+          while (next < jobs.length && inFlight.size < limit) {
+            const p = runJob(jobs[next]!.job);
+            p.catch(() => {});
+            inFlight.set(next++, p);
+          }
+        };
+        for (let i = 0; i < jobs.length; i++) {
+          refill();
+          const result = await inFlight.get(i)!;
+          inFlight.delete(i);
+          // The next job goes out before this result is written, so that no worker waits on the write (memory: one result more).
+          if (pool !== undefined) refill();
+          const planned = jobs[i]!;
+          const plan = plans[planned.plan]!;
+          if (result.error !== undefined) throw errors.fromJson(result.error);
+          if (signature === undefined) signature = result.signature;
+          else if (result.signature !== signature) {
+            throw errors.badInput(`recompute: the src catalog of ${plan.dataId}`, `other columns than that of ${plans[0]!.dataId}; one output needs one schema`);
+          }
+          yield { planned, result };
+          result.bad.forEach((n, k) => (badByStatus[STATUS_NAMES[k]![1]]! += n));
+          perDataId[planned.plan]!.rows += result.rows;
+          rowsDone += result.rows;
+          const last = i + 1 === jobs.length || jobs[i + 1]!.plan !== planned.plan;
+          options.onProgress?.({ dataIdsDone: planned.plan + (last ? 1 : 0), dataIdsTotal: plans.length, rowsDone });
         }
+      } finally {
+        // On failure: let running jobs settle (their rejections are handled) before the output is removed.
+        if (inFlight.size > 0) sink.cancel?.();
+        await Promise.allSettled(inFlight.values());
       }
-      await stitcher.finish(meta);
-      await file!.commit();
-    } else if (streamed !== undefined) {
-      let end = 0;
-      for await (const { result } of ordered()) {
-        end = result.streamed!.at + result.streamed!.bytes;
-        await file!.wroteElsewhere(result.streamed!.bytes);
-      }
-      if (streamed === 'arrows') await file!.write(IPC_END_OF_STREAM, end);
-      await file!.commit();
-    } else if (kind === 'catalog') {
-      const results = ordered();
-      const first = await results.next();
-      const schema = tableFromIPC(first.value!.result.bytes!).schema;
-      const batches = async function* (): AsyncGenerator<RecordBatch> {
-        if (!first.done) yield* tableFromIPC(first.value.result.bytes!).batches;
-        for await (const { result } of results) yield* tableFromIPC(result.bytes!).batches;
-      };
-      await writeCatalog(options.out, new Schema(schema.fields), batches(), { metadata: meta });
-    } else {
-      const files: { path: string; dataId: string; rows: number; bytes: number }[] = [];
-      for await (const { planned, result } of ordered()) {
-        files.push({ path: partOf(plans[planned.plan]!, jobs.indexOf(planned)), dataId: plans[planned.plan]!.dataId, rows: result.rows, bytes: result.fileBytes ?? 0 });
-      }
-      const manifest = { format: 'skycal.dataset/1', partitioning: 'hive', partitionBy, rows: rowsDone, recompute: JSON.parse(provenance(versions)), files };
-      folder!.writeFile(DATASET_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
-      folder!.commit();
-      parts = files.length;
     }
-    const seconds = (performance.now() - started) / 1000;
-    const out = kind === 'dataset' ? options.out.replace(/[/\\]+$/, '') : options.out;
-    return { out, ...(parts !== undefined && { parts }), rows: rowsDone, dataIds: perDataId, skipped, badByStatus, seconds, rowsPerSecond: rowsDone / seconds };
+
+    const planned = await planJobs(plans, ids, options.batchRows ?? JOB_ROWS);
+    await sink.prepare?.(planned.length);
+    jobs = planned.map((j, i) => ({ plan: j.plan, part: j.part, job: { ...j.job, output: sink.jobOutput(plans[j.plan]!, j.part, i) } }));
+    options.onProgress?.({ dataIdsDone: 0, dataIdsTotal: plans.length, rowsDone: 0 });
+    await sink.consume(ordered());
+    return { rows: rowsDone, perDataId, badByStatus, signature };
   } catch (e) {
-    await file?.abort();
-    folder?.abort();
-    if (ownPool !== undefined) {
-      await ownPool.destroy();
-    }
+    await ownPool?.destroy();
     throw e;
   } finally {
     await ownPool?.close();
+  }
+}
+
+/** Where a dataset's parts go and what they carry: the folder being built, the layout and the provenance's pin. */
+export interface PartsLayout {
+  ids: readonly IdKey[];
+  partitionBy: readonly string[];
+  pin: RecomputePin;
+}
+
+/**
+ * Write the part files of `plans` into `folder` (a folder being built:
+ * an AtomicFolder's path), each carrying `skycal.recompute` for its own
+ * dataId; the files in plan order, as the manifest lists them.
+ */
+export async function writeDatasetParts(plans: readonly Plan[], layout: PartsLayout, folder: string, options: ExecOptions): Promise<Execution & { files: DatasetFile[] }> {
+  const meta = new Map(versionsOf(plans).map((v) => [v.dataId, JSON.stringify(provenanceOf(layout.pin, [v]))]));
+  const jobOutput = (plan: Plan, part: number): JobOutput => ({ kind: 'parquet-file', path: join(folder, partPath(plan, layout.partitionBy, part)), drop: layout.partitionBy, metadata: { [META_RECOMPUTE]: meta.get(plan.dataId)! } });
+  const files: DatasetFile[] = [];
+  // A shard with no dataIds (more shards than dataIds) writes nothing and starts no workers.
+  if (plans.length === 0) return { rows: 0, perDataId: [], badByStatus: Object.fromEntries(STATUS_NAMES.map(([, n]) => [n, 0])), signature: undefined, files };
+  const run = await execute(plans, layout.ids, options, {
+    jobOutput,
+    consume: async (results) => {
+      for await (const { planned, result } of results) {
+        const plan = plans[planned.plan]!;
+        files.push({ path: partPath(plan, layout.partitionBy, planned.part), dataId: plan.dataId, rows: result.rows, bytes: result.fileBytes ?? 0 });
+      }
+    },
+  });
+  return { ...run, files };
+}
+
+export async function recompute(adapter: ButlerAdapter, options: RecomputeOptions): Promise<RecomputeSummary> {
+  const started = performance.now();
+  const kind = recomputeOutputOf(options.out, options.partitionBy);
+  const target = options.out.replace(/[/\\]+$/, '');
+  if (kind === 'dataset') AtomicFolder.checkTarget(target);
+  const { plans, skipped, ids, partitionBy } = resolveSelection(adapter, options);
+  const provenance = provenanceOf(options, versionsOf(plans));
+  const summary = (run: Execution, parts?: number): RecomputeSummary => {
+    const seconds = (performance.now() - started) / 1000;
+    return { out: kind === 'dataset' ? target : options.out, ...(parts !== undefined && { parts }), rows: run.rows, dataIds: run.perDataId, skipped, badByStatus: run.badByStatus, seconds, rowsPerSecond: run.rows / seconds };
+  };
+
+  if (kind === 'dataset') {
+    const folder = AtomicFolder.create(target);
+    try {
+      const run = await writeDatasetParts(plans, { ids, partitionBy, pin: options }, folder.path, options);
+      folder.writeFile(DATASET_MANIFEST, `${JSON.stringify(datasetManifest(partitionBy, run.rows, provenance, run.files), null, 2)}\n`);
+      folder.commit();
+      return summary(run, run.files.length);
+    } catch (e) {
+      folder.abort();
+      throw e;
+    }
+  }
+
+  const meta = new Map([[META_RECOMPUTE, JSON.stringify(provenance)]]);
+  let file: AtomicFile | undefined;
+  try {
+    if (kind === 'parquet') {
+      let stitcher: ParquetStitcher | undefined;
+      // The single Parquet file's row groups are written by the jobs themselves (offsetChain.ts).
+      let placed: { path: string; chain: SharedArrayBuffer } | undefined;
+      const run = await execute(plans, ids, options, {
+        prepare: async (jobs) => {
+          file = await AtomicFile.create(options.out);
+          const f = file;
+          stitcher = new ParquetStitcher((pieces, position) => f.write(pieces, position));
+          placed = { path: file.temp, chain: offsetChain(jobs, await stitcher.begin()) };
+        },
+        jobOutput: (_plan, _part, index) => ({ kind: 'parquet-placed', ...placed!, index }),
+        // Jobs waiting for their place give up.
+        cancel: () => placed !== undefined && cancelChain(placed.chain),
+        consume: async (results) => {
+          for await (const { planned, result } of results) {
+            try {
+              const before = stitcher!.bytes;
+              await stitcher!.appendWritten(result.placed!.footer, result.placed!.at);
+              await file!.wroteElsewhere(stitcher!.bytes - before);
+            } catch (e) {
+              if (!(e instanceof RangeError)) throw e;
+              throw errors.badInput(`recompute: the src catalog of ${plans[planned.plan]!.dataId}`, `does not fit the output of ${plans[0]!.dataId} (${e.message})`);
+            }
+          }
+          await stitcher!.finish(meta);
+          await file!.commit();
+        },
+      });
+      return summary(run);
+    }
+    // So are a .arrows or .csv file's pieces; .arrow (a footer of blocks) and stdout go through the main thread.
+    const format = catalogFormat(options.out);
+    const streamed = options.out !== STDIO && (format === 'arrows' || format === 'csv') ? format : undefined;
+    if (streamed !== undefined) {
+      let placed: { path: string; chain: SharedArrayBuffer } | undefined;
+      const run = await execute(plans, ids, options, {
+        prepare: async (jobs) => {
+          file = await AtomicFile.create(options.out);
+          placed = { path: file.temp, chain: offsetChain(jobs, 0) };
+        },
+        jobOutput: (_plan, _part, index) => ({ kind: 'stream-placed', encoding: streamed, ...placed!, index, metadata: Object.fromEntries(meta) }),
+        cancel: () => placed !== undefined && cancelChain(placed.chain),
+        consume: async (results) => {
+          let end = 0;
+          for await (const { result } of results) {
+            end = result.streamed!.at + result.streamed!.bytes;
+            await file!.wroteElsewhere(result.streamed!.bytes);
+          }
+          if (streamed === 'arrows') await file!.write(IPC_END_OF_STREAM, end);
+          await file!.commit();
+        },
+      });
+      return summary(run);
+    }
+    const run = await execute(plans, ids, options, {
+      jobOutput: () => ({ kind: 'ipc' }),
+      consume: async (results) => {
+        const first = await results.next();
+        const schema = tableFromIPC(first.value!.result.bytes!).schema;
+        const batches = async function* (): AsyncGenerator<RecordBatch> {
+          if (!first.done) yield* tableFromIPC(first.value.result.bytes!).batches;
+          for await (const { result } of results) yield* tableFromIPC(result.bytes!).batches;
+        };
+        await writeCatalog(options.out, new Schema(schema.fields), batches(), { metadata: meta });
+      },
+    });
+    return summary(run);
+  } catch (e) {
+    await file?.abort();
+    throw e;
   }
 }
