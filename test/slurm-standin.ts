@@ -3,10 +3,11 @@
  * driver call (issue 13's contract), for test/slurm.test.ts to test the
  * cluster, the template, the driver and requeue without the shard CLI:
  *
- *   node slurm-standin.js recompute REPO --at REF --plan N --out DIR/ --json
+ *   node slurm-standin.js recompute REPO --at REF --plan N --out DIR/ [--skip-invalid] [--where K=V] --json
  *   node slurm-standin.js recompute REPO --at RUNID --shard I/N --out DIR/ [--workers C]
  *
- * The plan names a run id derived from REPO and REF; a shard writes a part
+ * The plan names a run id derived from REPO and REF and records its options,
+ * which a shard takes from it (as the contract's shards do); a shard writes a part
  * whose bytes are a function of (REPO, RUNID, I, N) only, into DIR's staging
  * folder, and the shard that completes the set publishes DIR/ whole (parts
  * and `_skycal_dataset.json`, built under a temporary name and renamed), as
@@ -49,7 +50,7 @@ const writeAtomic = (path: string, bytes: Buffer | string): void => {
 function main(argv: string[]): number {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { at: { type: 'string' }, plan: { type: 'string' }, shard: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' } },
+    options: { at: { type: 'string' }, plan: { type: 'string' }, shard: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' }, 'skip-invalid': { type: 'boolean' }, where: { type: 'string' } },
     allowPositionals: true,
     strict: true,
   });
@@ -63,7 +64,8 @@ function main(argv: string[]): number {
   if (values.plan !== undefined) {
     const runId = standInRunId(repo, values.at);
     mkdirSync(staging, { recursive: true });
-    writeAtomic(join(staging, 'plan.json'), JSON.stringify({ at: runId, shards: Number(values.plan) }));
+    const options = { skipInvalid: values['skip-invalid'] === true, ...(values.where !== undefined && { where: values.where }) };
+    writeAtomic(join(staging, 'plan.json'), JSON.stringify({ at: runId, shards: Number(values.plan), options }));
     process.stdout.write(`${JSON.stringify({ at: runId, shards: Number(values.plan), out: `${out}/`, plan: [] })}\n`);
     return 0;
   }
@@ -71,7 +73,7 @@ function main(argv: string[]): number {
   if (m === null) return 2;
   const index = Number(m[1]);
   const count = Number(m[2]);
-  const plan = JSON.parse(readFileSync(join(staging, 'plan.json'), 'utf8')) as { at: string; shards: number };
+  const plan = JSON.parse(readFileSync(join(staging, 'plan.json'), 'utf8')) as { at: string; shards: number; options: object };
   if (plan.at !== values.at || plan.shards !== count) {
     process.stderr.write(`slurm-standin: shard ${index}/${count} at ${values.at} does not match the plan (${plan.at}, ${plan.shards} shards)\n`);
     return 1;
@@ -93,7 +95,7 @@ function main(argv: string[]): number {
   writeAtomic(join(staging, 'parts', partName(index, count)), standInPart(repo, values.at, index, count));
   // The shard that completes the set publishes DIR/ whole: a reader never sees a partial dataset.
   const parts = Array.from({ length: count }, (_, i) => partName(i, count));
-  if (parts.every((p) => existsSync(join(staging, 'parts', p)))) withLock(join(staging, 'publish.lock'), () => publish(staging, out, values.at!, parts));
+  if (parts.every((p) => existsSync(join(staging, 'parts', p)))) withLock(join(staging, 'publish.lock'), () => publish(staging, out, plan, parts));
   note('end');
   return 0;
 }
@@ -117,12 +119,12 @@ function withLock(lock: string, fn: () => void): void {
   }
 }
 
-function publish(staging: string, out: string, runId: string, parts: string[]): void {
+function publish(staging: string, out: string, plan: { at: string; options: object }, parts: string[]): void {
   const tmp = `${out}.${process.pid}.publish.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
   for (const p of parts) writeFileSync(join(tmp, p), readFileSync(join(staging, 'parts', p)));
-  writeFileSync(join(tmp, '_skycal_dataset.json'), JSON.stringify({ at: runId, parts }));
+  writeFileSync(join(tmp, '_skycal_dataset.json'), JSON.stringify({ at: plan.at, options: plan.options, parts }));
   // An earlier publication (a shard requeued after the set was complete) is moved aside first:
   // a reader may find DIR/ missing for a moment, never partial.
   const old = `${out}.${process.pid}.old.tmp`;

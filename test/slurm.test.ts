@@ -159,7 +159,8 @@ test('one-host Slurm: the driver plans, submits a 4-task array of the template a
     const out = join(tmp.path, 'out');
     const logs = join(tmp.path, 'logs');
     const attempts = join(tmp.path, 'attempts.log');
-    const driver = startDriver([repo, 'main', `${out}/`, '4'], {
+    // Plan options go to the plan (the shards take them from it), those after -- to sbatch.
+    const driver = startDriver([repo, 'main', `${out}/`, '4', '--skip-invalid', '--where', 'visit=1000', '--', '--comment=skycal-slurm-test'], {
       SKYCAL: `${process.execPath} ${STANDIN}`,
       SKYCAL_SLURM_LOGS: logs,
       SKYCAL_SLURM_POLL_S: '0.2',
@@ -182,7 +183,8 @@ test('one-host Slurm: the driver plans, submits a 4-task array of the template a
     const expected = (i: number) => createHash('sha256').update(standInPart(repo, runId, i, 4)).digest('hex');
     const before = hashes(out, /\.bin$/);
     assert.deepEqual(before, Object.fromEntries([0, 1, 2, 3].map((i) => [partName(i, 4), expected(i)])));
-    assert.deepEqual(JSON.parse(readFileSync(join(out, '_skycal_dataset.json'), 'utf8')), { at: runId, parts: [0, 1, 2, 3].map((i) => partName(i, 4)) });
+    assert.deepEqual(JSON.parse(readFileSync(join(out, '_skycal_dataset.json'), 'utf8')), { at: runId, options: { skipInvalid: true, where: 'visit=1000' }, parts: [0, 1, 2, 3].map((i) => partName(i, 4)) });
+    assert.match(slurm('scontrol', ['-o', 'show', 'job', `${job}_3`]).stdout, / Comment=skycal-slurm-test /);
     // Shard 1 ran twice (the first attempt killed before its end), the others once.
     const lines = readFileSync(attempts, 'utf8').trim().split('\n').sort();
     assert.deepEqual(lines, ['shard 0/4 attempt 1 end', 'shard 0/4 attempt 1 start', 'shard 1/4 attempt 1 start', 'shard 1/4 attempt 2 end', 'shard 1/4 attempt 2 start', 'shard 2/4 attempt 1 end', 'shard 2/4 attempt 1 start', 'shard 3/4 attempt 1 end', 'shard 3/4 attempt 1 start']);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Sharded recompute as a Slurm array job, from plan to finished dataset:
 #
-#   scripts/slurm/recompute.sh REPO REF OUT/ N [sbatch options...]
+#   scripts/slurm/recompute.sh REPO REF OUT/ N [recompute options...] [-- sbatch options...]
 #
-# 1. plan: `skycal recompute REPO --at REF --plan N --out OUT/ --json` resolves REF once to a run
-#    id and records the plan in OUT/'s staging area;
+# 1. plan: `skycal recompute REPO --at REF --plan N --out OUT/ [options] --json` resolves REF once
+#    to a run id and records the plan (and its options: --skip-invalid, --where, stages, ...) in
+#    OUT/'s staging area, where every shard takes them from;
 # 2. submit: recompute-array.sbatch as an array of N tasks (0..N-1), every task at that run id;
 # 3. wait: until no task is pending, running or completing (a requeued task counts as pending);
 # 4. check: every task COMPLETED, and OUT/ holds the finished dataset's manifest.
@@ -13,12 +14,15 @@
 # Environment: SKYCAL (the skycal command, default `skycal`), SKYCAL_SLURM_LOGS (per-task logs,
 # default ./slurm-logs), SKYCAL_SLURM_POLL_S (seconds between squeue polls, default 5),
 # SKYCAL_SLURM_TIMEOUT_S (give up waiting after this long, default 0: never), and Slurm's own
-# (SLURM_CONF, SBATCH_PARTITION, ...). Extra arguments go to sbatch (--partition, --time, ...).
+# (SLURM_CONF, SBATCH_PARTITION, ...). Arguments after `--` go to sbatch (--partition, --time, ...).
 set -euo pipefail
 
-[ $# -ge 4 ] || { echo "usage: $0 REPO REF OUT/ N [sbatch options...]" >&2; exit 2; }
+[ $# -ge 4 ] || { echo "usage: $0 REPO REF OUT/ N [recompute options...] [-- sbatch options...]" >&2; exit 2; }
 REPO=$1 REF=$2 OUT=$3 N=$4
 shift 4
+plan_options=()
+while [ $# -gt 0 ] && [ "$1" != -- ]; do plan_options+=("$1"); shift; done
+[ $# -eq 0 ] || shift # the --
 case "$N" in '' | *[!0-9]* | 0) echo "$0: N must be a shard count >= 1, got '$N'" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 read -r -a skycal <<<"${SKYCAL:-skycal}"
@@ -27,7 +31,7 @@ POLL=${SKYCAL_SLURM_POLL_S:-5}
 LIMIT=${SKYCAL_SLURM_TIMEOUT_S:-0}
 mkdir -p "$LOGS"
 
-plan=$("${skycal[@]}" recompute "$REPO" --at "$REF" --plan "$N" --out "$OUT" --json)
+plan=$("${skycal[@]}" recompute "$REPO" --at "$REF" --plan "$N" --out "$OUT" "${plan_options[@]}" --json)
 RUNID=$(printf '%s' "$plan" | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => process.stdout.write(JSON.parse(s).at))')
 [ -n "$RUNID" ] || { echo "$0: the plan named no run id: $plan" >&2; exit 1; }
 echo "plan: $N shards of $REPO at $RUNID ($REF) into $OUT"
