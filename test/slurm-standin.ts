@@ -48,6 +48,7 @@ const writeAtomic = (path: string, bytes: Buffer | string): void => {
 };
 
 function main(argv: string[]): number {
+  if (argv.length === 0) return 0; // `node --test dist/test/` runs every file here: nothing to do
   const { values, positionals } = parseArgs({
     args: argv,
     options: { at: { type: 'string' }, plan: { type: 'string' }, shard: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' }, 'skip-invalid': { type: 'boolean' }, where: { type: 'string' } },
