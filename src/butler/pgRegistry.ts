@@ -142,6 +142,23 @@ function newPQ(): PQ {
   return new PQClass();
 }
 
+/**
+ * Finish a connection and keep its object alive for two turns of the event
+ * loop: the binding's finish() closes a libuv handle inside the object, and
+ * if the object were garbage-collected before libuv ran the close, the
+ * process would abort (uv__finish_close assertion).
+ */
+const retired = new Set<PQ>();
+function finishConnection(pq: PQ): void {
+  try {
+    pq.finish();
+  } catch {
+    // already finished
+  }
+  retired.add(pq);
+  setImmediate(() => setImmediate(() => retired.delete(pq)).unref()).unref();
+}
+
 /** A server's error, with its SQLSTATE (absent: the connection itself failed). */
 class PgError extends Error {
   constructor(message: string, readonly sqlState: string | undefined) {
@@ -225,11 +242,7 @@ export class PgRegistry implements Registry {
   /** A lost connection is re-made before the next transaction (never inside one: that one failed). */
   private ensureConnected(): void {
     if (!this.broken) return;
-    try {
-      this.pq.finish();
-    } catch {
-      // already gone
-    }
+    finishConnection(this.pq);
     this.connect();
   }
 
@@ -341,11 +354,7 @@ export class PgRegistry implements Registry {
   }
 
   close(): void {
-    try {
-      this.pq.finish();
-    } catch {
-      // already closed
-    }
+    finishConnection(this.pq);
   }
 
   /** One transaction around fn, ROLLBACK on any failure; `begin` is the statement(s) that open it. */
