@@ -381,7 +381,7 @@ export class PgRegistry implements Registry {
           // the connection is gone; the server rolls back on its own
         }
       }
-      throw e;
+      throw pgRegistryError(this.url, e);
     }
   }
 
