@@ -58,7 +58,13 @@ const RETRIES = 5;
  * Migrations in order; migration N brings the schema from N-1 to N (the same
  * versions as SQLite's). Every TEXT column compares bytewise (COLLATE "C"),
  * as SQLite's do: names sort and match the same on both backends, whatever
- * the database's locale.
+ * the database's locale. One difference: `ancestry` has no foreign keys.
+ * PostgreSQL checks a foreign key per inserted row by locking the referenced
+ * run row (FOR KEY SHARE), and a commit inserts one ancestry row per run of
+ * its history, so the checks made a commit on a 1,000-run history cost tens
+ * of milliseconds under the write lock. deleteRuns removes a run's rows
+ * itself (gc deletes only runs no kept run descends from), and selfCheck
+ * reports any row that names a missing run.
  */
 const MIGRATIONS: { version: number; sql: string }[] = ([
   {
@@ -92,8 +98,7 @@ CREATE TABLE run_input (
   run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
   entry_id BIGINT NOT NULL REFERENCES entry(id), PRIMARY KEY (run_id, entry_id));
 CREATE TABLE ancestry (
-  descendant TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
-  ancestor TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+  descendant TEXT NOT NULL, ancestor TEXT NOT NULL,
   rank INTEGER NOT NULL, PRIMARY KEY (descendant, ancestor));
 CREATE INDEX ancestry_by_rank ON ancestry(descendant, rank);
 CREATE INDEX ancestry_by_ancestor ON ancestry(ancestor);
@@ -167,6 +172,8 @@ class PgError extends Error {
 }
 
 type Param = string | number | boolean | null;
+/** A list of ids passed as one JSON parameter ($1), as an array the planner probes an index with (IN (SELECT ...) may scan). */
+const IDS = 'ARRAY(SELECT jsonb_array_elements_text($1::jsonb))';
 type Row = Record<string, unknown>;
 
 /** SQLSTATEs (and none: a lost connection) after which the connection is gone. */
@@ -522,8 +529,22 @@ export class PgRegistry implements Registry {
         }
         return;
       }
-      const ancestorsOf = (p: string) => this.q<{ ancestor: string }>('SELECT ancestor FROM ancestry WHERE descendant = $1', [p]).map((r) => r.ancestor);
-      const order = mergeOrder(runId, parents, ancestorsOf, (n) => this.parentsOf(n));
+      // The parents' histories and every run's parents in two queries: a round trip per run would cost O(history) per merge.
+      const ancestors = new Map<string, string[]>();
+      for (const r of this.q<{ descendant: string; ancestor: string }>(`SELECT descendant, ancestor FROM ancestry
+        WHERE descendant = ANY(${IDS})`, [JSON.stringify(parents)])) {
+        let list = ancestors.get(r.descendant);
+        if (list === undefined) ancestors.set(r.descendant, (list = []));
+        list.push(r.ancestor);
+      }
+      const parentsOf = new Map<string, string[]>();
+      for (const r of this.q<{ run_id: string; parent_id: string }>(`SELECT p.run_id, p.parent_id FROM run_parent p
+        WHERE p.run_id IN (SELECT ancestor FROM ancestry WHERE descendant = ANY(${IDS})) ORDER BY p.run_id, p.position`, [JSON.stringify(parents)])) {
+        let list = parentsOf.get(r.run_id);
+        if (list === undefined) parentsOf.set(r.run_id, (list = []));
+        list.push(r.parent_id);
+      }
+      const order = mergeOrder(runId, parents, (p) => ancestors.get(p) ?? [], (n) => parentsOf.get(n) ?? []);
       this.q(`INSERT INTO ancestry (descendant, ancestor, rank)
         SELECT $1, a.id, a.n - 1 FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY a(id, n)`, [runId, JSON.stringify(order)]);
     });
@@ -717,8 +738,8 @@ export class PgRegistry implements Registry {
   unsharedHashes(ids: readonly string[]): string[] {
     if (ids.length === 0) return [];
     return this.q<{ file_hash: string }>(`SELECT DISTINCT e.file_hash FROM entry e
-      WHERE e.file_hash IS NOT NULL AND e.run_id IN (SELECT jsonb_array_elements_text($1::jsonb))
-      AND NOT EXISTS (SELECT 1 FROM entry o WHERE o.file_hash = e.file_hash AND o.run_id NOT IN (SELECT jsonb_array_elements_text($1::jsonb)))
+      WHERE e.file_hash IS NOT NULL AND e.run_id = ANY(${IDS})
+      AND NOT EXISTS (SELECT 1 FROM entry o WHERE o.file_hash = e.file_hash AND o.run_id <> ALL(${IDS}))
       ORDER BY e.file_hash`, [JSON.stringify(ids)]).map((r) => r.file_hash);
   }
 
@@ -726,7 +747,8 @@ export class PgRegistry implements Registry {
     if (ids.length === 0) return [];
     return this.write(() => {
       const hashes = this.unsharedHashes(ids);
-      this.q('DELETE FROM run WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))', [JSON.stringify(ids)]);
+      this.q(`DELETE FROM ancestry WHERE descendant = ANY(${IDS})`, [JSON.stringify(ids)]);
+      this.q(`DELETE FROM run WHERE id = ANY(${IDS})`, [JSON.stringify(ids)]);
       return hashes;
     });
   }
@@ -752,12 +774,16 @@ export class PgRegistry implements Registry {
 
   clearPendingRemovals(hashes: readonly string[]): void {
     if (hashes.length === 0) return;
-    this.q('DELETE FROM gc_pending WHERE file_hash IN (SELECT jsonb_array_elements_text($1::jsonb))', [JSON.stringify(hashes)]);
+    this.q(`DELETE FROM gc_pending WHERE file_hash = ANY(${IDS})`, [JSON.stringify(hashes)]);
   }
 
-  /** The shared ancestry and ref checks (the server enforces foreign keys itself: no check of them is needed). */
+  /** The shared ancestry and ref checks, and ancestry rows naming a missing run (the server enforces every other foreign key). */
   selfCheck(): string[] {
     const problems: string[] = [];
+    for (const r of this.q<{ descendant: string; ancestor: string }>(`SELECT a.descendant, a.ancestor FROM ancestry a
+      WHERE NOT EXISTS (SELECT 1 FROM run r WHERE r.id = a.descendant) OR NOT EXISTS (SELECT 1 FROM run r WHERE r.id = a.ancestor) LIMIT 100`)) {
+      problems.push(`foreign key: ancestry row (${r.descendant}, ${r.ancestor}) names a missing run`);
+    }
     for (const check of SELF_CHECKS) for (const row of this.q<Record<string, string>>(check.sql)) problems.push(check.problem(row));
     return problems;
   }
