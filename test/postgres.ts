@@ -46,7 +46,9 @@ export interface Cluster {
 }
 
 function run(cmd: string, args: string[]): { status: number | null; stderr: string } {
-  const r = asRoot ? spawnSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8' }) : spawnSync(cmd, args, { encoding: 'utf8' });
+  // stdout ignored and a time limit: a server pg_ctl starts inherits its pipes, and spawnSync would wait for them forever.
+  const options = { encoding: 'utf8' as const, stdio: ['ignore', 'ignore', 'pipe'] as ('ignore' | 'pipe')[], timeout: 60_000 };
+  const r = asRoot ? spawnSync('runuser', ['-u', 'postgres', '--', cmd, ...args], options) : spawnSync(cmd, args, options);
   return { status: r.status, stderr: `${r.stderr ?? ''}${r.error?.message ?? ''}` };
 }
 
@@ -58,13 +60,14 @@ export function startCluster(): Cluster {
   const data = join(dir, 'data');
   const init = run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-  const pgCtl = (...args: string[]) => run(join(bin, 'pg_ctl'), ['-D', data, ...args]);
+  // Every start and restart logs to DIR/log (never to the pipes of whoever ran pg_ctl).
+  const pgCtl = (...args: string[]) => run(join(bin, 'pg_ctl'), ['-D', data, ...(args.some((a) => a === 'start' || a === 'restart') ? ['-l', join(dir, 'log')] : []), ...args]);
   let port = 0;
   for (let attempt = 0; attempt < 8 && port === 0; attempt++) {
     const p = 20000 + Math.floor(Math.random() * 40000);
     // fsync off: a test cluster's durability is not under test, its speed is the suite's.
     const options = `-k ${dir} -p ${p} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
-    if (pgCtl('-o', options, '-l', join(dir, 'log'), '-w', '-t', '30', 'start').status === 0) port = p;
+    if (pgCtl('-o', options, '-w', '-t', '30', 'start').status === 0) port = p;
   }
   if (port === 0) throw new Error(`pg_ctl start failed (log in ${dir}/log)`);
   let stopped = false;
