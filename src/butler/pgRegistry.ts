@@ -788,3 +788,35 @@ export class PgRegistry implements Registry {
     return problems;
   }
 }
+
+/**
+ * Create (or drop) a database on the server `serverUrl` points at (its
+ * database is the one connected to, e.g. postgres), for a benchmark that
+ * needs fresh registries; needs the CREATEDB privilege. Returns the new
+ * database's URL.
+ */
+export function createDatabase(serverUrl: string, name: string): string {
+  adminStatement(serverUrl, `CREATE DATABASE ${name}`);
+  return Object.assign(new URL(serverUrl), { pathname: `/${name}` }).toString();
+}
+
+export function dropDatabase(serverUrl: string, name: string): void {
+  adminStatement(serverUrl, `DROP DATABASE IF EXISTS ${name}`);
+}
+
+function adminStatement(serverUrl: string, sql: string): void {
+  if (!/^[a-z_][a-z0-9_]*$/.test(sql.split(' ').pop()!)) throw errors.usage(`not a plain database name: ${sql}`);
+  const pq = newPQ();
+  try {
+    pq.connectSync(conninfo(serverUrl));
+  } catch (e) {
+    throw errors.io(serverUrl, `cannot connect: ${(e as Error).message.trim()}`);
+  }
+  try {
+    pq.exec(sql);
+    const status = pq.resultStatus();
+    if (status !== 'PGRES_COMMAND_OK') throw errors.io(serverUrl, `${sql}: ${pq.errorMessage().trim()}`);
+  } finally {
+    finishConnection(pq);
+  }
+}
