@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readHdus } from '../src/fits/file.js';
 import { readImage } from '../src/fits/image.js';
-import { writeTar } from './butler-fixtures.js';
+import { describeBackends, writeTar } from './butler-fixtures.js';
 import { cliPath, runCli, tempDir } from './helpers.js';
 import { crval1Of, imageFits, photoCalibJson, wcsHeaderText, writeFixture } from './butler-fixtures.js';
 
@@ -43,6 +43,9 @@ const crvalAt = async (repo: string, d: number, ...more: string[]) => {
   return crval1Of(r.out);
 };
 
+// Every test below runs on each registry backend (the bodies are not re-indented, to keep merges small).
+describeBackends('the repository through the CLI', (backend) => {
+
 test('the design discussion end to end through the CLI, then export and import into a fresh repository', async () => {
   const tmp = tempDir();
   try {
@@ -50,7 +53,7 @@ test('the design discussion end to end through the CLI, then export and import i
     const v1 = writeFixture(tmp.path, 'v1.hdr', wcsHeaderText(1));
     const v2 = writeFixture(tmp.path, 'v2.hdr', wcsHeaderText(2));
     const v3 = writeFixture(tmp.path, 'v3.hdr', wcsHeaderText(3));
-    await ok('init', repo);
+    await ok('init', repo, ...backend.initArgs());
     const sf = (await ok('begin', repo, '--stage', 'singleFrame')).run as string;
     for (const d of [1, 2, 3]) await ok('put', repo, '--run', sf, '--type', 'wcs', '--data-id', det(d), v1);
     const sfCommit = await ok('commit', repo, '--run', sf);
@@ -90,7 +93,7 @@ test('the design discussion end to end through the CLI, then export and import i
       const bundle = join(tmp.path, form);
       await ok('export', repo, '--at', 'main', '--out', bundle);
       const fresh = join(tmp.path, `fresh-${form}`);
-      await ok('init', fresh);
+      await ok('init', fresh, ...backend.initArgs());
       const imported = await ok('import', fresh, bundle);
       assert.equal(imported.runs, 3);
       if (form === 'bundle') await answers(fresh);
@@ -107,7 +110,7 @@ test('two commits racing on one tip from separate processes: exactly one lands, 
   try {
     const repo = join(tmp.path, 'repo');
     const v = [1, 2].map((i) => writeFixture(tmp.path, `v${i}.hdr`, wcsHeaderText(i)));
-    await ok('init', repo);
+    await ok('init', repo, ...backend.initArgs());
     const runs: string[] = [];
     for (const i of [0, 1]) {
       const id = (await ok('begin', repo, '--stage', `s${i}`)).run as string;
@@ -139,7 +142,7 @@ test('a bundle that escapes its folder is refused with nothing written', async (
   const tmp = tempDir();
   try {
     const repo = join(tmp.path, 'repo');
-    await ok('init', repo);
+    await ok('init', repo, ...backend.initArgs());
     const evilTar = join(tmp.path, 'evil.tar');
     writeFileSync(evilTar, writeTar([
       { path: 'manifest.json', bytes: new TextEncoder().encode('{}') },
@@ -168,7 +171,7 @@ test('a bundle with a file that does not match its checksum is refused before an
   const tmp = tempDir();
   try {
     const repo = join(tmp.path, 'repo');
-    await ok('init', repo);
+    await ok('init', repo, ...backend.initArgs());
     const r = (await ok('begin', repo, '--stage', 'a')).run;
     await ok('put', repo, '--run', r, '--type', 'wcs', '--data-id', det(1), writeFixture(tmp.path, 'w.hdr', wcsHeaderText(1)));
     await ok('commit', repo, '--run', r);
@@ -177,7 +180,7 @@ test('a bundle with a file that does not match its checksum is refused before an
     const [name] = readdirSync(join(bundle, 'files'));
     writeFileSync(join(bundle, 'files', name!), wcsHeaderText(9));
     const fresh = join(tmp.path, 'fresh');
-    await ok('init', fresh);
+    await ok('init', fresh, ...backend.initArgs());
     assert.equal(await errorCode('import', fresh, bundle), 'BAD_INPUT');
     assert.deepEqual(readdirSync(join(fresh, 'store')), []);
   } finally {
@@ -189,7 +192,7 @@ test('get --type calexp --out writes one FITS file: image, TAN-SIP cards, calibr
   const tmp = tempDir();
   try {
     const repo = join(tmp.path, 'repo');
-    await ok('init', repo);
+    await ok('init', repo, ...backend.initArgs());
     const r = (await ok('begin', repo, '--stage', 'calibrate')).run;
     const id = 'visit=1,detector=2';
     await ok('put', repo, '--run', r, '--type', 'calexp.image', '--data-id', id, writeFixture(tmp.path, 'i.fits', imageFits()));
@@ -220,7 +223,7 @@ test('every bad input fails with a stable code and a JSON error document', async
   try {
     const repo = join(tmp.path, 'repo');
     assert.equal(await errorCode('log', repo), 'NOT_FOUND');
-    await ok('init', repo);
+    await ok('init', repo, ...backend.initArgs());
     assert.equal(await errorCode('init', repo), 'CONFLICT');
     assert.equal(await errorCode('begin', repo), 'USAGE');
     assert.equal(await errorCode('begin', repo, '--stage', 's', '--expect', 'nocolon'), 'USAGE');
@@ -249,4 +252,6 @@ test('every bad input fails with a stable code and a JSON error document', async
   } finally {
     tmp.cleanup();
   }
+});
+
 });

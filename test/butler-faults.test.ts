@@ -14,7 +14,7 @@ import { collectGarbage, verifyRepository } from '../src/butler/maintenance.js';
 import { exportBundle, importBundle } from '../src/butler/bundle.js';
 import { parseDataId } from '../src/butler/dataId.js';
 import { tempDir, errorCodeOf } from './helpers.js';
-import { arrowCatalog, parquetCatalog, photoCalibJson, wcsHeaderText, writeFixture } from './butler-fixtures.js';
+import { arrowCatalog, describeBackends, parquetCatalog, photoCalibJson, wcsHeaderText, writeFixture } from './butler-fixtures.js';
 import { fails, ok, cli } from './repoCli.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -54,11 +54,18 @@ function storeFiles(root: string): string[] {
   return readdirSync(store).flatMap((d) => readdirSync(join(store, d)));
 }
 
+function parseDataIdText(text: string): string {
+  const id = parseDataId(text);
+  return Object.keys(id).sort().map((k) => `${k}=${id[k]}`).join(',');
+}
+
+// The tests below run on each registry backend (bodies not re-indented, to keep merges small).
+describeBackends('repository faults', (backend) => {
 // -- issue 10 item 6 (old main: the retry was CONFLICT)
 test('a put retried with the same bytes succeeds without a second entry; different bytes stay CONFLICT (through the CLI)', async () => {
   await withTmp(async (dir) => {
     const repo = join(dir, 'repo');
-    await ok('init', repo);
+    await ok('init', repo, ...backend.initArgs());
     const run = (await ok('begin', repo, '--stage', 'a')).run;
     const v1 = writeFixture(dir, 'v1.hdr', wcsHeaderText(1));
     const first = await ok('put', repo, '--run', run, '--type', 'wcs', '--data-id', det(1), v1);
@@ -79,7 +86,7 @@ test('a put retried with the same bytes succeeds without a second entry; differe
 test('merge conflicts are listed in the error and resolved by --prefer (all or per type) or --rebase', async () => {
   await withTmp(async (dir) => {
     const root = join(dir, 'repo');
-    const repo = Repository.init(root);
+    const repo = backend.init(root);
     committed(repo, 'base', [['wcs', det(1), wcsHeaderText(0)], ['photoCalib', det(1), photoCalibJson(10)]]);
     repo.createBranch('side');
     committed(repo, 'ours', [['wcs', det(1), wcsHeaderText(1)], ['photoCalib', det(1), photoCalibJson(11)]]);
@@ -117,16 +124,12 @@ test('merge conflicts are listed in the error and resolved by --prefer (all or p
   });
 });
 
-function parseDataIdText(text: string): string {
-  const id = parseDataId(text);
-  return Object.keys(id).sort().map((k) => `${k}=${id[k]}`).join(',');
-}
 
 // -- issue 10 item 8 (old main: each of these misbehaved as described in the issue)
 test('dangerous or misleading commands: delete main, gc --dry-run, verify --json, a corrupt get, log times, import --as', async () => {
   await withTmp(async (dir) => {
     const root = join(dir, 'repo');
-    const repo = Repository.init(root);
+    const repo = backend.init(root);
     committed(repo, 'a', [['wcs', det(1), wcsHeaderText(1)]]);
     repo.createBranch('tmp');
     const gone = committed(repo, 'b', [['wcs', det(2), wcsHeaderText(2)]], 'tmp');
@@ -147,7 +150,7 @@ test('dangerous or misleading commands: delete main, gc --dry-run, verify --json
     const bundle = join(dir, 'b.tar');
     await ok('export', root, '--at', 'main', '--out', bundle);
     const other = join(dir, 'other');
-    const o = Repository.init(other);
+    const o = backend.init(other);
     committed(o, 'theirs', [['wcs', det(9), wcsHeaderText(9)]]);
     o.close();
     assert.equal((await fails('import', other, bundle)).error.code, 'CONFLICT');
@@ -173,7 +176,7 @@ test('dangerous or misleading commands: delete main, gc --dry-run, verify --json
 // -- issue 10 item 10 (old main: a numeric where matched nothing)
 test('queryDataIds and export take numbers in a where (compared canonically) and null-prototype keys', async () => {
   await withTmp(async (dir) => {
-    const repo = Repository.init(join(dir, 'repo'));
+    const repo = backend.init(join(dir, 'repo'));
     try {
       committed(repo, 'a', [['wcs', det(1), wcsHeaderText(1)], ['wcs', 'instrument=HSC,visit=903336,detector=1', wcsHeaderText(2)]]);
       assert.deepEqual(repo.queryDataIds('wcs', { visit: 903334 }).map((x) => x.dataId), [parseDataIdText(det(1))]);
@@ -192,7 +195,7 @@ test('queryDataIds and export take numbers in a where (compared canonically) and
 // -- issue 11 item 3 (old main: files were removed before COMMIT)
 test('gc forgets runs first and removes files after; files an interrupted gc left pending are finished by verify, never a re-used one', async () => {
   await withTmp(async (dir) => {
-    const repo = Repository.init(join(dir, 'repo'));
+    const repo = backend.init(join(dir, 'repo'));
     try {
       repo.createBranch('tmp');
       committed(repo, 'a', [['wcs', det(1), wcsHeaderText(1)], ['wcs', det(2), wcsHeaderText(2)]], 'tmp');
@@ -220,6 +223,8 @@ test('gc forgets runs first and removes files after; files an interrupted gc lef
       repo.close();
     }
   });
+});
+
 });
 
 // -- issue 11 item 4 (old main: a 0-byte registry became a fresh schema and verify emptied the store)
@@ -265,9 +270,11 @@ test('opening refuses a registry without skycal\'s schema; verify never empties 
   });
 });
 
+// The tests below run on each registry backend (bodies not re-indented, to keep merges small).
+describeBackends('repository faults, continued', (backend) => {
 test('verify removes an unnamed file only when it is older than the safe age', async () => {
   await withTmp(async (dir) => {
-    const repo = Repository.init(join(dir, 'repo'));
+    const repo = backend.init(join(dir, 'repo'));
     try {
       committed(repo, 'a', [['wcs', det(1), wcsHeaderText(1)]]);
       const orphan = repo.store.stage(enc('left behind by a crash'));
@@ -289,7 +296,7 @@ test('verify removes an unnamed file only when it is older than the safe age', a
 // -- issue 11 item 6 (old main: each of these manifests imported)
 test('bundle manifests are validated field by field before anything is written', async () => {
   await withTmp(async (dir) => {
-    const src = Repository.init(join(dir, 'src'));
+    const src = backend.init(join(dir, 'src'));
     committed(src, 'a', [['wcs', det(1), wcsHeaderText(1)]]);
     const bundle = join(dir, 'bundle');
     await exportBundle(src, bundle);
@@ -317,7 +324,7 @@ test('bundle manifests are validated field by field before anything is written',
       const m = structuredClone(manifest);
       mutate(m);
       writeFileSync(join(bundle, 'manifest.json'), JSON.stringify(m));
-      const dest = Repository.init(join(dir, `dest-${cases.findIndex((c) => c[0] === name)}`));
+      const dest = backend.init(join(dir, `dest-${cases.findIndex((c) => c[0] === name)}`));
       try {
         assert.equal(await codeOfAsync(() => importBundle(dest, bundle)), 'BAD_INPUT', name);
         assert.deepEqual(storeFiles(dest.root), [], `${name}: nothing placed`);
@@ -329,7 +336,7 @@ test('bundle manifests are validated field by field before anything is written',
     }
     // A refusal found only against the repository (a conflicting type) also leaves store/ empty.
     writeFileSync(join(bundle, 'manifest.json'), JSON.stringify(manifest));
-    const dest = Repository.init(join(dir, 'dest-conflict'));
+    const dest = backend.init(join(dir, 'dest-conflict'));
     try {
       committed(dest, 'here', [['wcs', det(5), wcsHeaderText(5)]]);
       const before = storeFiles(dest.root);
@@ -346,7 +353,7 @@ test('bundle manifests are validated field by field before anything is written',
 test('leases are finite and bounded, and renewing sets the expiry to now + the lease the run began with', async () => {
   await withTmp(async (dir) => {
     const root = join(dir, 'repo');
-    const repo = Repository.init(root);
+    const repo = backend.init(root);
     try {
       for (const lease of [Infinity, 1e309, -1, 0, Number.NaN, 8 * 24 * 3600]) {
         assert.equal(codeOf(() => repo.begin({ stage: 'a', leaseSeconds: lease })), 'BAD_INPUT', String(lease));
@@ -370,7 +377,7 @@ test('leases are finite and bounded, and renewing sets the expiry to now + the l
 test('--out refuses links, folders and paths inside the repository, and writes through a device', async () => {
   await withTmp(async (dir) => {
     const root = join(dir, 'repo');
-    const repo = Repository.init(root);
+    const repo = backend.init(root);
     committed(repo, 'a', [['wcs', det(1), wcsHeaderText(1)]]);
     repo.close();
     const get = (out: string) => ['get', root, '--type', 'wcs', '--data-id', det(1), '--out', out];
@@ -379,9 +386,11 @@ test('--out refuses links, folders and paths inside the repository, and writes t
     assert.equal((await fails(...get(join(dir, 'link')))).code, 2);
     assert.equal(readFileSync(target, 'utf8'), 'keep me');
     assert.equal((await fails(...get(dir))).code, 2);
-    assert.equal((await fails(...get(join(root, 'registry.sqlite')))).code, 2);
+    const registryFile = join(root, backend.name === 'sqlite' ? 'registry.sqlite' : 'registry.json');
+    const registryBytes = readFileSync(registryFile);
+    assert.equal((await fails(...get(registryFile))).code, 2);
     assert.equal((await fails(...get(join(root, 'store', 'x')))).code, 2);
-    assert.equal(readFileSync(join(root, 'registry.sqlite')).subarray(0, 15).toString(), 'SQLite format 3');
+    assert.deepEqual(readFileSync(registryFile).subarray(0, 15), registryBytes.subarray(0, 15)); // still the registry's own bytes
     assert.equal((await ok('log', root)).runs.length, 1);
     await ok(...get('/dev/null'));
     assert.ok(statSync('/dev/null').isCharacterDevice());
@@ -393,7 +402,7 @@ test('--out refuses links, folders and paths inside the repository, and writes t
 test('object keys from input are plain keys, impossible dates are USAGE, constraint failures keep meaningful codes', async () => {
   await withTmp(async (dir) => {
     const root = join(dir, 'repo');
-    const repo = Repository.init(root);
+    const repo = backend.init(root);
     committed(repo, 'a', [['wcs', det(1), wcsHeaderText(1)]]);
     for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
       assert.equal(codeOf(() => repo.registerDatasetType(name, 'TanSipWcs')), 'BAD_INPUT', name);
@@ -425,7 +434,7 @@ test('object keys from input are plain keys, impossible dates are USAGE, constra
 // -- issue 9: the catalog format is recorded at put, not guessed by reading the whole file at every read
 test('a catalog\'s format is recorded at put and read back from the registry', async () => {
   await withTmp(async (dir) => {
-    const repo = Repository.init(join(dir, 'repo'));
+    const repo = backend.init(join(dir, 'repo'));
     try {
       const parquet = await parquetCatalog(Buffer.alloc(100, 7));
       const stream = arrowCatalog(Buffer.alloc(100, 3));
@@ -444,6 +453,8 @@ test('a catalog\'s format is recorded at put and read back from the registry', a
       repo.close();
     }
   });
+});
+
 });
 
 // -- issue 11 item 8 (old main: open ran migrations in BEGIN IMMEDIATE and close flushed use counts, so a get waited 16 s behind a writer and failed)
@@ -470,11 +481,13 @@ test('reads never wait behind a writer: open, get, log, close and verify --dry-r
   });
 });
 
+// The tests below run on each registry backend (bodies not re-indented, to keep merges small).
+describeBackends('repository faults, last', (backend) => {
 // -- issue 10 item 10 (old main: recompute with { visit: 903334 } found nothing)
 test('recompute takes a where with numbers', async () => {
   const { recompute } = await import('../src/recompute/recompute.js');
   await withTmp(async (dir) => {
-    const repo = Repository.init(join(dir, 'repo'));
+    const repo = backend.init(join(dir, 'repo'));
     try {
       const { tableFromArrays, tableToIPC } = await import('apache-arrow');
       const catalog = tableToIPC(tableFromArrays({ x: Float64Array.from([10, 20]), y: Float64Array.from([30, 40]), instFlux: Float64Array.from([100, 200]) }), 'stream');
@@ -519,7 +532,7 @@ test('a long chain imports in one pass, and a 20,000-run chain is refused up fro
       writeFileSync(join(folder, 'manifest.json'), JSON.stringify(manifest));
       return folder;
     };
-    const repo = Repository.init(join(dir, 'repo'));
+    const repo = backend.init(join(dir, 'repo'));
     try {
       const started = Date.now();
       assert.match(await importBundle(repo, chain(20_000)).then(() => 'imported', (e: SkycalError) => `${e.code} ${e.message}`), /^BAD_INPUT .*too deep/);
@@ -532,4 +545,6 @@ test('a long chain imports in one pass, and a 20,000-run chain is refused up fro
       repo.close();
     }
   });
+});
+
 });

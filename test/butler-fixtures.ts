@@ -5,6 +5,9 @@ import { encodeParquet } from '../src/catalog/parquet.js';
 import { join } from 'node:path';
 import { cardsToText, formatCard } from '../src/fits/header.js';
 import { writeImage } from '../src/fits/image.js';
+import { describe, test } from 'node:test';
+import { Repository } from '../src/butler/repository.js';
+import { freshDatabaseUrl, postgresUnavailable, skipWithoutPostgres } from './postgres.js';
 
 /**
  * A TAN-SIP header (HSC-like scale, SIP order 2) with CRVAL1 shifted by
@@ -122,4 +125,44 @@ export async function parquetCatalog(body: Uint8Array): Promise<Buffer> {
   }
   await encodeParquet(table.schema, batches(), new Map(), async (b) => void parts.push(b));
   return Buffer.concat(parts);
+}
+
+/**
+ * One suite, two backends: a repository test written once runs on each
+ * registry. `init` makes a repository at `root` on this backend (a fresh
+ * database per repository for PostgreSQL); `initArgs` is the same for
+ * `skycal init REPO ...`.
+ */
+export interface Backend {
+  readonly name: 'sqlite' | 'postgresql';
+  init(root: string): Repository;
+  initArgs(): string[];
+}
+
+export const backends: readonly Backend[] = [
+  { name: 'sqlite', init: (root) => Repository.init(root), initArgs: () => [] },
+  {
+    name: 'postgresql',
+    init: (root) => Repository.init(root, { registry: freshDatabaseUrl() }),
+    initArgs: () => ['--registry', freshDatabaseUrl()],
+  },
+];
+
+/**
+ * `describe(title [backend])` for each backend, the tests inside given it.
+ * Without a PostgreSQL server the postgresql block holds one test that skips
+ * loudly (and fails under CI: skipWithoutPostgres).
+ */
+export function describeBackends(title: string, fn: (backend: Backend) => void): void {
+  for (const backend of backends) {
+    describe(`${title} [${backend.name}]`, () => {
+      if (backend.name === 'postgresql' && postgresUnavailable() !== undefined) {
+        test('PostgreSQL is available', (t) => {
+          skipWithoutPostgres(t);
+        });
+        return;
+      }
+      fn(backend);
+    });
+  }
 }

@@ -8,21 +8,22 @@ import { mergeInto } from '../src/butler/merge.js';
 import { canonicalDataId } from '../src/butler/dataId.js';
 import { collectGarbage, verifyRepository } from '../src/butler/maintenance.js';
 import { tempDir, errorCodeOf } from './helpers.js';
-import { crval1Of, imageFits, photoCalibJson, wcsHeaderText } from './butler-fixtures.js';
+import { crval1Of, describeBackends, imageFits, photoCalibJson, wcsHeaderText, type Backend } from './butler-fixtures.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const det = (d: number) => `instrument=HSC,visit=903334,detector=${d}`;
 
-function withRepo(fn: (repo: Repository, root: string) => void): void {
+/** A repository on this backend for one test, closed and removed after it. */
+const withRepoOn = (backend: Backend) => (fn: (repo: Repository, root: string) => void): void => {
   const tmp = tempDir();
-  const repo = Repository.init(join(tmp.path, 'repo'));
+  const repo = backend.init(join(tmp.path, 'repo'));
   try {
     fn(repo, join(tmp.path, 'repo'));
   } finally {
     repo.close();
     tmp.cleanup();
   }
-}
+};
 
 const code = errorCodeOf;
 
@@ -39,6 +40,10 @@ function designScenario(repo: Repository) {
   const committed = repo.commit(jc.id);
   return { sf: repo.registry.run(sf.id)!, jc: committed };
 }
+
+// Every test below runs on each registry backend (the body is not re-indented, to keep merges small).
+describeBackends('the repository', (backend) => {
+const withRepo = withRepoOn(backend);
 
 test('the design scenario: a missing jointcal output is a failure marker, never singleFrame’s WCS', () => {
   withRepo((repo) => {
@@ -346,4 +351,6 @@ test('resolution of a dataset with many versions (history walk) equals the first
     }
     assert.ok(checked > 100);
   });
+});
+
 });

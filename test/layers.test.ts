@@ -35,6 +35,7 @@ export function layerKey(rel: string): string {
 /** Packages that only one layer may load (the heavy native and wasm ones). */
 const PACKAGE_HOMES: Readonly<Record<string, readonly string[]>> = {
   'better-sqlite3': ['src/butler'],
+  libpq: ['src/butler'],
   '@resvg/resvg-js': ['src/plot'],
 };
 

@@ -1,6 +1,7 @@
 /**
  * The versioned dataset repository (DESIGN.md §5): a folder with a registry
- * (`registry.sqlite`) and a content-addressed datastore (`store/`). Runs are
+ * (`registry.sqlite`, or the PostgreSQL database `registry.json` names) and a
+ * content-addressed datastore (`store/`). Runs are
  * commits: `begin` opens one (invisible to readers), `put`/`fail` add to it,
  * `commit` publishes it in one registry transaction and moves its branch by
  * compare-and-swap on the tip it began from.
@@ -17,8 +18,10 @@ import type { ButlerAdapter, Supplied, VersionSpec } from './adapter.js';
 import { canonicalDataId, dataIdMatches, parseDataId, parseWhere, type DataIdInput } from './dataId.js';
 import { Datastore } from './datastore.js';
 import { canonicalJson, sha256Hex } from './hash.js';
-import type { EntryRecord, ExpectedOutput, RunRecord } from './registry.js';
+import type { EntryRecord, ExpectedOutput, Registry, RunRecord } from './registry.js';
 import { SqliteRegistry } from './sqliteRegistry.js';
+import { PgRegistry } from './pgRegistry.js';
+import { REGISTRY_CONFIG, SQLITE_REGISTRY, checkPostgresUrl, registryLocation } from './registryUrl.js';
 import { COMPOSITE_COMPONENTS, catalogFormatOfStored, storageClass, type StorageClassName } from './storageClasses.js';
 import { markMissingOutputs, newRunId, runOrigin } from './runOrigin.js';
 import { sniffCatalogBytes } from '../catalog/format.js';
@@ -86,38 +89,56 @@ export function parseTime(t: string | number): number {
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export class Repository implements ButlerAdapter {
-  readonly registry: SqliteRegistry;
+  readonly registry: Registry;
   readonly store: Datastore;
   private readonly pendingUses = new Map<string, { uses: number; lastUsedAt: number }>();
   private pendingCount = 0;
 
-  private constructor(readonly root: string, registry: SqliteRegistry) {
+  private constructor(readonly root: string, registry: Registry) {
     this.registry = registry;
     this.store = new Datastore(root);
   }
 
-  /** Create a repository in an empty (or missing) folder, with the built-in types and an empty `main`. */
-  static init(root: string): Repository {
-    if (existsSync(join(root, 'registry.sqlite'))) throw errors.conflict(`${root}: already a repository`);
+  /**
+   * Create a repository in an empty (or missing) folder, with the built-in
+   * types and an empty `main`. `registry`: a postgresql:// URL (no password)
+   * whose database holds no skycal schema yet; without it, REPO/registry.sqlite.
+   */
+  static init(root: string, options: { registry?: string } = {}): Repository {
+    const url = options.registry === undefined ? undefined : checkPostgresUrl(options.registry);
+    if (existsSync(join(root, SQLITE_REGISTRY)) || existsSync(join(root, REGISTRY_CONFIG))) throw errors.conflict(`${root}: already a repository`);
     if (existsSync(root) && readdirSync(root).some((n) => n === 'store' || n === 'tmp')) {
       throw errors.conflict(`${root}: holds a store/ or tmp/ folder but no registry; refusing to adopt it`);
     }
-    mkdirSync(root, { recursive: true });
-    const repo = new Repository(root, new SqliteRegistry(join(root, 'registry.sqlite'), { create: true }));
+    const registry = url === undefined ? undefined : new PgRegistry(url);
+    try {
+      if (registry !== undefined && registry.read(() => registry.schemaVersion()) !== 0) {
+        throw errors.conflict(`${url}: the database already holds a skycal repository's registry; give each repository a database of its own`);
+      }
+      mkdirSync(root, { recursive: true });
+    } catch (e) {
+      registry?.close();
+      throw e;
+    }
+    const repo = new Repository(root, registry ?? new SqliteRegistry(join(root, SQLITE_REGISTRY), { create: true }));
     repo.registry.migrate({ create: true });
     repo.store.init();
     repo.registry.write(() => {
       for (const t of BUILTIN_TYPES) repo.addTypeWithComponents(t.name, t.storageClass);
       repo.registry.moveRef('main', 'branch', undefined, null, 'create', repo.registry.nextTime());
     });
+    // Written last: a folder with registry.json is a repository only once its registry holds the schema.
+    if (url !== undefined) writeFileSync(join(root, REGISTRY_CONFIG), `${JSON.stringify({ registry: url }, null, 2)}\n`);
     writeFileSync(join(root, 'README.txt'), 'A skycal repository. Use `skycal log`, `skycal get`, ... on this folder.\n');
     return repo;
   }
 
   /** Open an existing repository; a registry without skycal's schema is refused ("not a skycal repository"). */
   static open(root: string, options: { readonly?: boolean } = {}): Repository {
-    if (!existsSync(join(root, 'registry.sqlite'))) throw errors.notFound(`repository ${root} (no registry.sqlite; run skycal init)`);
-    const registry = new SqliteRegistry(join(root, 'registry.sqlite'), { readonly: options.readonly });
+    const where = registryLocation(root);
+    const registry = where.kind === 'sqlite'
+      ? new SqliteRegistry(where.path, { readonly: options.readonly })
+      : new PgRegistry(where.url, { readonly: options.readonly });
     try {
       registry.migrate();
     } catch (e) {

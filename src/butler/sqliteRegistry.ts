@@ -34,14 +34,18 @@ import type {
   DatasetTypeRecord, EntryRecord, ExpectedOutput, NewEntry, NewRun, RefKind, RefMove, RefRecord, Registry,
   ResolveOptions, RunRecord, RunState, RunUsage,
 } from './registry.js';
+import {
+  ENTRY_COLUMNS, MIGRATION_DESCRIPTIONS, SCHEMA_VERSION, SELF_CHECKS, WALK_VERSIONS, checkSchemaVersion, mergeOrder, toEntry, toRun,
+  type EntryRow, type RunRow,
+} from './registryRows.js';
 
-export const SCHEMA_VERSION = 2;
+export { SCHEMA_VERSION };
 
 /** Migrations in order; migration N brings the schema from N-1 to N. */
 const MIGRATIONS: { version: number; description: string; sql: string }[] = [
   {
     version: 1,
-    description: 'runs, entries, ancestry closure, refs with their moves, usage',
+    description: MIGRATION_DESCRIPTIONS[1]!,
     sql: `
 CREATE TABLE dataset_type (name TEXT PRIMARY KEY, storage_class TEXT NOT NULL);
 CREATE TABLE run (
@@ -88,7 +92,7 @@ CREATE TABLE run_usage (
   },
   {
     version: 2,
-    description: 'catalog format recorded at put, the lease a run began with, files a gc has yet to remove',
+    description: MIGRATION_DESCRIPTIONS[2]!,
     sql: `
 ALTER TABLE entry ADD COLUMN format TEXT;
 ALTER TABLE run ADD COLUMN lease_ms INTEGER;
@@ -112,28 +116,6 @@ export function registryError(path: string, e: unknown): SkycalError {
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return errors.badInput(path, `not a skycal repository (the registry is not a readable SQLite database: ${message})`);
   if (code.startsWith('SQLITE_') || /^E[A-Z]+$/.test(code)) return errors.io(path, e);
   return errors.internal(e);
-}
-
-interface RunRow {
-  id: string; stage: string; branch: string | null; state: RunState; config_json: string; config_hash: string;
-  software_version: string; host: string; user: string; begun_at: number; committed_at: number | null;
-  lease_expires_at: number | null; lease_ms: number | null;
-}
-interface EntryRow {
-  id: number; run_id: string; stage: string; type: string; data_id: string; kind: 'dataset' | 'failure';
-  file_hash: string | null; size: number | null; reason: string | null; committed_at: number | null; format: string | null;
-}
-
-/** Above this many versions of one dataset, resolution walks the history first (see resolve). */
-const WALK_VERSIONS = 8;
-
-const ENTRY_COLUMNS = 'e.id, e.run_id, r.stage, e.type, e.data_id, e.kind, e.file_hash, e.size, e.reason, r.committed_at, e.format';
-
-function toEntry(row: EntryRow): EntryRecord {
-  return {
-    id: row.id, runId: row.run_id, stage: row.stage, type: row.type, dataId: row.data_id, kind: row.kind,
-    fileHash: row.file_hash, size: row.size, reason: row.reason, committedAt: row.committed_at, format: row.format,
-  };
 }
 
 export class SqliteRegistry implements Registry {
@@ -203,14 +185,7 @@ export class SqliteRegistry implements Registry {
    * works on a read-only repository and never waits behind a writer.
    */
   migrate(options: { create?: boolean } = {}): void {
-    const check = (current: number) => {
-      if (current === 0 && options.create !== true) {
-        throw errors.badInput(this.path, 'not a skycal repository (the registry has no skycal schema; `skycal init` creates one)');
-      }
-      if (current > SCHEMA_VERSION) {
-        throw errors.badInput(this.path, `registry schema version ${current} is newer than this skycal understands (${SCHEMA_VERSION})`);
-      }
-    };
+    const check = (current: number) => checkSchemaVersion(this.path, current, options.create === true);
     const before = this.read(() => this.schemaVersion());
     check(before);
     if (!this.readOnly) {
@@ -329,14 +304,13 @@ export class SqliteRegistry implements Registry {
     }
   }
 
-  private toRun(row: RunRow): RunRecord {
-    const parents = (this.stmt('SELECT parent_id FROM run_parent WHERE run_id = ? ORDER BY position').all(row.id) as { parent_id: string }[])
+  private parentsOf(id: string): string[] {
+    return (this.stmt('SELECT parent_id FROM run_parent WHERE run_id = ? ORDER BY position').all(id) as { parent_id: string }[])
       .map((p) => p.parent_id);
-    return {
-      id: row.id, stage: row.stage, branch: row.branch, parents, state: row.state, configJson: row.config_json,
-      configHash: row.config_hash, softwareVersion: row.software_version, host: row.host, user: row.user,
-      begunAt: row.begun_at, committedAt: row.committed_at, leaseExpiresAt: row.lease_expires_at, leaseMs: row.lease_ms,
-    };
+  }
+
+  private toRun(row: RunRow): RunRecord {
+    return toRun(row, this.parentsOf(row.id));
   }
 
   run(id: string): RunRecord | undefined {
@@ -371,8 +345,7 @@ export class SqliteRegistry implements Registry {
     const changed = this.stmt("UPDATE run SET state = 'committed', committed_at = ?, lease_expires_at = NULL WHERE id = ? AND state = 'open'")
       .run(at, runId).changes;
     if (changed !== 1) throw errors.conflict(`run ${runId} is not open`);
-    const parents = (this.stmt('SELECT parent_id FROM run_parent WHERE run_id = ? ORDER BY position').all(runId) as { parent_id: string }[])
-      .map((p) => p.parent_id);
+    const parents = this.parentsOf(runId);
     if (parents.length <= 1) {
       this.stmt('INSERT INTO ancestry (descendant, ancestor, rank) VALUES (?, ?, 0)').run(runId, runId);
       if (parents.length === 1) {
@@ -386,39 +359,11 @@ export class SqliteRegistry implements Registry {
     order.forEach((ancestor, rank) => insert.run(runId, ancestor, rank));
   }
 
-  /**
-   * Resolution order of a merge run: Kahn's topological sort of its history
-   * with a stack, parents pushed so that the first parent is taken first. A
-   * run is emitted only after all of its children in this history, so a
-   * change on the second parent's line still shadows the merge base.
-   */
+  /** Resolution order of a merge run (registryRows.mergeOrder). */
   private mergeOrder(runId: string, parents: readonly string[]): string[] {
-    const nodes = new Set<string>();
-    for (const p of parents) {
-      for (const r of this.stmt('SELECT ancestor FROM ancestry WHERE descendant = ?').all(p) as { ancestor: string }[]) nodes.add(r.ancestor);
-    }
-    const parentsOf = new Map<string, string[]>([[runId, [...parents]]]);
-    const childCount = new Map<string, number>();
-    for (const n of nodes) {
-      const ps = (this.stmt('SELECT parent_id FROM run_parent WHERE run_id = ? ORDER BY position').all(n) as { parent_id: string }[])
-        .map((p) => p.parent_id);
-      parentsOf.set(n, ps);
-    }
-    for (const ps of parentsOf.values()) for (const p of new Set(ps)) childCount.set(p, (childCount.get(p) ?? 0) + 1);
-    const order: string[] = [];
-    const stack = [runId];
-    while (stack.length > 0) {
-      const n = stack.pop()!;
-      order.push(n);
-      const ps = [...new Set(parentsOf.get(n) ?? [])];
-      for (let i = ps.length - 1; i >= 0; i--) {
-        const p = ps[i]!;
-        const left = (childCount.get(p) ?? 1) - 1;
-        childCount.set(p, left);
-        if (left === 0) stack.push(p);
-      }
-    }
-    return order;
+    const ancestorsOf = (p: string) => (this.stmt('SELECT ancestor FROM ancestry WHERE descendant = ?').all(p) as { ancestor: string }[])
+      .map((r) => r.ancestor);
+    return mergeOrder(runId, parents, ancestorsOf, (n) => this.parentsOf(n));
   }
 
   // -- entries
@@ -657,15 +602,9 @@ export class SqliteRegistry implements Registry {
     for (const fk of this.db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]) {
       problems.push(`foreign key: ${fk.table} row ${fk.rowid} names a missing ${fk.parent}`);
     }
-    const noSelf = this.db.prepare(`SELECT id FROM run r WHERE state = 'committed'
-      AND NOT EXISTS (SELECT 1 FROM ancestry a WHERE a.descendant = r.id AND a.ancestor = r.id)`).all() as { id: string }[];
-    for (const r of noSelf) problems.push(`run ${r.id} is committed but has no ancestry`);
-    const visibleOpen = this.db.prepare(`SELECT DISTINCT descendant AS id FROM ancestry a JOIN run r ON r.id = a.descendant
-      WHERE r.state != 'committed'`).all() as { id: string }[];
-    for (const r of visibleOpen) problems.push(`run ${r.id} is not committed but has ancestry rows (would be visible)`);
-    const badRefs = this.db.prepare(`SELECT f.name, f.run_id FROM ref f JOIN run r ON r.id = f.run_id WHERE r.state != 'committed'`).all() as
-      { name: string; run_id: string }[];
-    for (const r of badRefs) problems.push(`ref ${r.name} points at run ${r.run_id}, which is not committed`);
+    for (const check of SELF_CHECKS) {
+      for (const row of this.db.prepare(check.sql).all() as Record<string, string>[]) problems.push(check.problem(row));
+    }
     return problems;
   }
 }

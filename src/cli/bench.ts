@@ -10,7 +10,8 @@ import { benchWcs } from '../bench/wcs.js';
 import { benchPool } from '../bench/pool.js';
 import { benchCatalog } from '../bench/catalog.js';
 import { benchCalibrate } from '../bench/calibrate.js';
-import { benchRepo } from '../bench/repo.js';
+import { benchRepoBackends } from '../bench/repo.js';
+import { checkPostgresUrl } from '../butler/registryUrl.js';
 import { WORKERS_OPTION, maxWorkers, optionalString, parseBBoxOption, parseIntegerOption } from './args.js';
 import type { CliContext, Command, OptionDef } from './command.js';
 import { workersOption } from './catalogCommand.js';
@@ -119,19 +120,30 @@ export const benchRepoCommand: Command = {
     runs: { type: 'string', value: 'N', description: 'runs in the long history (default 1000, at least 11, at most 100,000)' },
     datasets: { type: 'string', value: 'N', description: 'datasets in the big run (default 10,000, at most 1,000,000)' },
     time: TIME_OPTION,
+    registry: {
+      type: 'string', value: 'postgresql://USER@HOST[:PORT]/postgres',
+      description: 'also run it on PostgreSQL registries on this server (a database per repository, created and dropped: CREATEDB needed), beside SQLite',
+    },
   },
+  notes: 'Gets/s and commits/s are summed over 1, 4 and 16 concurrent client processes on one repository; a commit that loses its tip is merged.',
   async run(values, _p, ctx) {
-    const r = benchRepo({
+    const registry = optionalString(values, 'registry');
+    if (registry !== undefined) checkPostgresUrl(registry);
+    const r = await benchRepoBackends({
       largeRuns: parseIntegerOption(optionalString(values, 'runs'), 'runs', 1000, 11, 100_000),
       commitDatasets: parseIntegerOption(optionalString(values, 'datasets'), 'datasets', 10_000, 1, 1_000_000),
       timeMs: parseIntegerOption(optionalString(values, 'time'), 'time', 1000, 1, MAX_TIME_MS),
       log: ctx.json ? () => {} : ctx.log,
+      registry,
     });
-    if (ctx.json) return ctx.writeJson({ repo: r });
-    write(ctx, [
-      ...r.gets.map((g) => `${String(g.runs).padStart(5)}-run history: ${Math.round(g.getsPerSecond)} gets/s (${Math.round(g.resolvesPerSecond)} resolves/s without reading the file)`),
-      `slowdown at ${r.gets[1]!.runs} runs: ${r.slowdownAt1000.toFixed(2)}x`,
-      `run of ${r.bigCommit.datasets} datasets: puts ${r.bigCommit.putSeconds.toFixed(2)} s, commit ${r.bigCommit.commitSeconds.toFixed(3)} s`,
-    ].join('\n'));
+    if (ctx.json) return ctx.writeJson({ repo: r.sqlite, ...(r.postgresql !== undefined && { postgresql: r.postgresql }) });
+    const lines = (name: string, b: typeof r.sqlite) => [
+      `${name}:`,
+      ...b.gets.map((g) => `  ${String(g.runs).padStart(5)}-run history: ${Math.round(g.getsPerSecond)} gets/s (${Math.round(g.resolvesPerSecond)} resolves/s without reading the file)`),
+      `  slowdown at ${b.gets[1]!.runs} runs: ${b.slowdownAt1000.toFixed(2)}x`,
+      `  run of ${b.bigCommit.datasets} datasets: puts ${b.bigCommit.putSeconds.toFixed(2)} s, commit ${b.bigCommit.commitSeconds.toFixed(3)} s`,
+      ...b.concurrent.map((c) => `  ${String(c.clients).padStart(2)} client process(es): ${Math.round(c.getsPerSecond)} gets/s, ${Math.round(c.commitsPerSecond)} commits/s`),
+    ];
+    write(ctx, [...lines('sqlite', r.sqlite), ...(r.postgresql === undefined ? [] : lines('postgresql', r.postgresql))].join('\n'));
   },
 };

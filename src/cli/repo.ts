@@ -78,10 +78,18 @@ const VERSION: OptionSpec = { at: AT_OPTION, 'as-of': AS_OF_OPTION };
 const FORCE = (description: string): OptionSpec => ({ force: { type: 'boolean', default: false, description } });
 
 const init: Command = {
-  name: 'init', args: 'REPO', options: {}, positionals: { min: 1, max: 1 },
-  async run(_v, [root], ctx) {
-    Repository.init(root!).close();
-    report(ctx, { repository: root }, () => `initialised ${root}`);
+  name: 'init', args: 'REPO',
+  options: {
+    registry: {
+      type: 'string', value: 'postgresql://USER@HOST[:PORT]/DB',
+      description: 'keep the registry in this PostgreSQL database (empty of skycal tables; password from PGPASSWORD or ~/.pgpass, never in the URL); default REPO/registry.sqlite',
+    },
+  },
+  positionals: { min: 1, max: 1 },
+  async run(values, [root], ctx) {
+    const registry = optionalString(values, 'registry');
+    Repository.init(root!, { registry }).close();
+    report(ctx, { repository: root, ...(registry !== undefined && { registry }) }, () => `initialised ${root}${registry === undefined ? '' : ` (registry ${registry})`}`);
   },
 };
 
