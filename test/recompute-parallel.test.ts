@@ -13,7 +13,7 @@ import { readParquetFooter, rowGroupSpans } from '../src/catalog/parquetStitch.j
 import { recompute, openRecomputePool, META_RECOMPUTE, type RecomputePool } from '../src/recompute/recompute.js';
 import { DATASET_MANIFEST } from '../src/io/atomicOutput.js';
 import { buildRepo } from './recompute-repo.js';
-import { cliPath, repoRoot, tempDir } from './helpers.js';
+import { cliPath, repoRoot, runCli, tempDir } from './helpers.js';
 
 let dir: { path: string; cleanup: () => void };
 const pools = new Map<number, RecomputePool>();
@@ -245,8 +245,9 @@ test('SIGINT and SIGKILL during a recompute leave no output and no partial datas
     const name = out.replace(/\/$/, '');
     assert.equal(existsSync(join(outDir, name)), false, `${signal} ${out}: nothing under the output name (exit ${String(code)})`);
     if (signal === 'SIGINT') assert.deepEqual(readdirSync(outDir), [], `${signal} ${out}: the temporary is removed`);
-    const again = spawnSync(process.execPath, [cliPath, 'recompute', join(root, 'repo'), '--out', target, '--workers', '1', '--json'], { encoding: 'utf8' });
-    assert.equal(again.status, 0, again.stderr);
+    // The next run reads what the killed one left on disk: in-process (the same main() and exit code as the bin).
+    const again = await runCli(['recompute', join(root, 'repo'), '--out', target, '--workers', '1', '--json']);
+    assert.equal(again.code, 0, again.stderr);
     assert.equal(JSON.parse(again.stdout).rows, 20000);
     assert.deepEqual(readdirSync(outDir), [name], `${signal} ${out}: only the output, no stale temporary`);
     const { rmSync } = await import('node:fs');

@@ -16,7 +16,7 @@
  * registry transaction that adds the runs and refs, after every check passed;
  * a refused import leaves nothing in store/.
  */
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { SkycalError, errors } from '../errors.js';
@@ -141,7 +141,8 @@ function copyDurable(from: string, to: string): void {
   const src = openSync(from, 'r');
   const writer = new ChunkFile(to);
   try {
-    const buf = Buffer.alloc(1 << 20);
+    // Sized to the file (at most 1 MiB) and not zero-filled: an export copies every file, most far smaller.
+    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(1 << 20, fstatSync(src).size)));
     for (;;) {
       const n = readSync(src, buf, 0, buf.length, null);
       if (n === 0) break;

@@ -107,7 +107,8 @@ export class Datastore {
     try {
       fd = openSync(path, 'r');
       const h = createHash('sha256');
-      const buf = Buffer.alloc(1 << 20);
+      // Sized to the file (at most 1 MiB) and not zero-filled: verify digests every stored file, most far smaller than 1 MiB.
+      const buf = Buffer.allocUnsafe(Math.max(1, Math.min(1 << 20, fstatSync(fd).size)));
       let size = 0;
       for (;;) {
         const n = readSync(fd, buf, 0, buf.length, null);
