@@ -39,7 +39,7 @@ import type {
   ResolveOptions, RunRecord, RunState, RunUsage,
 } from './registry.js';
 import {
-  ENTRY_COLUMNS, MIGRATION_DESCRIPTIONS, SCHEMA_VERSION, SELF_CHECKS, WALK_VERSIONS, checkSchemaVersion, mergeOrder, toEntry, toRun,
+  ENTRY_COLUMNS, MIGRATION_DESCRIPTIONS, SCHEMA_VERSION, SELF_CHECKS, WALK_VERSIONS, checkSchemaVersion, keptRunIds, mergeOrder, toEntry, toRun,
   type EntryRow, type RunRow,
 } from './registryRows.js';
 
@@ -708,29 +708,14 @@ export class PgRegistry implements Registry {
     return { uses: row?.uses ?? 0, lastUsedAt: row?.last_used_at ?? null };
   }
 
-  /** As SqliteRegistry.unreachableRuns: ref histories, open runs' parents, and (to a fixed point) the runs kept runs read. */
+  /** Runs that gc may delete: not kept by keptRunIds (registryRows.ts). */
   unreachableRuns(): RunRecord[] {
-    const kept = new Set<string>();
-    const addHistory = (tip: string) => {
-      if (kept.has(tip)) return;
-      for (const r of this.q<{ ancestor: string }>('SELECT ancestor FROM ancestry WHERE descendant = $1', [tip])) kept.add(r.ancestor);
-    };
-    for (const r of this.refs()) if (r.runId !== null) addHistory(r.runId);
-    const open = this.runsByState('open');
-    for (const r of open) for (const p of r.parents) addHistory(p);
-    let frontier = [...kept, ...open.map((r) => r.id)];
-    while (frontier.length > 0) {
-      const next: string[] = [];
-      for (const id of frontier) {
-        for (const e of this.inputsOf(id)) {
-          if (!kept.has(e.runId)) {
-            addHistory(e.runId);
-            next.push(e.runId);
-          }
-        }
-      }
-      frontier = next;
-    }
+    const kept = keptRunIds({
+      refs: () => this.refs(),
+      runsByState: (state) => this.runsByState(state),
+      historyOf: (tip) => this.q<{ ancestor: string }>('SELECT ancestor FROM ancestry WHERE descendant = $1', [tip]).map((r) => r.ancestor),
+      inputsOf: (id) => this.inputsOf(id),
+    });
     return this.runs(`SELECT ${PgRegistry.RUN_COLUMNS} FROM run r WHERE r.state != 'open' ORDER BY r.begun_at, r.id`, [])
       .filter((r) => !kept.has(r.id));
   }

@@ -5,7 +5,7 @@
  * portable SQL. Each backend keeps only its SQL dialect and its transactions.
  */
 import { errors } from '../errors.js';
-import type { EntryRecord, RunRecord, RunState } from './registry.js';
+import type { EntryRecord, RefRecord, RunRecord, RunState } from './registry.js';
 
 export const SCHEMA_VERSION = 2;
 
@@ -108,3 +108,43 @@ export const SELF_CHECKS: readonly { sql: string; problem: (row: Record<string, 
     problem: (r) => `ref ${r.name} points at run ${r.run_id}, which is not committed`,
   },
 ];
+
+/** What the garbage-collection rule reads from a registry (both backends answer it with their own SQL). */
+export interface Reachability {
+  refs(): RefRecord[];
+  runsByState(state: RunState): RunRecord[];
+  /** Every run in the history of `tip`, itself included. */
+  historyOf(tip: string): string[];
+  inputsOf(runId: string): EntryRecord[];
+}
+
+/**
+ * The runs gc keeps: the histories of every ref and of every open run's
+ * parents, then (until nothing changes) the histories of runs whose
+ * datasets a kept or open run read, so provenance never points at a
+ * deleted run. One rule for both registries.
+ */
+export function keptRunIds(r: Reachability): Set<string> {
+  const kept = new Set<string>();
+  const addHistory = (tip: string) => {
+    if (kept.has(tip)) return;
+    for (const id of r.historyOf(tip)) kept.add(id);
+  };
+  for (const ref of r.refs()) if (ref.runId !== null) addHistory(ref.runId);
+  const open = r.runsByState('open');
+  for (const run of open) for (const p of run.parents) addHistory(p);
+  let frontier = [...kept, ...open.map((run) => run.id)];
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const id of frontier) {
+      for (const e of r.inputsOf(id)) {
+        if (!kept.has(e.runId)) {
+          addHistory(e.runId);
+          next.push(e.runId);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return kept;
+}

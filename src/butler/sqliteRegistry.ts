@@ -35,7 +35,7 @@ import type {
   ResolveOptions, RunRecord, RunState, RunUsage,
 } from './registry.js';
 import {
-  ENTRY_COLUMNS, MIGRATION_DESCRIPTIONS, SCHEMA_VERSION, SELF_CHECKS, WALK_VERSIONS, checkSchemaVersion, mergeOrder, toEntry, toRun,
+  ENTRY_COLUMNS, MIGRATION_DESCRIPTIONS, SCHEMA_VERSION, SELF_CHECKS, WALK_VERSIONS, checkSchemaVersion, keptRunIds, mergeOrder, toEntry, toRun,
   type EntryRow, type RunRow,
 } from './registryRows.js';
 
@@ -526,33 +526,14 @@ export class SqliteRegistry implements Registry {
     return { uses: row?.uses ?? 0, lastUsedAt: row?.last_used_at ?? null };
   }
 
-  /**
-   * Runs kept: the histories of every ref and of every open run's parents,
-   * then (until nothing changes) the histories of runs whose datasets a kept
-   * run read, so provenance never points at a deleted run.
-   */
+  /** Runs that gc may delete: not kept by keptRunIds (registryRows.ts). */
   unreachableRuns(): RunRecord[] {
-    const kept = new Set<string>();
-    const addHistory = (tip: string) => {
-      if (kept.has(tip)) return;
-      for (const r of this.stmt('SELECT ancestor FROM ancestry WHERE descendant = ?').all(tip) as { ancestor: string }[]) kept.add(r.ancestor);
-    };
-    for (const r of this.refs()) if (r.runId !== null) addHistory(r.runId);
-    const open = this.runsByState('open');
-    for (const r of open) for (const p of r.parents) addHistory(p);
-    let frontier = [...kept, ...open.map((r) => r.id)];
-    while (frontier.length > 0) {
-      const next: string[] = [];
-      for (const id of frontier) {
-        for (const e of this.inputsOf(id)) {
-          if (!kept.has(e.runId)) {
-            addHistory(e.runId);
-            next.push(e.runId);
-          }
-        }
-      }
-      frontier = next;
-    }
+    const kept = keptRunIds({
+      refs: () => this.refs(),
+      runsByState: (state) => this.runsByState(state),
+      historyOf: (tip) => (this.stmt('SELECT ancestor FROM ancestry WHERE descendant = ?').all(tip) as { ancestor: string }[]).map((r) => r.ancestor),
+      inputsOf: (id) => this.inputsOf(id),
+    });
     return (this.stmt("SELECT * FROM run WHERE state != 'open' ORDER BY begun_at").all() as RunRow[])
       .filter((r) => !kept.has(r.id)).map((r) => this.toRun(r));
   }

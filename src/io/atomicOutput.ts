@@ -29,7 +29,8 @@ const TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
 // The names temporaryPathFor gives: .NAME.PID.HEX.tmp.
 const tempBeside = temporaryPathFor;
 
-function alive(pid: number): boolean {
+/** Whether process `pid` runs on this host (EPERM: it runs, as another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -49,7 +50,7 @@ export function removeStaleTemporaries(target: string): void {
   }
   for (const name of names) {
     const m = TEMP.exec(name);
-    if (m === null || m[1] !== basename(target) || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+    if (m === null || m[1] !== basename(target) || Number(m[2]) === process.pid || processAlive(Number(m[2]))) continue;
     rmSync(join(folder, name), { recursive: true, force: true });
   }
 }

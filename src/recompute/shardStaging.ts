@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { errors } from '../errors.js';
-import { DATASET_MANIFEST } from '../io/atomicOutput.js';
+import { DATASET_MANIFEST, processAlive } from '../io/atomicOutput.js';
 import { fsyncDir, writeError, writeNewFileDurable } from '../io/atomicFile.js';
 
 /** The staging folder of dataset folder `target` (no trailing slash). */
@@ -118,14 +118,6 @@ function syncTree(dir: string): void {
   fsyncDir(dir);
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** Folders a killed finisher on this host left in the staging area (another host's are left alone: its pids mean nothing here). */
 export function removeStalePublishFolders(staging: string): void {
@@ -138,7 +130,7 @@ export function removeStalePublishFolders(staging: string): void {
   const host = hostname();
   for (const name of names) {
     const m = /^(?:publish|replaced)\.(.+)\.(\d+)\.[0-9a-f]+$/.exec(name);
-    if (m === null || m[1] !== host || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+    if (m === null || m[1] !== host || Number(m[2]) === process.pid || processAlive(Number(m[2]))) continue;
     rmSync(join(staging, name), { recursive: true, force: true });
   }
 }
