@@ -83,11 +83,22 @@ export function startCluster(): Cluster {
 
 let server: { url: (db: string) => string } | string | undefined;
 
+function libpqInstalled(): boolean {
+  try {
+    createRequire(import.meta.url)('libpq');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The server to create databases on, or why there is none. */
 function testServer(): { url: (db: string) => string } | string {
   if (server !== undefined) return server;
   const given = process.env.SKYCAL_TEST_POSTGRES;
-  if (given !== undefined && given !== '') {
+  if (!libpqInstalled()) {
+    server = 'the libpq binding (an optional dependency) is not installed: apt-get install libpq-dev, then npm install libpq';
+  } else if (given !== undefined && given !== '') {
     server = { url: (db) => Object.assign(new URL(given), { pathname: `/${db}` }).toString() };
   } else if (postgresBin() === undefined) {
     server = 'PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb) and SKYCAL_TEST_POSTGRES is not set: ' +

@@ -143,7 +143,12 @@ interface PQ {
 let PQClass: (new () => PQ) | undefined;
 /** Loaded on first use: a SQLite repository never loads the native binding. */
 function newPQ(): PQ {
-  PQClass ??= createRequire(import.meta.url)('libpq') as new () => PQ;
+  try {
+    PQClass ??= createRequire(import.meta.url)('libpq') as new () => PQ;
+  } catch (e) {
+    // An optional dependency: npm skips it where libpq-fe.h is missing, and SQLite repositories never need it.
+    throw errors.io('PostgreSQL registry', 'the libpq binding is not installed (install Debian\'s libpq-dev, then npm install libpq)', { cause: e });
+  }
   return new PQClass();
 }
 
