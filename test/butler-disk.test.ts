@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkycalError } from '../src/errors.js';
 import { Repository } from '../src/butler/repository.js';
@@ -16,6 +16,7 @@ import { exportBundle, importBundle } from '../src/butler/bundle.js';
 import { verifyRepository } from '../src/butler/maintenance.js';
 import { mountTmpfsOrSkip, tempDir, unmount } from './helpers.js';
 import { arrowCatalog, wcsHeaderText } from './butler-fixtures.js';
+import { freshDatabaseUrl, skipWithoutPostgres } from './postgres.js';
 
 
 const catalog = (n: number, seed: number) => arrowCatalog(Buffer.alloc(n, seed));
@@ -125,6 +126,75 @@ test('a read-only repository can be read: get, log, status, queryDataIds and ver
   } finally {
     unmount(mnt);
     rmSync(mnt, { recursive: true, force: true });
+    tmp.cleanup();
+  }
+});
+
+/** Fill the mount so that about `freeBytes` stay free (tmpfs counts whole pages). */
+function fillLeaving(mnt: string, freeBytes: number): string {
+  const s = statfsSync(mnt);
+  const filler = join(mnt, 'filler');
+  writeFileSync(filler, Buffer.alloc(Math.max(0, s.bavail * s.bsize - freeBytes)));
+  return filler;
+}
+
+test('init on a full disk, at every fill from 0 to 256 KiB free: a whole repository or IO and nothing at all; then the same init succeeds [sqlite]', (t) => {
+  const tmp = tempDir();
+  const mnt = join(tmp.path, 'small');
+  if (!mountTmpfsOrSkip(t, mnt, '2m', 'the full-disk init test')) {
+    tmp.cleanup();
+    return;
+  }
+  try {
+    const root = join(mnt, 'repo');
+    const outcomes = { whole: 0, refused: 0 };
+    for (let free = 0; free <= 256 * 1024; free += 8 * 1024) {
+      const filler = fillLeaving(mnt, free);
+      const code = ioCode(() => Repository.init(root).close());
+      rmSync(filler);
+      if (code === 'none') {
+        outcomes.whole++;
+        const repo = Repository.open(root);
+        assert.deepEqual(verifyRepository(repo, { minAgeMs: 0 }).problems, [], `${free} B free: a whole repository`);
+        assert.equal(repo.registry.ref('main')?.runId, null);
+        repo.close();
+        rmSync(root, { recursive: true });
+      } else {
+        outcomes.refused++;
+        assert.equal(code, 'IO', `${free} B free`);
+        assert.equal(existsSync(root), false, `${free} B free: nothing left of the failed init`);
+        // The same init with room succeeds (it does not meet "already a repository").
+        Repository.init(root).close();
+        rmSync(root, { recursive: true });
+      }
+    }
+    assert.ok(outcomes.whole > 0 && outcomes.refused > 0, `the sweep crosses the size an init needs (${JSON.stringify(outcomes)})`);
+  } finally {
+    unmount(mnt);
+    tmp.cleanup();
+  }
+});
+
+test('init with a PostgreSQL registry on a full disk: IO, no folder and no schema left; the same init with the same database then succeeds [postgresql]', (t) => {
+  if (skipWithoutPostgres(t)) return;
+  const tmp = tempDir();
+  const mnt = join(tmp.path, 'small');
+  if (!mountTmpfsOrSkip(t, mnt, '1m', 'the full-disk PostgreSQL init test')) {
+    tmp.cleanup();
+    return;
+  }
+  try {
+    const root = join(mnt, 'repo');
+    const url = freshDatabaseUrl();
+    const filler = fillLeaving(mnt, 0);
+    assert.equal(ioCode(() => Repository.init(root, { registry: url }).close()), 'IO');
+    assert.equal(existsSync(root), false, 'no folder left');
+    rmSync(filler);
+    const repo = Repository.init(root, { registry: url }); // the schema was dropped: not CONFLICT
+    assert.deepEqual(verifyRepository(repo, { minAgeMs: 0 }).problems, []);
+    repo.close();
+  } finally {
+    unmount(mnt);
     tmp.cleanup();
   }
 });

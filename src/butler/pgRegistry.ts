@@ -336,13 +336,16 @@ export class PgRegistry implements Registry {
     check(before);
     if (before === SCHEMA_VERSION) return;
     if (this.readOnly) throw errors.io(this.url, `the registry was opened read-only and its schema (version ${before}) needs migrating to ${SCHEMA_VERSION}`);
+    let created: 'schema' | 'tables' | undefined;
     this.write(() => {
       const current = this.schemaVersion();
       check(current);
       if (current === 0) {
         const foreign = this.one<{ n: number }>('SELECT count(*) AS n FROM pg_tables WHERE schemaname = $1', [SCHEMA])!.n;
         if (foreign > 0) throw errors.conflict(`${this.url}: the database's ${SCHEMA} schema holds tables but no skycal schema version; refusing to adopt it`);
+        const existed = this.one<{ n: number }>('SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1', [SCHEMA])!.n > 0;
         this.execSimple(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
+        created = existed ? 'tables' : 'schema';
       }
       this.execSimple(`CREATE TABLE IF NOT EXISTS meta (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL);`);
@@ -353,6 +356,7 @@ export class PgRegistry implements Registry {
         this.q(`INSERT INTO meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(m.version)]);
       }
     });
+    this.created = created;
   }
 
   /** 0 when the database has no skycal schema (no meta table or no version in it, or no run table). */
@@ -367,6 +371,26 @@ export class PgRegistry implements Registry {
 
   close(): void {
     finishConnection(this.pq);
+  }
+
+  /** What this registry's migrate({ create }) made, for dropCreated: the whole schema, or tables in a schema that was there (empty). */
+  private created: 'schema' | 'tables' | undefined;
+
+  /**
+   * Undo a failed init: drop what this registry's migrate({ create }) made
+   * and nothing else (a schema that was there before, empty, stays).
+   */
+  dropCreated(): void {
+    if (this.created === undefined) return;
+    const created = this.created;
+    this.write(() => {
+      if (created === 'schema') this.execSimple(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+      else {
+        const tables = this.q<{ name: string }>('SELECT tablename AS name FROM pg_tables WHERE schemaname = $1', [SCHEMA]).map((t) => `${SCHEMA}."${t.name}"`);
+        if (tables.length > 0) this.execSimple(`DROP TABLE IF EXISTS ${tables.join(', ')} CASCADE`);
+      }
+    });
+    this.created = undefined;
   }
 
   /** One transaction around fn, ROLLBACK on any failure; `begin` is the statement(s) that open it. */

@@ -11,7 +11,7 @@
  * always a crash leftover), and a run becomes visible only through the single
  * transaction that writes its ancestry rows and moves the branch.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkycalError, errors } from '../errors.js';
 import type { ButlerAdapter, Supplied, VersionSpec } from './adapter.js';
@@ -65,6 +65,41 @@ export interface ResolvedDataset {
 
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
+/** A file init writes; `ifAbsent`: a file of that name already there is kept (a user's README.txt). Returns whether it wrote. */
+function writeInitFile(path: string, text: string, ifAbsent = false): boolean {
+  try {
+    writeFileSync(path, text, { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if (ifAbsent && (e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw errors.io(path, e);
+  }
+}
+
+/**
+ * Take back what a failed Repository.init made, so that running it again
+ * works: the PostgreSQL schema (init had found none), or registry.sqlite and
+ * its journal; the store and tmp folders (init refuses a folder that holds
+ * them); the files it wrote; the root if init made it.
+ */
+function undoInit(root: string, made: { root: boolean; files: string[] }, pg: PgRegistry | undefined, repo: Repository | undefined): void {
+  try {
+    pg?.dropCreated();
+  } catch {
+    // The server is gone: the error being thrown names it, and a retry meets CONFLICT naming the schema.
+  }
+  try {
+    if (repo !== undefined) repo.close();
+    else pg?.close();
+  } catch {
+    // a registry that failed while opening
+  }
+  for (const name of [SQLITE_REGISTRY, `${SQLITE_REGISTRY}-wal`, `${SQLITE_REGISTRY}-shm`, `${SQLITE_REGISTRY}-journal`, 'store', 'tmp', ...made.files]) {
+    rmSync(join(root, name), { recursive: true, force: true });
+  }
+  if (made.root) rmSync(root, { recursive: true, force: true });
+}
+
 /**
  * ISO 8601 (a real calendar date: 2026-02-30 is refused, not read as March 2)
  * or epoch milliseconds -> milliseconds; BAD_INPUT otherwise.
@@ -111,6 +146,7 @@ export class Repository implements ButlerAdapter {
       throw errors.conflict(`${root}: holds a store/ or tmp/ folder but no registry; refusing to adopt it`);
     }
     const registry = url === undefined ? undefined : new PgRegistry(url);
+    const made = { root: !existsSync(root), files: [] as string[] };
     try {
       if (registry !== undefined && registry.read(() => registry.schemaVersion()) !== 0) {
         throw errors.conflict(`${url}: the database already holds a skycal repository's registry; give each repository a database of its own`);
@@ -120,17 +156,25 @@ export class Repository implements ButlerAdapter {
       registry?.close();
       throw e;
     }
-    const repo = new Repository(root, registry ?? new SqliteRegistry(join(root, SQLITE_REGISTRY), { create: true }));
-    repo.registry.migrate({ create: true });
-    repo.store.init();
-    repo.registry.write(() => {
-      for (const t of BUILTIN_TYPES) repo.addTypeWithComponents(t.name, t.storageClass);
-      repo.registry.moveRef('main', 'branch', undefined, null, 'create', repo.registry.nextTime());
-    });
-    // Written last: a folder with registry.json is a repository only once its registry holds the schema.
-    if (url !== undefined) writeFileSync(join(root, REGISTRY_CONFIG), `${JSON.stringify({ registry: url }, null, 2)}\n`);
-    writeFileSync(join(root, 'README.txt'), 'A skycal repository. Use `skycal log`, `skycal get`, ... on this folder.\n');
-    return repo;
+    let repo: Repository | undefined;
+    try {
+      repo = new Repository(root, registry ?? new SqliteRegistry(join(root, SQLITE_REGISTRY), { create: true }));
+      repo.registry.migrate({ create: true });
+      repo.store.init();
+      const r = repo;
+      r.registry.write(() => {
+        for (const t of BUILTIN_TYPES) r.addTypeWithComponents(t.name, t.storageClass);
+        r.registry.moveRef('main', 'branch', undefined, null, 'create', r.registry.nextTime());
+      });
+      if (writeInitFile(join(root, 'README.txt'), 'A skycal repository. Use `skycal log`, `skycal get`, ... on this folder.\n', true)) made.files.push('README.txt');
+      // Written last: a folder with registry.json is a repository only once its registry holds the schema.
+      if (url !== undefined && writeInitFile(join(root, REGISTRY_CONFIG), `${JSON.stringify({ registry: url }, null, 2)}\n`)) made.files.push(REGISTRY_CONFIG);
+      return repo;
+    } catch (e) {
+      // Nothing half-made: running the same init again must not meet "already a repository".
+      undoInit(root, made, registry, repo);
+      throw e;
+    }
   }
 
   /** Open an existing repository; a registry without skycal's schema is refused ("not a skycal repository"). */
