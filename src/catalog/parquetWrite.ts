@@ -203,78 +203,105 @@ interface Encoded {
 /** Most runs a column may have to be dictionary-encoded (per non-null value). */
 const DICTIONARY_RUN_SHARE = 1 / 16;
 
-/** Fixed-width integers: dictionary + RLE indices where there are few runs, else PLAIN; min/max either way. */
-function encodeInts(plain: Uint8Array, leaf: Leaf, count: number): Encoded {
-  const words = leaf.width / 4;
-  const w = new Int32Array(plain.buffer, plain.byteOffset, count * words);
-  const same = words === 1 ? (i: number, j: number) => w[i] === w[j] : (i: number, j: number) => w[2 * i] === w[2 * j] && w[2 * i + 1] === w[2 * j + 1];
-  // Runs, up to the limit (a column of distinct ids stops early).
-  const limit = Math.max(1, Math.floor(count * DICTIONARY_RUN_SHARE));
-  const starts: number[] = [];
-  if (count > 0 && allSame(plain.subarray(0, count * leaf.width), leaf.width)) starts.push(0);
-  else for (let i = 0; i < count && starts.length <= limit; i++) if (i === 0 || !same(i, i - 1)) starts.push(i);
-  // Order: signed or unsigned, on (hi, lo) words for 64 bits.
-  const key = (i: number): number | bigint => {
-    if (words === 1) return leaf.signed ? w[i]! : w[i]! >>> 0;
-    const hi = leaf.signed ? w[2 * i + 1]! : w[2 * i + 1]! >>> 0;
-    return (BigInt(hi) << 32n) | BigInt(w[2 * i]! >>> 0);
-  };
-  const bytesOf = (i: number) => plain.slice(i * leaf.width, (i + 1) * leaf.width);
-  const minMax = (indices: Iterable<number>) => {
-    let lo = -1;
-    let hi = -1;
-    for (const i of indices) {
-      if (lo < 0 || key(i) < key(lo)) lo = i;
-      if (hi < 0 || key(i) > key(hi)) hi = i;
-    }
-    return lo < 0 ? {} : { min: bytesOf(lo), max: bytesOf(hi) };
-  };
-  if (count > 0 && starts.length <= limit) {
-    const index = new Map<number | bigint, number>();
-    const entries: number[] = [];
-    const runIndex = starts.map((s) => {
-      const k = key(s);
-      let d = index.get(k);
-      if (d === undefined) {
-        d = entries.length;
-        index.set(k, d);
-        entries.push(s);
-      }
-      return d;
-    });
-    const body = new Uint8Array(entries.length * leaf.width);
-    entries.forEach((s, d) => body.set(plain.subarray(s * leaf.width, (s + 1) * leaf.width), d * leaf.width));
-    const bitWidth = Math.max(1, 32 - Math.clz32(entries.length - 1));
-    const out = new ByteWriter();
-    out.byte(bitWidth);
-    const valueBytes = (bitWidth + 7) >> 3;
-    starts.forEach((s, r) => {
-      out.varint(((r + 1 < starts.length ? starts[r + 1]! : count) - s) * 2);
-      for (let b = 0; b < valueBytes; b++) out.byte((runIndex[r]! >>> (8 * b)) & 0xff);
-    });
-    return { dictionary: { body, count: entries.length }, values: out.view(), ...minMax(entries) };
+/**
+ * An integer's order key: signed or unsigned, on (hi, lo) words for 64 bits.
+ * encodeInts' helpers are top-level functions, not closures made per call:
+ * V8 then compiles each once per worker instead of again after every deopt.
+ */
+function intKey(w: Int32Array, words: number, signed: boolean, i: number): number | bigint {
+  if (words === 1) return signed ? w[i]! : w[i]! >>> 0;
+  const hi = signed ? w[2 * i + 1]! : w[2 * i + 1]! >>> 0;
+  return (BigInt(hi) << 32n) | BigInt(w[2 * i]! >>> 0);
+}
+
+/** Where each run of equal values starts, until there are more than `limit` runs. */
+function intRunStarts(w: Int32Array, words: number, count: number, limit: number): number[] {
+  const starts: number[] = count > 0 ? [0] : [];
+  if (words === 1) {
+    for (let i = 1; i < count && starts.length <= limit; i++) if (w[i] !== w[i - 1]) starts.push(i);
+  } else {
+    for (let i = 1; i < count && starts.length <= limit; i++) if (w[2 * i] !== w[2 * i - 2] || w[2 * i + 1] !== w[2 * i - 1]) starts.push(i);
   }
-  // A plain column: min/max in one pass over the words.
+  return starts;
+}
+
+/** 64-bit (lo, hi) word pairs: whether value i orders before value j. */
+function less64(w: Int32Array, signed: boolean, i: number, j: number): boolean {
+  const a = signed ? w[2 * i + 1]! : w[2 * i + 1]! >>> 0;
+  const b = signed ? w[2 * j + 1]! : w[2 * j + 1]! >>> 0;
+  return a < b || (a === b && w[2 * i]! >>> 0 < w[2 * j]! >>> 0);
+}
+
+/** The indices of the smallest and largest of a few values (the dictionary entries; the first of equals). */
+function minMaxOf(w: Int32Array, leaf: Leaf, indices: readonly number[]): { lo: number; hi: number } {
+  const words = leaf.width / 4;
+  let lo = indices[0]!;
+  let hi = lo;
+  for (const i of indices) {
+    const k = intKey(w, words, leaf.signed, i);
+    if (k < intKey(w, words, leaf.signed, lo)) lo = i;
+    if (k > intKey(w, words, leaf.signed, hi)) hi = i;
+  }
+  return { lo, hi };
+}
+
+/** The indices of the smallest and largest value of a PLAIN column, in one pass over the words. */
+function plainMinMax(w: Int32Array, leaf: Leaf, count: number): { lo: number; hi: number } {
   let lo = 0;
   let hi = 0;
-  if (words === 1) {
+  if (leaf.width === 4) {
     for (let i = 1; i < count; i++) {
       const v = leaf.signed ? w[i]! : w[i]! >>> 0;
       if (v < (leaf.signed ? w[lo]! : w[lo]! >>> 0)) lo = i;
       if (v > (leaf.signed ? w[hi]! : w[hi]! >>> 0)) hi = i;
     }
   } else {
-    const less = (i: number, j: number) => {
-      const a = leaf.signed ? w[2 * i + 1]! : w[2 * i + 1]! >>> 0;
-      const b = leaf.signed ? w[2 * j + 1]! : w[2 * j + 1]! >>> 0;
-      return a < b || (a === b && w[2 * i]! >>> 0 < w[2 * j]! >>> 0);
-    };
     for (let i = 1; i < count; i++) {
-      if (less(i, lo)) lo = i;
-      if (less(hi, i)) hi = i;
+      if (less64(w, leaf.signed, i, lo)) lo = i;
+      if (less64(w, leaf.signed, hi, i)) hi = i;
     }
   }
-  return { values: plain, ...(count > 0 && { min: bytesOf(lo), max: bytesOf(hi) }) };
+  return { lo, hi };
+}
+
+/** Fixed-width integers: dictionary + RLE indices where there are few runs, else PLAIN; min/max either way. */
+function encodeInts(plain: Uint8Array, leaf: Leaf, count: number): Encoded {
+  const words = leaf.width / 4;
+  const w = new Int32Array(plain.buffer, plain.byteOffset, count * words);
+  const bytesOf = (i: number) => plain.slice(i * leaf.width, (i + 1) * leaf.width);
+  // Runs, up to the limit (a column of distinct ids stops early).
+  const limit = Math.max(1, Math.floor(count * DICTIONARY_RUN_SHARE));
+  const starts = count > 0 && allSame(plain.subarray(0, count * leaf.width), leaf.width) ? [0] : intRunStarts(w, words, count, limit);
+  if (count > 0 && starts.length <= limit) {
+    const index = new Map<number | bigint, number>();
+    const entries: number[] = [];
+    const runIndex = new Array<number>(starts.length);
+    for (let r = 0; r < starts.length; r++) {
+      const k = intKey(w, words, leaf.signed, starts[r]!);
+      let d = index.get(k);
+      if (d === undefined) {
+        d = entries.length;
+        index.set(k, d);
+        entries.push(starts[r]!);
+      }
+      runIndex[r] = d;
+    }
+    const body = new Uint8Array(entries.length * leaf.width);
+    for (let d = 0; d < entries.length; d++) body.set(plain.subarray(entries[d]! * leaf.width, (entries[d]! + 1) * leaf.width), d * leaf.width);
+    const bitWidth = Math.max(1, 32 - Math.clz32(entries.length - 1));
+    const out = new ByteWriter();
+    out.byte(bitWidth);
+    const valueBytes = (bitWidth + 7) >> 3;
+    for (let r = 0; r < starts.length; r++) {
+      out.varint(((r + 1 < starts.length ? starts[r + 1]! : count) - starts[r]!) * 2);
+      for (let b = 0; b < valueBytes; b++) out.byte((runIndex[r]! >>> (8 * b)) & 0xff);
+    }
+    const { lo, hi } = minMaxOf(w, leaf, entries);
+    return { dictionary: { body, count: entries.length }, values: out.view(), min: bytesOf(lo), max: bytesOf(hi) };
+  }
+  if (count === 0) return { values: plain };
+  const { lo, hi } = plainMinMax(w, leaf, count);
+  return { values: plain, min: bytesOf(lo), max: bytesOf(hi) };
 }
 
 /** Min, max and whether a NaN is there (one monomorphic loop per array type). */

@@ -10,12 +10,21 @@ export function isIntegerKey(values: readonly (string | undefined)[]): boolean {
 }
 
 export function constantColumn(field: Field, value: string | undefined, rows: number): Data {
-  if (field.type instanceof Int64) {
-    return makeData({ type: new Int64(), length: rows, nullCount: 0, data: new BigInt64Array(rows).fill(BigInt(value!)) });
-  }
-  if (value === undefined) {
-    return makeData({ type: new Utf8(), length: rows, nullCount: rows, nullBitmap: new Uint8Array((rows + 7) >> 3), valueOffsets: new Int32Array(rows + 1), data: new Uint8Array(0) });
-  }
+  if (field.type instanceof Int64) return constantInt64(BigInt(value!), rows);
+  return value === undefined ? nullUtf8(rows) : constantUtf8(value, rows);
+}
+
+// One function per column type (each monomorphic, compiled once per worker).
+
+function constantInt64(value: bigint, rows: number): Data {
+  return makeData({ type: new Int64(), length: rows, nullCount: 0, data: new BigInt64Array(rows).fill(value) });
+}
+
+function nullUtf8(rows: number): Data {
+  return makeData({ type: new Utf8(), length: rows, nullCount: rows, nullBitmap: new Uint8Array((rows + 7) >> 3), valueOffsets: new Int32Array(rows + 1), data: new Uint8Array(0) });
+}
+
+function constantUtf8(value: string, rows: number): Data {
   const bytes = new TextEncoder().encode(value);
   const data = new Uint8Array(bytes.length * rows);
   // Fill by doubling: log2(rows) block copies instead of one small copy per row.

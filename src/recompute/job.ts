@@ -118,18 +118,26 @@ async function readSource(job: RecomputeJob, pw: ParquetWasm): Promise<Table> {
   return batches.length === 0 ? new Table(source.schema) : new Table(batches);
 }
 
+const STATUS_BITS = Int32Array.from(STATUS_NAMES, ([bit]) => bit);
+
+/** Points per status bit. Plain loops, no closures: V8 compiles this once per worker, not again after each deopt. */
 function countBad(table: Table): number[] {
-  const bad = STATUS_NAMES.map(() => 0);
+  const bad = new Array<number>(STATUS_BITS.length).fill(0);
   const status = table.getChild('status');
   if (status === null) return bad;
   // A histogram of the status bytes, then the bits of each value seen.
   const histogram = new Float64Array(256);
-  for (const chunk of status.data) {
-    const values = chunk.values as Uint8Array;
-    for (let k = 0; k < chunk.length; k++) histogram[values[k]!]++;
+  for (const chunk of status.data) addToHistogram(histogram, chunk.values as Uint8Array, chunk.length);
+  for (let s = 1; s < 256; s++) {
+    const n = histogram[s]!;
+    if (n === 0) continue;
+    for (let i = 0; i < STATUS_BITS.length; i++) if ((s & STATUS_BITS[i]!) !== 0) bad[i]! += n;
   }
-  for (let s = 1; s < 256; s++) if (histogram[s]! > 0) STATUS_NAMES.forEach(([bit], i) => s & bit && (bad[i]! += histogram[s]!));
   return bad;
+}
+
+function addToHistogram(histogram: Float64Array, values: Uint8Array, length: number): void {
+  for (let k = 0; k < length; k++) histogram[values[k]!]++;
 }
 
 /**
