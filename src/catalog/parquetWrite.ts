@@ -381,44 +381,43 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** Strings: dictionary + RLE indices where there are few runs (min/max over the dictionary), else PLAIN BYTE_ARRAY. */
-function encodeStrings(segs: readonly Segment[], nonNull: number): Encoded {
-  // The non-null values, as (segment, row) in order, walked twice at most.
-  const each = (f: (bytes: Uint8Array) => boolean | void) => {
-    for (const s of segs) {
-      const offsets = s.data.valueOffsets as Int32Array;
-      const data = s.data.values as Uint8Array;
-      for (let i = s.from; i < s.to; i++) {
-        if (validBit(s.data, i) === 0) continue;
-        if (f(data.subarray(offsets[i]!, offsets[i + 1]!)) === false) return;
-      }
-    }
-  };
-  // Runs of equal strings, compared in place (no view per row), up to the limit.
-  const limit = Math.max(1, Math.floor(nonNull * DICTIONARY_RUN_SHARE));
-  const runs: { bytes: Uint8Array; length: number }[] = [];
+interface StringRun {
+  bytes: Uint8Array;
+  length: number;
+}
+
+/** A segment whose every value is the same string (the dataId columns): the run it adds, else undefined. */
+function constantStringSegment(s: Segment): StringRun | undefined {
+  if (s.data.nullCount !== 0 || s.to <= s.from) return undefined;
+  const offsets = s.data.valueOffsets as Int32Array;
+  const data = s.data.values as Uint8Array;
+  // Evenly spaced offsets, and the bytes equal themselves shifted by one value.
+  const first = offsets[s.from]!;
+  const step = offsets[s.from + 1]! - first;
+  for (let i = s.from + 1; i <= s.to; i++) if (offsets[i]! - offsets[i - 1]! !== step) return undefined;
+  if (!allSame(data.subarray(first, offsets[s.to]!), Math.max(1, step))) return undefined;
+  return { bytes: data.subarray(first, first + step), length: s.to - s.from };
+}
+
+/** Runs of equal strings, compared in place (no view per row); stops once there are more than `limit`. */
+function stringRuns(segs: readonly Segment[], limit: number): StringRun[] {
+  const runs: StringRun[] = [];
   let prevData: Uint8Array | undefined;
   let prevStart = 0;
   let prevLength = -1;
-  scan: for (const s of segs) {
+  for (const s of segs) {
+    const constant = constantStringSegment(s);
+    const last = runs[runs.length - 1];
+    if (constant !== undefined && (last === undefined || compareBytes(last.bytes, constant.bytes) === 0)) {
+      if (last !== undefined) last.length += constant.length;
+      else runs.push(constant);
+      prevData = s.data.values as Uint8Array;
+      prevStart = constant.bytes.byteOffset - prevData.byteOffset;
+      prevLength = constant.bytes.length;
+      continue;
+    }
     const offsets = s.data.valueOffsets as Int32Array;
     const data = s.data.values as Uint8Array;
-    if (s.data.nullCount === 0 && s.to > s.from) {
-      // A constant column (the dataId columns): evenly spaced offsets, and the bytes equal themselves shifted by one value.
-      const first = offsets[s.from]!;
-      const step = offsets[s.from + 1]! - first;
-      let even = true;
-      for (let i = s.from + 1; even && i <= s.to; i++) even = offsets[i]! - offsets[i - 1]! === step;
-      const value = data.subarray(first, first + step);
-      const last = runs[runs.length - 1];
-      if (even && allSame(data.subarray(first, offsets[s.to]!), Math.max(1, step)) && (last === undefined || compareBytes(last.bytes, value) === 0)) {
-        if (last !== undefined) last.length += s.to - s.from;
-        else runs.push({ bytes: value, length: s.to - s.from });
-        prevData = data;
-        prevStart = first;
-        prevLength = step;
-        continue;
-      }
-    }
     for (let i = s.from; i < s.to; i++) {
       if (validBit(s.data, i) === 0) continue;
       const start = offsets[i]!;
@@ -428,53 +427,74 @@ function encodeStrings(segs: readonly Segment[], nonNull: number): Encoded {
       if (equal) runs[runs.length - 1]!.length++;
       else {
         runs.push({ bytes: data.subarray(start, start + length), length: 1 });
-        if (runs.length > limit) break scan;
+        if (runs.length > limit) return runs;
         prevData = data;
         prevStart = start;
         prevLength = length;
       }
     }
   }
-  if (nonNull > 0 && runs.length <= limit) {
-    const index = new Map<string, number>();
-    const entries: Uint8Array[] = [];
-    const runIndex = runs.map(({ bytes }) => {
-      const k = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-      let d = index.get(k);
-      if (d === undefined) {
-        d = entries.length;
-        index.set(k, d);
-        entries.push(bytes);
-      }
-      return d;
-    });
-    const dict = new ByteWriter();
-    for (const e of entries) {
-      dict.uint32(e.length);
-      dict.raw(e);
-    }
-    const bitWidth = Math.max(1, 32 - Math.clz32(entries.length - 1));
-    const out = new ByteWriter();
-    out.byte(bitWidth);
-    const valueBytes = (bitWidth + 7) >> 3;
-    runs.forEach((r, k) => {
-      out.varint(r.length * 2);
-      for (let b = 0; b < valueBytes; b++) out.byte((runIndex[k]! >>> (8 * b)) & 0xff);
-    });
-    const sorted = [...entries].sort(compareBytes);
-    return { dictionary: { body: dict.view().slice(), count: entries.length }, values: out.view(), min: sorted[0]!.slice(), max: sorted[sorted.length - 1]!.slice() };
-  }
+  return runs;
+}
+
+/** PLAIN byte arrays: each non-null value as a 4-byte little-endian length and its bytes. */
+function plainStrings(segs: readonly Segment[]): Uint8Array {
   let size = 0;
-  each((b) => void (size += 4 + b.length));
+  for (const s of segs) {
+    const offsets = s.data.valueOffsets as Int32Array;
+    for (let i = s.from; i < s.to; i++) if (validBit(s.data, i) === 1) size += 4 + offsets[i + 1]! - offsets[i]!;
+  }
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);
   let o = 0;
-  each((b) => {
-    dv.setUint32(o, b.length, true);
-    out.set(b, o + 4);
-    o += 4 + b.length;
-  });
-  return { values: out };
+  for (const s of segs) {
+    const offsets = s.data.valueOffsets as Int32Array;
+    const data = s.data.values as Uint8Array;
+    for (let i = s.from; i < s.to; i++) {
+      if (validBit(s.data, i) === 0) continue;
+      const length = offsets[i + 1]! - offsets[i]!;
+      dv.setUint32(o, length, true);
+      out.set(data.subarray(offsets[i]!, offsets[i + 1]!), o + 4);
+      o += 4 + length;
+    }
+  }
+  return out;
+}
+
+/** Strings: dictionary + RLE indices where there are few runs (min/max from the dictionary), else PLAIN. */
+function encodeStrings(segs: readonly Segment[], nonNull: number): Encoded {
+  const limit = Math.max(1, Math.floor(nonNull * DICTIONARY_RUN_SHARE));
+  const runs = stringRuns(segs, limit);
+  if (nonNull === 0 || runs.length > limit) return { values: plainStrings(segs) };
+  const index = new Map<string, number>();
+  const entries: Uint8Array[] = [];
+  const runIndex = new Array<number>(runs.length);
+  for (let r = 0; r < runs.length; r++) {
+    const bytes = runs[r]!.bytes;
+    const k = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+    let d = index.get(k);
+    if (d === undefined) {
+      d = entries.length;
+      index.set(k, d);
+      entries.push(bytes);
+    }
+    runIndex[r] = d;
+  }
+  const dict = new ByteWriter();
+  for (const e of entries) {
+    dict.uint32(e.length);
+    dict.raw(e);
+  }
+  const bitWidth = Math.max(1, 32 - Math.clz32(entries.length - 1));
+  const out = new ByteWriter();
+  out.byte(bitWidth);
+  const valueBytes = (bitWidth + 7) >> 3;
+  for (let r = 0; r < runs.length; r++) {
+    out.varint(runs[r]!.length * 2);
+    for (let b = 0; b < valueBytes; b++) out.byte((runIndex[r]! >>> (8 * b)) & 0xff);
+  }
+  const sorted = [...entries].sort(compareBytes);
+  return { dictionary: { body: dict.view().slice(), count: entries.length }, values: out.view(), min: sorted[0]!.slice(), max: sorted[sorted.length - 1]!.slice() };
 }
 
 const i32 = (id: number, value: number) => ({ id, type: T.I32, value });
