@@ -4,21 +4,21 @@
  * `diff` (how far two WCS versions disagree, per dataId, in mas).
  */
 import { errors } from '../errors.js';
-import { Repository } from '../butler/repository.js';
 import { parseVersionArg } from '../butler/typeSpec.js';
 import { parseDataId, type DataId } from '../butler/dataId.js';
-import { openRecomputePool, recompute, recomputeOutputOf, type RecomputePool, type RecomputeProgress, type RecomputeSummary } from '../recompute/recompute.js';
-import { finishShards, planShards, recomputeShard, type ShardPlanSummary, type ShardSummary } from '../recompute/sharded.js';
+import { openRecomputePool, type RecomputePool } from '../recompute/pool.js';
+import type { RecomputeProgress, RecomputeSummary } from '../recompute/recompute.js';
+import type { ShardPlanSummary, ShardSummary } from '../recompute/sharded.js';
 import { parseShardArg, parseShardCount } from '../recompute/shards.js';
-import { describeSpec, diffWcsVersions, type DataIdDiff } from '../compare/diffVersions.js';
-import { diffPlotSvg } from '../compare/diffPlot.js';
-import { plotBytes } from '../plot/png.js';
+import type { DataIdDiff } from '../compare/diffVersions.js';
 import { writeFileAtomic } from '../io/atomicFile.js';
-import { checkOutputFolder } from '../catalog/write.js';
-import { workersOption } from './catalogCommand.js';
+import { defaultWorkerCount } from '../parallel/pool.js';
 import { createProgress, type Progress } from './progress.js';
-import { AS_OF_OPTION, AT_OPTION, WHERE_OPTION, WORKERS_OPTION, optionalString, requireString } from './args.js';
+import { AS_OF_OPTION, AT_OPTION, WHERE_OPTION, WORKERS_OPTION, optionalString, parseWorkersOption, requireString } from './args.js';
 import type { CliContext, Command } from './command.js';
+
+// The job's modules (Arrow, the repository, the Parquet code: ~300 ms to load)
+// are imported when a command runs, after recompute has started its workers.
 
 /** `--where k=v,...` as a dataId selection; a malformed one is a usage error. */
 function whereOption(text: string | undefined): DataId | undefined {
@@ -86,7 +86,7 @@ const recomputeCommand: Command = {
     if (finish !== undefined) {
       const extra = FINISH_ALONE.filter((k) => values[k] !== undefined);
       if (extra.length > 0) throw errors.usage(`--finish ${finish}: takes no --${extra.join(', --')} (the plan recorded beside it says everything)`);
-      const summary = finishShards(finish);
+      const summary = (await import('../recompute/sharded.js')).finishShards(finish);
       if (ctx.json) ctx.writeJson(summary);
       else ctx.log(summary.published ? `published ${summary.out}/: ${summary.rows} rows in ${summary.parts} part files from ${summary.shards} shard(s) at run ${summary.at}` : `${summary.out}/ is already published from this plan (${summary.rows} rows, ${summary.shards} shards at run ${summary.at})`);
       return;
@@ -102,71 +102,91 @@ const recomputeCommand: Command = {
     const partitionText = optionalString(values, 'partition-by');
     const partitionBy = partitionText === undefined ? undefined : partitionText.split(',').map((k) => k.trim()).filter((k) => k !== '');
     if (partitionBy !== undefined && partitionBy.length === 0) throw errors.usage('--partition-by: expected dataId keys, e.g. visit,detector');
-    const kind = recomputeOutputOf(out, partitionBy);
     if ((shards !== undefined || shard !== undefined) && !/[/\\]$/.test(out)) {
       throw errors.usage(`--${shards !== undefined ? 'plan' : 'shard'} writes a partitioned dataset: --out ${out} must be a folder (a name ending in /)`);
     }
-    // A dataset is a folder: its parent must exist.
-    await checkOutputFolder(kind === 'dataset' ? out.replace(/[/\\]+$/, '') : out);
-    const options = {
-      out,
-      ...(partitionBy !== undefined && { partitionBy }),
-      skipInvalid: values['skip-invalid'] === true,
-      ...(optionalString(values, 'at') !== undefined && { at: optionalString(values, 'at')! }),
-      ...(optionalString(values, 'as-of') !== undefined && { asOf: optionalString(values, 'as-of')! }),
-      ...(optionalString(values, 'wcs-stage') !== undefined && { wcsStage: optionalString(values, 'wcs-stage')! }),
-      ...(optionalString(values, 'photocalib-stage') !== undefined && { photoCalibStage: optionalString(values, 'photocalib-stage')! }),
-      ...(where !== undefined && { where }),
-    };
-    const repo = Repository.open(root);
-    if (shards !== undefined) {
+    const workers = parseWorkersOption(optionalString(values, 'workers'), defaultWorkerCount());
+    // The workers boot (Node, their modules, parquet-wasm: 0.3-0.5 s) while this thread loads the job's modules.
+    const starting = shards === undefined && workers > 0 ? openRecomputePool(workers) : undefined;
+    let pool: RecomputePool | undefined;
+    try {
+      const [{ recompute, recomputeOutputOf }, sharded, { checkOutputFolder }, { Repository }] = await Promise.all([
+        import('../recompute/recompute.js'),
+        import('../recompute/sharded.js'),
+        import('../catalog/write.js'),
+        import('../butler/repository.js'),
+      ]);
+      const repo = Repository.open(root);
       try {
-        const plan = planShards(repo, { ...options, shards });
-        if (ctx.json) ctx.writeJson(plan);
-        else ctx.stdout.write(`${formatPlan(plan)}\n`);
+        const kind = recomputeOutputOf(out, partitionBy);
+        // A dataset is a folder: its parent must exist.
+        await checkOutputFolder(kind === 'dataset' ? out.replace(/[/\\]+$/, '') : out);
+        const options = {
+          out,
+          ...(partitionBy !== undefined && { partitionBy }),
+          skipInvalid: values['skip-invalid'] === true,
+          ...(optionalString(values, 'at') !== undefined && { at: optionalString(values, 'at')! }),
+          ...(optionalString(values, 'as-of') !== undefined && { asOf: optionalString(values, 'as-of')! }),
+          ...(optionalString(values, 'wcs-stage') !== undefined && { wcsStage: optionalString(values, 'wcs-stage')! }),
+          ...(optionalString(values, 'photocalib-stage') !== undefined && { photoCalibStage: optionalString(values, 'photocalib-stage')! }),
+          ...(where !== undefined && { where }),
+        };
+        if (shards !== undefined) {
+          const plan = sharded.planShards(repo, { ...options, shards });
+          if (ctx.json) ctx.writeJson(plan);
+          else ctx.stdout.write(`${formatPlan(plan)}\n`);
+          return;
+        }
+        pool = await starting;
+        await runRecompute(ctx, pool, async (run) => {
+          if (shard !== undefined) {
+            const summary = await sharded.recomputeShard(repo, { ...options, ...run, workers, shard });
+            return () => (ctx.json ? ctx.writeJson(summary) : ctx.log(formatShard(summary)));
+          }
+          const summary = await recompute(repo, { ...options, ...run, workers });
+          return () => (ctx.json ? ctx.writeJson(summary) : ctx.log(formatRecomputeSummary(summary)));
+        });
       } finally {
         repo.close();
       }
-      return;
-    }
-    const workers = workersOption(values);
-    const pool: RecomputePool | undefined = workers > 0 ? await openRecomputePool(workers) : undefined;
-    // Ctrl-C: stop the workers; the temporary output (file or folder) is removed on exit.
-    const onSignal = (): void => void (pool?.destroy() ?? Promise.resolve()).finally(() => process.exit(130));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    // The bar is made once the dataIds are resolved and their number is known.
-    let progress: Progress | undefined;
-    try {
-      const run = {
-        ...options,
-        workers,
-        ...(pool !== undefined && { jobPool: pool }),
-        onProgress: (p: RecomputeProgress) => {
-          progress ??= createProgress(ctx, 'recompute', p.dataIdsTotal, 'dataIds');
-          progress.update(p.dataIdsDone, `${p.rowsDone} rows`);
-        },
-      };
-      if (shard !== undefined) {
-        const summary = await recomputeShard(repo, { ...run, shard });
-        progress?.finish();
-        if (ctx.json) ctx.writeJson(summary);
-        else ctx.log(formatShard(summary));
-        return;
-      }
-      const summary = await recompute(repo, run);
-      progress?.finish();
-      if (ctx.json) ctx.writeJson(summary);
-      else ctx.log(formatRecomputeSummary(summary));
     } finally {
-      progress?.finish();
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      await pool?.close();
-      repo.close();
+      // A pool still starting when something above failed is closed too.
+      await (pool ?? (await starting?.catch(() => undefined)))?.close();
     }
   },
 };
+
+/**
+ * Run a recompute on `pool` with a progress bar and Ctrl-C handling: on
+ * SIGINT or SIGTERM the workers stop and the temporary output (file or
+ * folder) is removed on exit. `job` returns how to print its summary.
+ */
+async function runRecompute(
+  ctx: CliContext,
+  pool: RecomputePool | undefined,
+  job: (run: { jobPool?: RecomputePool; onProgress: (p: RecomputeProgress) => void }) => Promise<() => void>,
+): Promise<void> {
+  const onSignal = (): void => void (pool?.destroy() ?? Promise.resolve()).finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  // The bar is made once the dataIds are resolved and their number is known.
+  let progress: Progress | undefined;
+  try {
+    const print = await job({
+      ...(pool !== undefined && { jobPool: pool }),
+      onProgress: (p: RecomputeProgress) => {
+        progress ??= createProgress(ctx, 'recompute', p.dataIdsTotal, 'dataIds');
+        progress.update(p.dataIdsDone, `${p.rowsDone} rows`);
+      },
+    });
+    progress?.finish();
+    print();
+  } finally {
+    progress?.finish();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
 
 function formatMas(v: number): string {
   return Number.isFinite(v) ? v.toFixed(v < 10 ? 2 : 1) : '-';
@@ -204,6 +224,12 @@ const diffCommand: Command = {
     if (plot !== undefined && !/\.(svg|png)$/i.test(plot)) throw errors.usage(`--plot ${plot}: expected a .svg or .png file`);
     const whereText = optionalString(values, 'where');
     const where = whereOption(whereText);
+    const [{ describeSpec, diffWcsVersions }, { diffPlotSvg }, { plotBytes }, { Repository }] = await Promise.all([
+      import('../compare/diffVersions.js'),
+      import('../compare/diffPlot.js'),
+      import('../plot/png.js'),
+      import('../butler/repository.js'),
+    ]);
     const repo = Repository.open(root!);
     try {
       const rows = await diffWcsVersions(repo, { from, to, ...(where !== undefined && { where }) });

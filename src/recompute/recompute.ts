@@ -28,7 +28,6 @@ import { STDIO, catalogFormat } from '../catalog/format.js';
 import { IPC_END_OF_STREAM } from '../catalog/ipcMessages.js';
 import { ParquetStitcher, readParquetFooter, rowGroupSpans, rowGroupsFooter } from '../catalog/parquetStitch.js';
 import { defaultWorkerCount, type KernelPool } from '../parallel/pool.js';
-import { TaskPool } from '../parallel/taskPool.js';
 import type { PhotoCalib } from '../photocalib/photoCalib.js';
 import type { TanSipWcs } from '../wcs/tanSipWcs.js';
 import type { CatalogFormat } from '../catalog/format.js';
@@ -38,7 +37,10 @@ import { isIntegerKey } from './constantColumn.js';
 import { runRecomputeJob, type JobOutput, type JobResult, type RecomputeJob } from './job.js';
 import { compareDataIds } from './shards.js';
 import { compiledParquetWasm, parquetWasmFrom } from './parquetWasm.js';
+import { openRecomputePool, type RecomputePool } from './pool.js';
 import { cancelChain, offsetChain } from './offsetChain.js';
+
+export { openRecomputePool, type RecomputePool };
 
 export interface RecomputeOptions {
   /** Branch, tag or run id (default main), and optionally the time it is read as of. */
@@ -174,12 +176,6 @@ function dataIdKeys(plans: readonly Plan[]): IdKey[] {
   return keys.map((name) => ({ name, integer: isIntegerKey(plans.map((p) => p.keys[name])) }));
 }
 
-export type RecomputePool = TaskPool<RecomputeJob, JobResult>;
-
-/** A pool of recompute workers, each given the parquet-wasm module compiled once here. */
-export async function openRecomputePool(workers: number): Promise<RecomputePool> {
-  return new TaskPool<RecomputeJob, JobResult>({ workers, workerUrl: new URL('./worker.js', import.meta.url), workerData: { parquetWasm: await compiledParquetWasm() } });
-}
 
 type OutputPlan = { kind: 'parquet' } | { kind: 'dataset'; partitionBy: readonly string[] } | { kind: 'catalog' };
 
