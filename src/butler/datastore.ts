@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { sha256Hex } from './hash.js';
 import { errors } from '../errors.js';
-import { fsyncDir, renameDurable, writeNewFileDurable } from '../io/atomicFile.js';
+import { fsyncDir, processAlive, renameDurable, writeNewFileDurable } from '../io/atomicFile.js';
 
 export interface StagedFile {
   readonly hash: string;
@@ -189,7 +189,7 @@ export class Datastore {
     if (!existsSync(this.tmpDir)) return [];
     return readdirSync(this.tmpDir).filter((name) => {
       const pid = Number(name.split('-')[0]);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) return false;
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) return false;
       try {
         return now - statSync(join(this.tmpDir, name)).mtimeMs >= minAgeMs;
       } catch {
@@ -200,14 +200,5 @@ export class Datastore {
 
   removeTemp(name: string): void {
     rmSync(join(this.tmpDir, name), { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -14,13 +14,31 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { SkycalError, errors } from '../errors.js';
 import { checkOutputPath, type OutputCheck } from './outputPath.js';
 
-/** A temporary name beside `path`, unique to this process and call. */
+/**
+ * This host's name as it stands in temporary names (letters, digits and
+ * dashes): on a file system shared by several hosts (sharded recompute on a
+ * cluster) a pid means something only on the host that wrote it.
+ */
+export const TEMP_HOST = hostname().replace(/[^A-Za-z0-9-]/g, '-') || 'host';
+
+/** A temporary name beside `path`, unique to this host, process and call: .NAME.HOST.PID.HEX.tmp. */
 export function temporaryPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${TEMP_HOST}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Whether process `pid` runs on this host (EPERM: it runs, as another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** A failed write as the IO error users see (a full disk is named as such); a SkycalError passes through. */

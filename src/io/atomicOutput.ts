@@ -10,7 +10,7 @@ import { closeSync, existsSync, mkdirSync, fsyncSync, openSync, readdirSync, ren
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errors } from '../errors.js';
-import { temporaryPathFor, writeError } from './atomicFile.js';
+import { TEMP_HOST, processAlive, temporaryPathFor, writeError } from './atomicFile.js';
 
 /** Temporary paths still being built, removed if the process exits first (e.g. Ctrl-C). */
 const pending = new Set<string>();
@@ -24,23 +24,30 @@ function track(path: string): void {
   });
 }
 
-const TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
-
-// The names temporaryPathFor gives: .NAME.PID.HEX.tmp.
+// The names temporaryPathFor gives: .NAME.HOST.PID.HEX.tmp (HOST without dots); before 2026-12: .NAME.PID.HEX.tmp.
+const TEMP = /^\.(.+)\.([A-Za-z0-9-]+)\.(\d+)\.[0-9a-f]+\.tmp$/;
+const TEMP_WITHOUT_HOST = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
 const tempBeside = temporaryPathFor;
 
-/** Whether process `pid` runs on this host (EPERM: it runs, as another user). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** How long another host's temporary may go unmodified before its process is taken to be gone (its pid cannot be asked). */
+export const FOREIGN_TEMP_MAX_IDLE_MS = 24 * 3600 * 1000;
+
+/** Who made temporary `name` of `target`, or undefined when it is not one (the old names were made on this host). */
+function temporaryOwner(name: string, target: string): { host: string; pid: number } | undefined {
+  const m = TEMP.exec(name);
+  if (m !== null && m[1] === target) return { host: m[2]!, pid: Number(m[3]) };
+  const old = TEMP_WITHOUT_HOST.exec(name);
+  if (old !== null && old[1] === target) return { host: TEMP_HOST, pid: Number(old[2]) };
+  return undefined;
 }
 
-/** Remove temporaries of `target` left by processes that no longer run. */
-export function removeStaleTemporaries(target: string): void {
+
+/**
+ * Remove temporaries of `target` left by processes that no longer run: this
+ * host's when their pid is gone; another host's (a shared file system) only
+ * once unmodified for FOREIGN_TEMP_MAX_IDLE_MS, since its pid means nothing here.
+ */
+export function removeStaleTemporaries(target: string, now = Date.now()): void {
   const folder = dirname(target);
   let names: string[];
   try {
@@ -49,9 +56,18 @@ export function removeStaleTemporaries(target: string): void {
     return;
   }
   for (const name of names) {
-    const m = TEMP.exec(name);
-    if (m === null || m[1] !== basename(target) || Number(m[2]) === process.pid || processAlive(Number(m[2]))) continue;
+    const owner = temporaryOwner(name, basename(target));
+    if (owner === undefined) continue;
+    if (owner.host === TEMP_HOST ? owner.pid === process.pid || processAlive(owner.pid) : now - modifiedMs(join(folder, name)) < FOREIGN_TEMP_MAX_IDLE_MS) continue;
     rmSync(join(folder, name), { recursive: true, force: true });
+  }
+}
+
+function modifiedMs(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Date.now(); // gone already
   }
 }
 

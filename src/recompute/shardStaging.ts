@@ -17,7 +17,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { errors } from '../errors.js';
-import { DATASET_MANIFEST, processAlive } from '../io/atomicOutput.js';
+import { DATASET_MANIFEST } from '../io/atomicOutput.js';
+import { processAlive } from '../io/atomicFile.js';
 import { fsyncDir, writeError, writeNewFileDurable } from '../io/atomicFile.js';
 
 /** The staging folder of dataset folder `target` (no trailing slash). */
