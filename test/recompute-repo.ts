@@ -48,8 +48,9 @@ export function catalogParquet(n: number, rowGroupRows: number, seed: number, ba
   return pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), props);
 }
 
-export function buildRepo(root: string, spec: RepoSpec): { dataIds: string[] } {
-  const repo = Repository.init(root);
+/** `init`: how the repository is made (default: SQLite; the PostgreSQL tests pass their backend's init). */
+export function buildRepo(root: string, spec: RepoSpec, init: (root: string) => Repository = (r) => Repository.init(r)): { dataIds: string[] } {
+  const repo = init(root);
   const r = random(spec.seed + 7);
   const bbox = { minX: 0, minY: 0, maxX: 2047, maxY: 4095 };
   const run = repo.begin({ stage: 'singleFrame' });

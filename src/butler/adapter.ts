@@ -40,4 +40,10 @@ export interface ButlerAdapter {
   queryDataIds(type: string, where: DataIdInput | string | undefined, at?: VersionSpec): { dataId: string; supplied: Supplied | undefined; invalid?: string }[];
   /** The run a version's ref names (its tip; null: an empty branch): what a job split over hosts pins every part to. */
   runIdAt(at?: VersionSpec): string | null;
+  /**
+   * `fn` against one consistent view of the versions (one read transaction):
+   * every lookup inside sees the same tips, whatever commits meanwhile, and a
+   * remote registry is asked in one transaction instead of one per lookup.
+   */
+  snapshot<T>(fn: () => T): T;
 }

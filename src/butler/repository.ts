@@ -224,6 +224,10 @@ export class Repository implements ButlerAdapter {
   }
 
   private typeOrThrow(name: string): { name: string; storageClass: StorageClassName; components: string[] } {
+    return this.memo(`type ${name}`, () => this.typeOrThrowNow(name));
+  }
+
+  private typeOrThrowNow(name: string): { name: string; storageClass: StorageClassName; components: string[] } {
     const t = this.registry.datasetType(name);
     if (t === undefined) throw errors.notFound(`dataset type ${name} (known: ${this.registry.datasetTypes().map((x) => x.name).join(', ')})`);
     const comps = Object.keys(COMPOSITE_COMPONENTS[t.storageClass as StorageClassName] ?? {}).map((c) => `${name}.${c}`);
@@ -469,7 +473,7 @@ export class Repository implements ButlerAdapter {
   private tipFor(spec: VersionSpec): { tip: string | null; asOf: number | undefined; at: string } {
     const asOf = spec.asOf === undefined ? undefined : parseTime(spec.asOf);
     const at = spec.at ?? 'main';
-    return { tip: this.resolveRef(at, asOf), asOf, at };
+    return { tip: this.memo(`ref ${at} ${asOf ?? ''}`, () => this.resolveRef(at, asOf)), asOf, at };
   }
 
   /**
@@ -565,7 +569,31 @@ export class Repository implements ButlerAdapter {
     u.uses++;
     u.lastUsedAt = Date.now();
     this.pendingUses.set(runId, u);
-    if (++this.pendingCount >= USAGE_FLUSH_EVERY) this.flushUses({ bestEffort: true });
+    // Not inside a snapshot: its read-only transaction cannot take the write.
+    if (++this.pendingCount >= USAGE_FLUSH_EVERY && this.snapshots === 0) this.flushUses({ bestEffort: true });
+  }
+
+  private snapshots = 0;
+  /** Within a snapshot, what every lookup asks again (a type, a ref's tip) is asked once: the answers cannot change. */
+  private snapshotMemo: Map<string, unknown> | undefined;
+
+  snapshot<T>(fn: () => T): T {
+    if (this.snapshots++ === 0) this.snapshotMemo = new Map();
+    try {
+      return this.registry.read(fn);
+    } finally {
+      if (--this.snapshots === 0) {
+        this.snapshotMemo = undefined;
+        if (this.pendingCount >= USAGE_FLUSH_EVERY) this.flushUses({ bestEffort: true });
+      }
+    }
+  }
+
+  private memo<T>(key: string, compute: () => T): T {
+    const m = this.snapshotMemo;
+    if (m === undefined) return compute();
+    if (!m.has(key)) m.set(key, compute());
+    return m.get(key) as T;
   }
 
   /**

@@ -145,7 +145,12 @@ function resolveOne(adapter: ButlerAdapter, pin: RecomputePin, dataId: string, o
   };
 }
 
+/** Every selected dataId resolved from one snapshot of the registry: a commit landing meanwhile changes none of them. */
 function resolveAll(adapter: ButlerAdapter, options: RecomputeOptions): { plans: Plan[]; skipped: RecomputeSummary['skipped'] } {
+  return adapter.snapshot(() => resolveAllIn(adapter, options));
+}
+
+function resolveAllIn(adapter: ButlerAdapter, options: RecomputeOptions): { plans: Plan[]; skipped: RecomputeSummary['skipped'] } {
   // Canonical order here, not the registry's: a PostgreSQL collation may sort otherwise, and shards and part names rely on it.
   const found = adapter.queryDataIds('src', options.where, specOf(options)).sort((a, b) => compareDataIds(a.dataId, b.dataId));
   const plans: Plan[] = [];
@@ -325,14 +330,16 @@ export interface PlannedDataId {
 
 /** Resolve the given dataIds at the pin (a shard's share of a plan); a dataId that is not usable fails, naming it. */
 export function resolveDataIds(adapter: ButlerAdapter, pin: RecomputePin, dataIds: readonly PlannedDataId[]): Plan[] {
-  return dataIds.map(({ dataId, ordinal }) => {
-    try {
-      return resolveOne(adapter, pin, dataId, ordinal);
-    } catch (e) {
-      if (!SkycalError.isSkycalError(e)) throw e;
-      throw errors.within(`recompute: ${dataId}`, e);
-    }
-  });
+  return adapter.snapshot(() =>
+    dataIds.map(({ dataId, ordinal }) => {
+      try {
+        return resolveOne(adapter, pin, dataId, ordinal);
+      } catch (e) {
+        if (!SkycalError.isSkycalError(e)) throw e;
+        throw errors.within(`recompute: ${dataId}`, e);
+      }
+    }),
+  );
 }
 
 
