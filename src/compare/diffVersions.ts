@@ -50,14 +50,18 @@ export function describeSpec(spec: VersionSpec): string {
   return parts.join(' ');
 }
 
-async function sourcePositions(adapter: ButlerAdapter, dataId: string, spec: VersionSpec, maxPoints: number | undefined): Promise<{ x: Float64Array; y: Float64Array } | undefined> {
-  let found: { path: string; format: CatalogFormat };
+/** Where a dataId's `src` catalog is at `spec` (without its stage), or undefined when there is none to use. */
+function catalogOf(adapter: ButlerAdapter, dataId: string, spec: VersionSpec): { path: string; format: CatalogFormat } | undefined {
   try {
-    found = adapter.getCatalog(dataId, withoutStage(spec));
+    return adapter.getCatalog(dataId, withoutStage(spec));
   } catch (e) {
     if (SkycalError.isSkycalError(e) && (e.code === 'NOT_FOUND' || e.code === 'INVALID_DATASET')) return undefined;
     throw e;
   }
+}
+
+/** The catalog's centroids, every `n / maxPoints`-th row where there are more than maxPoints. */
+async function sourcePositions(found: { path: string; format: CatalogFormat }, dataId: string, maxPoints: number | undefined): Promise<{ x: Float64Array; y: Float64Array }> {
   let cx = '', cy = '';
   const catalog = await readCatalogBatches(found.path, {
     format: found.format,
@@ -119,28 +123,48 @@ function withoutStage(spec: VersionSpec): VersionSpec {
   return rest;
 }
 
-export async function diffWcsVersions(adapter: ButlerAdapter, options: DiffOptions): Promise<DataIdDiff[]> {
-  // The union of dataIds with a WCS on either side, so that one missing on a side is reported, not dropped.
-  const ids = new Set<string>();
-  for (const spec of [options.from, options.to]) {
-    for (const { dataId } of adapter.queryDataIds('wcs', options.where, spec)) ids.add(dataId);
+/** One dataId's two sides, resolved: both WCSs and the catalog, or why one side cannot be read. */
+type Sides =
+  | { dataId: string; from: { wcs: TanSipWcs; run: string }; to: { wcs: TanSipWcs; run: string }; catalog: { path: string; format: CatalogFormat } | undefined }
+  | { dataId: string; invalid: string; outline: SkyOutline | undefined };
+
+function resolveSides(adapter: ButlerAdapter, dataId: string, options: DiffOptions): Sides {
+  try {
+    const from = readWcs(adapter, dataId, options.from);
+    const to = readWcs(adapter, dataId, options.to);
+    return { dataId, from, to, catalog: catalogOf(adapter, dataId, options.to) };
+  } catch (e) {
+    if (!unreadable(e)) throw e;
+    return { dataId, invalid: (e as Error).message, outline: outlineOf(tryReadWcs(adapter, dataId, options.to) ?? tryReadWcs(adapter, dataId, options.from)) };
   }
+}
+
+/**
+ * Every dataId's two sides are resolved first, from one snapshot of the
+ * registry (a commit landing meanwhile changes none of them); then the
+ * catalogs are read and the shifts computed.
+ */
+export async function diffWcsVersions(adapter: ButlerAdapter, options: DiffOptions): Promise<DataIdDiff[]> {
+  const resolved = adapter.snapshot(() => {
+    // The union of dataIds with a WCS on either side, so that one missing on a side is reported, not dropped.
+    const ids = new Set<string>();
+    for (const spec of [options.from, options.to]) {
+      for (const { dataId } of adapter.queryDataIds('wcs', options.where, spec)) ids.add(dataId);
+    }
+    return [...ids].sort().map((dataId) => resolveSides(adapter, dataId, options));
+  });
   const out: DataIdDiff[] = [];
-  for (const dataId of [...ids].sort()) {
-    let from: { wcs: TanSipWcs; run: string };
-    let to: { wcs: TanSipWcs; run: string };
-    try {
-      from = readWcs(adapter, dataId, options.from);
-      to = readWcs(adapter, dataId, options.to);
-    } catch (e) {
-      if (!unreadable(e)) throw e;
-      const outline = outlineOf(tryReadWcs(adapter, dataId, options.to) ?? tryReadWcs(adapter, dataId, options.from));
-      out.push({ dataId, positions: 'invalid', invalid: (e as Error).message, points: 0, medianMas: NaN, p95Mas: NaN, maxMas: NaN, ...(outline && { outline }) });
+  for (const sides of resolved) {
+    const { dataId } = sides;
+    if ('invalid' in sides) {
+      out.push({ dataId, positions: 'invalid', invalid: sides.invalid, points: 0, medianMas: NaN, p95Mas: NaN, maxMas: NaN, ...(sides.outline && { outline: sides.outline }) });
       continue;
     }
+    const { from, to } = sides;
     let positions: 'src' | 'grid' = 'src';
-    let xy = await sourcePositions(adapter, dataId, options.to, options.maxPointsPerDataId);
-    if (xy === undefined) {
+    let xy: { x: Float64Array; y: Float64Array };
+    if (sides.catalog !== undefined) xy = await sourcePositions(sides.catalog, dataId, options.maxPointsPerDataId);
+    else {
       const bbox = to.wcs.bbox ?? from.wcs.bbox;
       if (bbox === undefined) throw errors.badInput('diff', `${dataId} has no src catalog and its WCS gives no image size`);
       const n = options.gridPerAxis ?? 32;
