@@ -138,14 +138,15 @@ const recomputeCommand: Command = {
           return;
         }
         pool = await starting;
-        await runRecompute(ctx, pool, async (run) => {
-          if (shard !== undefined) {
-            const summary = await sharded.recomputeShard(repo, { ...options, ...run, workers, shard });
-            return () => (ctx.json ? ctx.writeJson(summary) : ctx.log(formatShard(summary)));
-          }
-          const summary = await recompute(repo, { ...options, ...run, workers });
-          return () => (ctx.json ? ctx.writeJson(summary) : ctx.log(formatRecomputeSummary(summary)));
-        });
+        if (shard !== undefined) {
+          const summary = await runRecompute(ctx, pool, (run) => sharded.recomputeShard(repo, { ...options, ...run, workers, shard }));
+          if (ctx.json) ctx.writeJson(summary);
+          else ctx.log(formatShard(summary));
+        } else {
+          const summary = await runRecompute(ctx, pool, (run) => recompute(repo, { ...options, ...run, workers }));
+          if (ctx.json) ctx.writeJson(summary);
+          else ctx.log(formatRecomputeSummary(summary));
+        }
       } finally {
         repo.close();
       }
@@ -157,30 +158,28 @@ const recomputeCommand: Command = {
 };
 
 /**
- * Run a recompute on `pool` with a progress bar and Ctrl-C handling: on
- * SIGINT or SIGTERM the workers stop and the temporary output (file or
- * folder) is removed on exit. `job` returns how to print its summary.
+ * Run a recompute on `pool` with a progress bar (finished before the caller
+ * prints the summary) and Ctrl-C handling: on SIGINT or SIGTERM the workers
+ * stop and the temporary output (file or folder) is removed on exit.
  */
-async function runRecompute(
+async function runRecompute<T>(
   ctx: CliContext,
   pool: RecomputePool | undefined,
-  job: (run: { jobPool?: RecomputePool; onProgress: (p: RecomputeProgress) => void }) => Promise<() => void>,
-): Promise<void> {
+  job: (run: { jobPool?: RecomputePool; onProgress: (p: RecomputeProgress) => void }) => Promise<T>,
+): Promise<T> {
   const onSignal = (): void => void (pool?.destroy() ?? Promise.resolve()).finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   // The bar is made once the dataIds are resolved and their number is known.
   let progress: Progress | undefined;
   try {
-    const print = await job({
+    return await job({
       ...(pool !== undefined && { jobPool: pool }),
       onProgress: (p: RecomputeProgress) => {
         progress ??= createProgress(ctx, 'recompute', p.dataIdsTotal, 'dataIds');
         progress.update(p.dataIdsDone, `${p.rowsDone} rows`);
       },
     });
-    progress?.finish();
-    print();
   } finally {
     progress?.finish();
     process.removeListener('SIGINT', onSignal);

@@ -41,7 +41,6 @@ function temporaryOwner(name: string, target: string): { host: string; pid: numb
   return undefined;
 }
 
-
 /**
  * Remove temporaries of `target` left by processes that no longer run: this
  * host's when their pid is gone; another host's (a shared file system) only
@@ -57,9 +56,10 @@ export function removeStaleTemporaries(target: string, now = Date.now()): void {
   }
   for (const name of names) {
     const owner = temporaryOwner(name, basename(target));
+    const path = join(folder, name);
     if (owner === undefined) continue;
-    if (owner.host === TEMP_HOST ? owner.pid === process.pid || processAlive(owner.pid) : now - modifiedMs(join(folder, name)) < FOREIGN_TEMP_MAX_IDLE_MS) continue;
-    rmSync(join(folder, name), { recursive: true, force: true });
+    const gone = owner.host === TEMP_HOST ? owner.pid !== process.pid && !processAlive(owner.pid) : now - modifiedMs(path) >= FOREIGN_TEMP_MAX_IDLE_MS;
+    if (gone) rmSync(path, { recursive: true, force: true });
   }
 }
 

@@ -181,7 +181,6 @@ function dataIdKeys(plans: readonly Plan[]): IdKey[] {
   return keys.map((name) => ({ name, integer: isIntegerKey(plans.map((p) => p.keys[name])) }));
 }
 
-
 type OutputPlan = { kind: 'parquet' } | { kind: 'dataset'; partitionBy: readonly string[] } | { kind: 'catalog' };
 
 /** Which output `out` (and `--partition-by`) names; a folder is a partitioned Parquet dataset. */
