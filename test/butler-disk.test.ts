@@ -7,14 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkycalError } from '../src/errors.js';
 import { Repository } from '../src/butler/repository.js';
 import { exportBundle, importBundle } from '../src/butler/bundle.js';
 import { verifyRepository } from '../src/butler/maintenance.js';
-import { mountTmpfsOrSkip, tempDir, unmount } from './helpers.js';
+import { withTmpfs } from './helpers.js';
 import { arrowCatalog, wcsHeaderText } from './butler-fixtures.js';
 import { freshDatabaseUrl, skipWithoutPostgres } from './postgres.js';
 
@@ -32,13 +32,7 @@ function ioCode(fn: () => unknown): string {
 }
 
 test('a full disk during put and import: a clear IO error, nothing half-written, usable once space is freed', async (t) => {
-  const tmp = tempDir();
-  const mnt = join(tmp.path, 'small');
-  if (!mountTmpfsOrSkip(t, mnt, '2m', 'the full-disk test')) {
-    tmp.cleanup();
-    return;
-  }
-  try {
+  await withTmpfs(t, '2m', 'the full-disk test', async (mnt, scratch) => {
     const root = join(mnt, 'repo');
     const repo = Repository.init(root);
     // What the user deletes to free space afterwards.
@@ -58,12 +52,12 @@ test('a full disk during put and import: a clear IO error, nothing half-written,
       assert.equal(repo.registry.runEntries(run.id).length, landed);
       for (const e of repo.registry.runEntries(run.id)) repo.store.read(e.fileHash!); // every landed file whole
       // An import into the full disk fails the same way and adds nothing.
-      const src = Repository.init(join(tmp.path, 'src'));
+      const src = Repository.init(join(scratch, 'src'));
       const r2 = src.begin({ stage: 'up' });
       for (let i = 0; i < 4; i++) src.put(r2.id, 'src', `visit=${100 + i}`, catalog(300 * 1024, 100 + i));
       src.put(r2.id, 'wcs', 'visit=1', new TextEncoder().encode(wcsHeaderText(1)));
       src.commit(r2.id);
-      const bundle = join(tmp.path, 'b.tar');
+      const bundle = join(scratch, 'b.tar');
       await exportBundle(src, bundle);
       src.close();
       let importCode = 'none';
@@ -89,20 +83,11 @@ test('a full disk during put and import: a clear IO error, nothing half-written,
     } finally {
       repo.close();
     }
-  } finally {
-    unmount(mnt);
-    tmp.cleanup();
-  }
+  });
 });
 
-test('a read-only repository can be read: get, log, status, queryDataIds and verify --dry-run work', (t) => {
-  const tmp = tempDir();
-  const mnt = join(tmp.path, 'ro');
-  if (!mountTmpfsOrSkip(t, mnt, '8m', 'the read-only test')) {
-    tmp.cleanup();
-    return;
-  }
-  try {
+test('a read-only repository can be read: get, log, status, queryDataIds and verify --dry-run work', async (t) => {
+  await withTmpfs(t, '8m', 'the read-only test', async (mnt) => {
     const root = join(mnt, 'repo');
     const repo = Repository.init(root);
     const run = repo.begin({ stage: 'a' });
@@ -123,11 +108,7 @@ test('a read-only repository can be read: get, log, status, queryDataIds and ver
     } finally {
       ro.close(); // use counts are dropped, not an error
     }
-  } finally {
-    unmount(mnt);
-    rmSync(mnt, { recursive: true, force: true });
-    tmp.cleanup();
-  }
+  });
 });
 
 /** Fill the mount so that about `freeBytes` stay free (tmpfs counts whole pages). */
@@ -138,14 +119,8 @@ function fillLeaving(mnt: string, freeBytes: number): string {
   return filler;
 }
 
-test('init on a full disk, at every fill from 0 to 256 KiB free: a whole repository or IO and nothing at all; then the same init succeeds [sqlite]', (t) => {
-  const tmp = tempDir();
-  const mnt = join(tmp.path, 'small');
-  if (!mountTmpfsOrSkip(t, mnt, '2m', 'the full-disk init test')) {
-    tmp.cleanup();
-    return;
-  }
-  try {
+test('init on a full disk, at every fill from 0 to 256 KiB free: a whole repository or IO and nothing at all; then the same init succeeds [sqlite]', async (t) => {
+  await withTmpfs(t, '2m', 'the full-disk init test', async (mnt) => {
     const root = join(mnt, 'repo');
     const outcomes = { whole: 0, refused: 0 };
     for (let free = 0; free <= 256 * 1024; free += 8 * 1024) {
@@ -169,21 +144,12 @@ test('init on a full disk, at every fill from 0 to 256 KiB free: a whole reposit
       }
     }
     assert.ok(outcomes.whole > 0 && outcomes.refused > 0, `the sweep crosses the size an init needs (${JSON.stringify(outcomes)})`);
-  } finally {
-    unmount(mnt);
-    tmp.cleanup();
-  }
+  });
 });
 
-test('init with a PostgreSQL registry on a full disk: IO, no folder and no schema left; the same init with the same database then succeeds [postgresql]', (t) => {
+test('init with a PostgreSQL registry on a full disk: IO, no folder and no schema left; the same init with the same database then succeeds [postgresql]', async (t) => {
   if (skipWithoutPostgres(t)) return;
-  const tmp = tempDir();
-  const mnt = join(tmp.path, 'small');
-  if (!mountTmpfsOrSkip(t, mnt, '1m', 'the full-disk PostgreSQL init test')) {
-    tmp.cleanup();
-    return;
-  }
-  try {
+  await withTmpfs(t, '1m', 'the full-disk PostgreSQL init test', async (mnt) => {
     const root = join(mnt, 'repo');
     const url = freshDatabaseUrl();
     const filler = fillLeaving(mnt, 0);
@@ -193,8 +159,5 @@ test('init with a PostgreSQL registry on a full disk: IO, no folder and no schem
     const repo = Repository.init(root, { registry: url }); // the schema was dropped: not CONFLICT
     assert.deepEqual(verifyRepository(repo, { minAgeMs: 0 }).problems, []);
     repo.close();
-  } finally {
-    unmount(mnt);
-    tmp.cleanup();
-  }
+  });
 });

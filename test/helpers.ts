@@ -104,3 +104,23 @@ export function mountTmpfsOrSkip(t: { skip(message?: string): void }, dir: strin
 export function unmount(dir: string): void {
   spawnSync('umount', [dir]);
 }
+
+/**
+ * `fn(mnt, scratch)` on a fresh tmpfs of `size` (mounted at `mnt`, inside a
+ * temporary folder `scratch` for anything that must live off it), unmounted
+ * and removed afterwards; where mount is not permitted the test skips loudly.
+ */
+export async function withTmpfs(t: { skip(message?: string): void }, size: string, what: string, fn: (mnt: string, scratch: string) => void | Promise<void>): Promise<void> {
+  const tmp = tempDir();
+  const mnt = join(tmp.path, 'tmpfs');
+  try {
+    if (!mountTmpfsOrSkip(t, mnt, size, what)) return;
+    try {
+      await fn(mnt, tmp.path);
+    } finally {
+      unmount(mnt);
+    }
+  } finally {
+    tmp.cleanup();
+  }
+}

@@ -14,19 +14,13 @@ import { SkycalError } from '../src/errors.js';
 import { Repository } from '../src/butler/repository.js';
 import { recompute } from '../src/recompute/recompute.js';
 import { buildRepo } from './recompute-repo.js';
-import { mountTmpfsOrSkip, tempDir, unmount } from './helpers.js';
+import { withTmpfs } from './helpers.js';
 
 test('recompute onto a full disk: IO error, no output and no temporary left, then the same job succeeds with room', async (t) => {
-  const tmp = tempDir();
-  const small = join(tmp.path, 'small');
-  if (!mountTmpfsOrSkip(t, small, '1m', 'the recompute full-disk test')) {
-    tmp.cleanup();
-    return;
-  }
-  try {
+  await withTmpfs(t, '1m', 'the recompute full-disk test', async (small, scratch) => {
     // 4 dataIds x 20,000 rows: ~11 MB of output, eleven times the disk.
-    buildRepo(join(tmp.path, 'repo'), { rows: [20_000, 20_000, 20_000, 20_000], detectorsPerVisit: 2, rowGroupRows: 5_000, seed: 3 });
-    const repo = Repository.open(join(tmp.path, 'repo'));
+    buildRepo(join(scratch, 'repo'), { rows: [20_000, 20_000, 20_000, 20_000], detectorsPerVisit: 2, rowGroupRows: 5_000, seed: 3 });
+    const repo = Repository.open(join(scratch, 'repo'));
     try {
       for (const out of [join(small, 'all.parquet'), `${join(small, 'dataset')}/`]) {
         await assert.rejects(recompute(repo, { out, workers: 1 }), (e: unknown) => {
@@ -47,8 +41,5 @@ test('recompute onto a full disk: IO error, no output and no temporary left, the
     } finally {
       repo.close();
     }
-  } finally {
-    unmount(small);
-    tmp.cleanup();
-  }
+  });
 });
