@@ -18,6 +18,11 @@
  *    has compiled the hot code in every worker.
  * The difference is the fixed per-process warm-up (TurboFan compiling the
  * same hot code once per worker isolate), which a 1e7-row job still feels.
+ * Beside N workers (N >= 2), what the machine gives N copies of the job that
+ * share nothing: N independent 1-worker processes at once, each doing the
+ * whole job into its own file (cold; their rows over the span of their
+ * jobs). It is a reference, not a strict bound: the N processes also run N
+ * main threads and warm up 2N isolates where one N-worker job runs one and N.
  * Runs are interleaved (skycal at every worker count, DuckDB, Python, then
  * again), so that a change in the machine's load hits every column alike;
  * each column is the median of its runs.
@@ -35,7 +40,7 @@
  * Profile one worker: node --cpu-prof --cpu-prof-dir P dist/bench/recompute.js --workers 1 --runs 1 --skycal-only
  */
 import { parseArgs } from 'node:util';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -111,6 +116,33 @@ try {
     if (p.status !== 0) throw new Error(`skycal recompute --workers ${workers} failed: ${p.stderr.trim()}`);
     return JSON.parse(p.stdout) as { rows: number; rowsPerSecond: number };
   };
+  /**
+   * N independent `skycal recompute --workers 1` processes started at once,
+   * each doing the whole job into its own file, sharing nothing (no pool, no
+   * output file, no main thread): their rows over the span from the first
+   * job's start (a process's exit less its summary's seconds) to the last exit.
+   */
+  const independentProcesses = async (n: number) => {
+    const t0 = performance.now();
+    const ends = await Promise.all(Array.from({ length: n }, (_, i) => new Promise<{ start: number; end: number; rows: number }>((resolve, reject) => {
+      const out = join(dir, `independent-${i}.parquet`);
+      const p = spawn(process.execPath, [cli, 'recompute', demo.repository, '--out', out, '--workers', '1', '--skip-invalid', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d));
+      p.stderr.on('data', (d: Buffer) => (stderr += d));
+      p.on('error', reject);
+      p.on('close', (code) => {
+        const end = performance.now() - t0;
+        rmSync(out, { force: true });
+        if (code !== 0) return reject(new Error(`independent skycal recompute ${i} failed: ${stderr.trim()}`));
+        const s = JSON.parse(stdout) as { rows: number; seconds: number };
+        resolve({ start: end - s.seconds * 1000, end, rows: s.rows });
+      });
+    })));
+    const span = (Math.max(...ends.map((e) => e.end)) - Math.min(...ends.map((e) => e.start))) / 1000;
+    return { rows: ends.reduce((a, e) => a + e.rows, 0), rowsPerSecond: ends.reduce((a, e) => a + e.rows, 0) / span };
+  };
   /** The same job through one pool kept across runs, after one warm-up pass: compiled code everywhere. */
   const pools = new Map<number, RecomputePool | undefined>();
   const recomputeSteady = async (out: string, workers: number) => {
@@ -160,6 +192,11 @@ try {
           rmSync(out, { recursive: true });
           log(`  run ${r + 1}: skycal ${workers} workers, ${state}: ${Math.round(s.rowsPerSecond).toLocaleString('en-US')} rows/s`);
         }
+      }
+      for (const n of counts.filter((w) => w >= 2)) {
+        const s = await independentProcesses(n);
+        put({ path: `${n} independent 1-worker processes (nothing shared), cold`, threads: n, rows: s.rows, outputBytes: 0 }, s.rowsPerSecond);
+        log(`  run ${r + 1}: ${n} independent 1-worker processes, cold: ${Math.round(s.rowsPerSecond).toLocaleString('en-US')} rows/s`);
       }
       if (c !== undefined) {
         for (const threads of [...new Set([1, cores])]) {
