@@ -101,7 +101,8 @@ const demo = await runDemo(join(dir, 'demo'), { sourcesPerCcd: perCcd, workers: 
 rmSync(join(dir, 'demo', 'recomputed.parquet'), { force: true });
 log(`  built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 const repo = Repository.open(demo.repository);
-type Row = { path: string; threads: number; rowsPerSecond: number; rows: number; outputBytes: number };
+/** coresBusy: CPU seconds over wall seconds of the job (skycal's summary; the processes' sum for the independent ones). */
+type Row = { path: string; threads: number; rowsPerSecond: number; coresBusy?: number; rows: number; outputBytes: number };
 const results: Row[] = [];
 let python: { skipped?: string; rowsPerSecond?: number } = {};
 const loads: number[] = [];
@@ -114,7 +115,7 @@ try {
   const recomputeInFreshProcess = (out: string, workers: number) => {
     const p = spawnSync(process.execPath, [cli, 'recompute', demo.repository, '--out', out, '--workers', String(workers), '--skip-invalid', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
     if (p.status !== 0) throw new Error(`skycal recompute --workers ${workers} failed: ${p.stderr.trim()}`);
-    return JSON.parse(p.stdout) as { rows: number; rowsPerSecond: number };
+    return JSON.parse(p.stdout) as { rows: number; rowsPerSecond: number; seconds: number; cpuSeconds: number };
   };
   /**
    * N independent `skycal recompute --workers 1` processes started at once,
@@ -124,7 +125,7 @@ try {
    */
   const independentProcesses = async (n: number) => {
     const t0 = performance.now();
-    const ends = await Promise.all(Array.from({ length: n }, (_, i) => new Promise<{ start: number; end: number; rows: number }>((resolve, reject) => {
+    const ends = await Promise.all(Array.from({ length: n }, (_, i) => new Promise<{ start: number; end: number; rows: number; cpuSeconds: number }>((resolve, reject) => {
       const out = join(dir, `independent-${i}.parquet`);
       const p = spawn(process.execPath, [cli, 'recompute', demo.repository, '--out', out, '--workers', '1', '--skip-invalid', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
@@ -136,12 +137,13 @@ try {
         const end = performance.now() - t0;
         rmSync(out, { force: true });
         if (code !== 0) return reject(new Error(`independent skycal recompute ${i} failed: ${stderr.trim()}`));
-        const s = JSON.parse(stdout) as { rows: number; seconds: number };
-        resolve({ start: end - s.seconds * 1000, end, rows: s.rows });
+        const s = JSON.parse(stdout) as { rows: number; seconds: number; cpuSeconds: number };
+        resolve({ start: end - s.seconds * 1000, end, rows: s.rows, cpuSeconds: s.cpuSeconds });
       });
     })));
     const span = (Math.max(...ends.map((e) => e.end)) - Math.min(...ends.map((e) => e.start))) / 1000;
-    return { rows: ends.reduce((a, e) => a + e.rows, 0), rowsPerSecond: ends.reduce((a, e) => a + e.rows, 0) / span };
+    const rows = ends.reduce((a, e) => a + e.rows, 0);
+    return { rows, rowsPerSecond: rows / span, seconds: span, cpuSeconds: ends.reduce((a, e) => a + e.cpuSeconds, 0) };
   };
   /** The same job through one pool kept across runs, after one warm-up pass: compiled code everywhere. */
   const pools = new Map<number, RecomputePool | undefined>();
@@ -172,11 +174,12 @@ try {
   }
   const db = values['skycal-only'] ? undefined : await DuckDBInstance.create(':memory:');
   const c = await db?.connect();
-  const rates = new Map<string, { row: Omit<Row, 'rowsPerSecond'>; rates: number[] }>();
-  const put = (row: Omit<Row, 'rowsPerSecond'>, rate: number) => {
+  const rates = new Map<string, { row: Omit<Row, 'rowsPerSecond' | 'coresBusy'>; rates: number[]; cores: number[] }>();
+  const put = (row: Omit<Row, 'rowsPerSecond' | 'coresBusy'>, rate: number, job?: { seconds: number; cpuSeconds: number }) => {
     const key = `${row.path}/${row.threads}`;
-    const entry = rates.get(key) ?? { row, rates: [] };
+    const entry = rates.get(key) ?? { row, rates: [], cores: [] };
     entry.rates.push(rate);
+    if (job !== undefined) entry.cores.push(job.cpuSeconds / job.seconds);
     entry.row = row;
     rates.set(key, entry);
   };
@@ -188,14 +191,14 @@ try {
         const name = workers === 0 ? 'skycal in-thread' : `skycal ${workers} worker${workers > 1 ? 's' : ''}`;
         for (const state of ['cold', 'steady'] as const) {
           const s = state === 'cold' ? recomputeInFreshProcess(out, workers) : await recomputeSteady(out, workers);
-          put({ path: `${name}, ${state}`, threads: Math.max(1, workers), rows: s.rows, outputBytes: values.partitioned ? 0 : statSync(out).size }, s.rowsPerSecond);
+          put({ path: `${name}, ${state}`, threads: Math.max(1, workers), rows: s.rows, outputBytes: values.partitioned ? 0 : statSync(out).size }, s.rowsPerSecond, s);
           rmSync(out, { recursive: true });
           log(`  run ${r + 1}: skycal ${workers} workers, ${state}: ${Math.round(s.rowsPerSecond).toLocaleString('en-US')} rows/s`);
         }
       }
       for (const n of counts.filter((w) => w >= 2)) {
         const s = await independentProcesses(n);
-        put({ path: `${n} independent 1-worker processes (nothing shared), cold`, threads: n, rows: s.rows, outputBytes: 0 }, s.rowsPerSecond);
+        put({ path: `${n} independent 1-worker processes (nothing shared), cold`, threads: n, rows: s.rows, outputBytes: 0 }, s.rowsPerSecond, s);
         log(`  run ${r + 1}: ${n} independent 1-worker processes, cold: ${Math.round(s.rowsPerSecond).toLocaleString('en-US')} rows/s`);
       }
       if (c !== undefined) {
@@ -227,9 +230,9 @@ try {
     db?.closeSync();
     for (const p of pools.values()) await p?.close();
   }
-  for (const { row, rates: rs } of rates.values()) {
+  for (const { row, rates: rs, cores: busy } of rates.values()) {
     if (row.path === 'Python pipeline') python = { rowsPerSecond: median(rs) };
-    else results.push({ ...row, rowsPerSecond: median(rs) });
+    else results.push({ ...row, rowsPerSecond: median(rs), ...(busy.length > 0 && { coresBusy: median(busy) }) });
   }
 } finally {
   repo.close();
@@ -243,12 +246,17 @@ const report = { sources: perCcd * CCDS, cores, runs, loadavgAtEachRun: loads, l
 if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else {
   const ratio = (a: number, b: number | undefined) => (b === undefined ? '-' : (a / b).toFixed(2));
-  const lines = ['| path | threads | M rows/s (median) | / Python 1 thread | / DuckDB copy 1 thread | / skycal 1 worker (same state) | output MB |', '|---|---|---|---|---|---|---|'];
+  const lines = ['| path | threads | M rows/s (median) | / Python 1 thread | / DuckDB copy 1 thread | / skycal 1 worker (same state) | cores busy | output MB |', '|---|---|---|---|---|---|---|---|'];
   for (const r of results) {
     const base = r.path.endsWith('steady') ? oneSteady : one;
-    lines.push(`| ${r.path} | ${r.threads} | ${(r.rowsPerSecond / 1e6).toFixed(2)} | ${ratio(r.rowsPerSecond, python.rowsPerSecond)} | ${ratio(r.rowsPerSecond, duck1?.rowsPerSecond)} | ${r.path.startsWith('skycal') ? ratio(r.rowsPerSecond, base?.rowsPerSecond) : ratio(r.rowsPerSecond, one?.rowsPerSecond)} | ${r.outputBytes ? (r.outputBytes / 1e6).toFixed(0) : ''} |`);
+    lines.push(`| ${r.path} | ${r.threads} | ${(r.rowsPerSecond / 1e6).toFixed(2)} | ${ratio(r.rowsPerSecond, python.rowsPerSecond)} | ${ratio(r.rowsPerSecond, duck1?.rowsPerSecond)} | ${r.path.startsWith('skycal') ? ratio(r.rowsPerSecond, base?.rowsPerSecond) : ratio(r.rowsPerSecond, one?.rowsPerSecond)} | ${r.coresBusy?.toFixed(2) ?? ''} | ${r.outputBytes ? (r.outputBytes / 1e6).toFixed(0) : ''} |`);
   }
-  if (python.rowsPerSecond !== undefined) lines.push(`| Python pipeline | 1 | ${(python.rowsPerSecond / 1e6).toFixed(2)} | 1.00 | ${ratio(python.rowsPerSecond, duck1?.rowsPerSecond)} | ${ratio(python.rowsPerSecond, one?.rowsPerSecond)} |`);
-  else lines.push(`| Python pipeline | 1 | skipped: ${python.skipped} | | | |`);
+  if (python.rowsPerSecond !== undefined) lines.push(`| Python pipeline | 1 | ${(python.rowsPerSecond / 1e6).toFixed(2)} | 1.00 | ${ratio(python.rowsPerSecond, duck1?.rowsPerSecond)} | ${ratio(python.rowsPerSecond, one?.rowsPerSecond)} | | |`);
+  else lines.push(`| Python pipeline | 1 | skipped: ${python.skipped} | | | | | |`);
+  // More workers do at least the CPU work of one (the same rows; each isolate compiles its own code), so a job
+  // that keeps c cores busy with one worker finishes at most cores / c times sooner with more on this machine.
+  for (const r of [one, oneSteady]) {
+    if (r?.coresBusy !== undefined) lines.push(`${r.path} keeps ${r.coresBusy.toFixed(2)} cores busy: more workers can gain at most ${cores} / ${r.coresBusy.toFixed(2)} = ${(cores / r.coresBusy).toFixed(2)}x on these ${cores} cores.`);
+  }
   process.stdout.write(`${lines.join('\n')}\n(${report.sources.toLocaleString('en-US')} sources, ${cores} cores, median of ${runs} interleaved runs, 1-minute load average at each run ${loads.map((l) => l.toFixed(2)).join(', ')}; now ${loadavg().map((l) => l.toFixed(2)).join(' ')})\n`);
 }

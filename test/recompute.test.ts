@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RecordBatchReader, Table } from 'apache-arrow';
 import { runDemo, type DemoSummary } from '../src/demo/index.js';
@@ -103,6 +104,8 @@ test('recompute CLI: an invalid dataId fails by default naming it; --skip-invali
   assert.deepEqual(summary.skipped.map((s: { dataId: string }) => s.dataId), [failing]);
   assert.equal(summary.rows, 11 * 1500);
   assert.equal(typeof summary.rowsPerSecond, 'number');
+  // The process's CPU over the job: some, and no more than every core for the whole job (+ accounting slack).
+  assert.ok(summary.cpuSeconds > 0 && summary.cpuSeconds <= summary.seconds * availableParallelism() + 0.05, `cpuSeconds ${summary.cpuSeconds} over ${summary.seconds} s`);
   // --where selects; a version as of before jointcal gives singleFrame's WCS for every CCD, failed one included.
   const sel = (await cli('recompute', demo.repository, '--where', 'visit=903334', '--out', join(dir.path, 'v.csv'), '--json', '--workers', '0'));
   assert.equal(sel.status, 0, sel.stderr);

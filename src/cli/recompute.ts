@@ -31,6 +31,11 @@ function whereOption(text: string | undefined): DataId | undefined {
 }
 
 /** `REF`, `@STAGE` or `REF@STAGE` as a version spec. */
+/** The cores the job kept busy: this process's CPU seconds over its wall seconds. */
+function coresBusy(s: RecomputeSummary): string {
+  return `${(s.cpuSeconds / s.seconds).toFixed(2)} cores busy`;
+}
+
 function statusLine(s: RecomputeSummary): string {
   const bad = Object.entries(s.badByStatus).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
   return bad.length === 0 ? 'no bad points' : `bad points: ${bad.join(', ')}`;
@@ -38,7 +43,7 @@ function statusLine(s: RecomputeSummary): string {
 
 export function formatRecomputeSummary(s: RecomputeSummary): string {
   const lines = [
-    `wrote ${s.out}${s.parts !== undefined ? `/ (${s.parts} part files)` : ''}: ${s.rows} rows from ${s.dataIds.length} dataId(s) in ${s.seconds.toFixed(2)} s (${Math.round(s.rowsPerSecond).toLocaleString('en-US')} rows/s); ${statusLine(s)}`,
+    `wrote ${s.out}${s.parts !== undefined ? `/ (${s.parts} part files)` : ''}: ${s.rows} rows from ${s.dataIds.length} dataId(s) in ${s.seconds.toFixed(2)} s (${Math.round(s.rowsPerSecond).toLocaleString('en-US')} rows/s, ${coresBusy(s)}); ${statusLine(s)}`,
   ];
   for (const k of s.skipped) lines.push(`  skipped ${k.dataId}: [${k.code}] ${k.reason}`);
   return lines.join('\n');
@@ -54,7 +59,7 @@ function formatPlan(p: ShardPlanSummary): string {
 
 function formatShard(s: ShardSummary): string {
   const { index, count, written, published, verified } = s.shard;
-  const head = `shard ${index}/${count} at run ${s.shard.at}: ${s.rows} rows from ${s.dataIds.length} dataId(s) in ${s.parts} part file(s), ${s.seconds.toFixed(2)} s; ${statusLine(s)}`;
+  const head = `shard ${index}/${count} at run ${s.shard.at}: ${s.rows} rows from ${s.dataIds.length} dataId(s) in ${s.parts} part file(s), ${s.seconds.toFixed(2)} s, ${coresBusy(s)}; ${statusLine(s)}`;
   const state = verified ? `the same bytes as the published ${s.out}/ (nothing written)` : published ? `all ${count} shards written: published ${s.out}/` : `${written} of ${count} shards written; ${s.out}/ appears when all are`;
   return `${head}\n${state}`;
 }

@@ -96,6 +96,23 @@ export interface RecomputeSummary {
   badByStatus: Record<string, number>;
   seconds: number;
   rowsPerSecond: number;
+  /**
+   * CPU seconds of this whole process over the job (user + system, every
+   * thread: the main thread, the workers, V8's compiler and GC threads);
+   * cpuSeconds / seconds is the number of cores the job kept busy.
+   */
+  cpuSeconds: number;
+}
+
+/** Start timing a job: the wall seconds and the process's CPU seconds since, with the rows per second. */
+export function startJobClock(): (rows: number) => Pick<RecomputeSummary, 'seconds' | 'rowsPerSecond' | 'cpuSeconds'> {
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  return (rows) => {
+    const seconds = (performance.now() - wall) / 1000;
+    const used = process.cpuUsage(cpu);
+    return { seconds, rowsPerSecond: rows / seconds, cpuSeconds: (used.user + used.system) / 1e6 };
+  };
 }
 
 /**
@@ -471,16 +488,15 @@ export async function writeDatasetParts(plans: readonly Plan[], layout: PartsLay
 }
 
 export async function recompute(adapter: ButlerAdapter, options: RecomputeOptions): Promise<RecomputeSummary> {
-  const started = performance.now();
+  const clock = startJobClock();
   const kind = recomputeOutputOf(options.out, options.partitionBy);
   const target = options.out.replace(/[/\\]+$/, '');
   if (kind === 'dataset') AtomicFolder.checkTarget(target);
   const { plans, skipped, ids, partitionBy } = resolveSelection(adapter, options);
   const provenance = provenanceOf(options, versionsOf(plans));
-  const summary = (run: Execution, parts?: number): RecomputeSummary => {
-    const seconds = (performance.now() - started) / 1000;
-    return { out: kind === 'dataset' ? target : options.out, ...(parts !== undefined && { parts }), rows: run.rows, dataIds: run.perDataId, skipped, badByStatus: run.badByStatus, seconds, rowsPerSecond: run.rows / seconds };
-  };
+  const summary = (run: Execution, parts?: number): RecomputeSummary => ({
+    out: kind === 'dataset' ? target : options.out, ...(parts !== undefined && { parts }), rows: run.rows, dataIds: run.perDataId, skipped, badByStatus: run.badByStatus, ...clock(run.rows),
+  });
 
   if (kind === 'dataset') {
     const folder = AtomicFolder.create(target);

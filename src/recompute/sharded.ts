@@ -22,6 +22,7 @@ import {
   recomputeOutputOf,
   resolveDataIds,
   resolveSelection,
+  startJobClock,
   versionsOf,
   writeDatasetParts,
   type DataIdVersions,
@@ -254,7 +255,7 @@ function verifyAgainstPublished(target: string, folder: string, files: readonly 
  * bytes; after DIR was published it checks them against DIR and succeeds.
  */
 export async function recomputeShard(adapter: ButlerAdapter, options: RecomputeOptions & { shard: { index: number; count: number } }): Promise<ShardSummary> {
-  const started = performance.now();
+  const clock = startJobClock();
   const { index, count } = options.shard;
   const target = requireDataset(options.out, '--shard');
   const staging = stagingOf(target);
@@ -284,9 +285,8 @@ export async function recomputeShard(adapter: ButlerAdapter, options: RecomputeO
 
   const compute = (folder: AtomicFolder) => writeDatasetParts(plans, layout, folder.path, exec);
   const summary = (run: Awaited<ReturnType<typeof compute>>, state: { written: number; published: boolean; verified: boolean }): ShardSummary => {
-    const seconds = (performance.now() - started) / 1000;
     return {
-      out: target, parts: run.files.length, rows: run.rows, dataIds: run.perDataId, skipped: [], badByStatus: run.badByStatus, seconds, rowsPerSecond: run.rows / seconds,
+      out: target, parts: run.files.length, rows: run.rows, dataIds: run.perDataId, skipped: [], badByStatus: run.badByStatus, ...clock(run.rows),
       shard: { index, count, at: plan.at, ...state },
     };
   };
