@@ -1,16 +1,20 @@
 /**
- * Which temporaries the next writer of an output removes (removeStaleTemporaries):
- * on a file system shared by several hosts (a sharded recompute on a cluster)
- * a pid is only meaningful on the host that wrote it, so another host's
- * temporary is left alone until it has gone unmodified for a day.
+ * Which temporaries are taken for leftovers: the next writer of an output
+ * (removeStaleTemporaries) and the repository's verify (the datastore's
+ * tmp/) decide it alike (temporaryOwnerGone). On a file system shared by
+ * several hosts (a sharded recompute on a cluster, a store beside a
+ * PostgreSQL registry) a pid is only meaningful on the host that wrote it,
+ * so another host's temporary is left alone until it has gone unmodified
+ * for a day.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { TEMP_HOST, temporaryPathFor } from '../src/io/atomicFile.js';
-import { FOREIGN_TEMP_MAX_IDLE_MS, removeStaleTemporaries } from '../src/io/atomicOutput.js';
+import { FOREIGN_TEMP_MAX_IDLE_MS, TEMP_HOST, temporaryPathFor } from '../src/io/atomicFile.js';
+import { removeStaleTemporaries } from '../src/io/atomicOutput.js';
+import { Datastore } from '../src/butler/datastore.js';
 import { tempDir } from './helpers.js';
 
 /** A pid that ran here and has exited. */
@@ -43,6 +47,39 @@ test('stale temporaries: this host\'s are removed once their process is gone, an
     utimesSync(join(tmp.path, names.foreignIdle), idle, idle);
     removeStaleTemporaries(target, now);
     assert.deepEqual(readdirSync(tmp.path).sort(), [names.mineLive, names.foreignFresh, names.otherTarget].sort());
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('the datastore\'s leftover temporaries (what verify removes): older than the minimum age, and this host\'s writer gone or another host\'s idle for a day; a live writer\'s staged file is kept', () => {
+  const tmp = tempDir();
+  try {
+    const store = new Datastore(tmp.path);
+    store.init();
+    const dead = deadPid();
+    const staged = store.stage(new TextEncoder().encode('a put in flight'));
+    const names = {
+      mineLive: basename(staged.tempPath!), // this process: alive
+      mineDead: `${TEMP_HOST}.${dead}.0badc0de0bad`,
+      mineDeadYoung: `${TEMP_HOST}.${dead}.feedfacefeed`,
+      oldFormatDead: `${dead}-0badc0de0bad`, // staged before temporaries named their host
+      foreignRecent: `other-node-7.${dead}.0badc0de0bad`, // another host's put, an hour old: its pid means nothing here
+      foreignIdle: `other-node-7.${dead + 1}.0badc0de0bad`,
+      noWriter: 'left-by-hand',
+    };
+    assert.match(names.mineLive, new RegExp(`^${TEMP_HOST}\\.${process.pid}\\.[0-9a-f]{12}$`));
+    for (const [key, name] of Object.entries(names)) if (key !== 'mineLive') writeFileSync(join(store.tmpDir, name), 'x');
+    const now = Date.now();
+    const age = (name: string, ms: number) => utimesSync(join(store.tmpDir, name), new Date(now - ms), new Date(now - ms));
+    for (const name of [names.mineLive, names.mineDead, names.oldFormatDead, names.foreignRecent, names.noWriter]) age(name, 3600_000);
+    age(names.foreignIdle, FOREIGN_TEMP_MAX_IDLE_MS + 60_000);
+    const minAgeMs = 600_000;
+    assert.deepEqual(store.leftoverTemps(minAgeMs, now).sort(), [names.mineDead, names.oldFormatDead, names.foreignIdle, names.noWriter].sort());
+    // With no minimum age the young dead writer's file is a leftover too; the live and the foreign recent ones never.
+    assert.deepEqual(store.leftoverTemps(0, now).sort(), [names.mineDead, names.mineDeadYoung, names.oldFormatDead, names.foreignIdle, names.noWriter].sort());
+    store.place(staged);
+    assert.equal(readdirSync(store.tmpDir).includes(names.mineLive), false, 'placing moved the staged file out of tmp/');
   } finally {
     tmp.cleanup();
   }

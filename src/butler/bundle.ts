@@ -222,10 +222,6 @@ interface ReadBundle {
   files: Map<string, { tempPath: string; sha256: string; size: number }>;
 }
 
-/** Where bundle files are staged while they are read: tmp/<pid>-... so verify knows the writer is alive. */
-function stagingPath(repo: Repository): string {
-  return join(repo.store.tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
-}
 
 function discardStaged(read: ReadBundle): void {
   for (const f of read.files.values()) rmSync(f.tempPath, { force: true });
@@ -249,7 +245,7 @@ async function readBundle(repo: Repository, path: string, source: string): Promi
       return { onChunk: (c: Uint8Array) => void chunks.push(Buffer.from(c)), onEnd: () => void (out.manifest = Buffer.concat(chunks)) };
     }
     if (!/^files\/[0-9a-f]{64}$/.test(p)) throw errors.badInput(source, `${p} is not a bundle file (manifest.json or files/<sha256>)`);
-    const file = new ChunkFile(stagingPath(repo));
+    const file = new ChunkFile(repo.store.newTempPath());
     out.files.set(p, { tempPath: file.path, sha256: '', size: 0 });
     return {
       onChunk: (c: Uint8Array) => file.write(c),

@@ -1,6 +1,6 @@
 /**
  * The datastore: immutable files named by the sha256 of their content, under
- * `REPO/store/ab/abcdef...`. A file is written to `REPO/tmp/<pid>-<random>`
+ * `REPO/store/ab/abcdef...`. A file is written to `REPO/tmp/HOST.PID.HEX`
  * and fsynced (io/atomicFile's `writeNewFileDurable`), then renamed into place
  * with the folder fsynced (`renameDurable`), so a crash leaves either the
  * whole file or a temp file, never a torn one. Identical content is stored
@@ -15,10 +15,22 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { sha256Hex } from './hash.js';
 import { errors } from '../errors.js';
-import { fsyncDir, processAlive, renameDurable, writeNewFileDurable } from '../io/atomicFile.js';
+import { TEMP_HOST, fsyncDir, renameDurable, temporaryOwnerGone, temporaryOwnerTag, writeNewFileDurable } from '../io/atomicFile.js';
+
+// Names in tmp/: HOST.PID.HEX (temporaryOwnerTag); before 2026-12 PID-HEX, made on this host.
+const TEMP_NAME = /^([A-Za-z0-9-]+)\.(\d+)\.[0-9a-f]+$/;
+const TEMP_NAME_WITHOUT_HOST = /^(\d+)-[0-9a-f]+$/;
+
+/** Who staged temp file `name`, or undefined when its name says no writer. */
+function tempOwner(name: string): { host: string; pid: number } | undefined {
+  const m = TEMP_NAME.exec(name);
+  if (m !== null) return { host: m[1]!, pid: Number(m[2]) };
+  const old = TEMP_NAME_WITHOUT_HOST.exec(name);
+  return old === null ? undefined : { host: TEMP_HOST, pid: Number(old[1]) };
+}
 
 export interface StagedFile {
   readonly hash: string;
@@ -59,8 +71,7 @@ export class Datastore {
 
   /** Stage even when the content is stored now (inside a transaction that found it gone). */
   stageAs(hash: string, bytes: Uint8Array): StagedFile {
-    // The pid in the name lets verify tell a live writer's temp file from a crash leftover.
-    const tempPath = join(this.tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+    const tempPath = this.newTempPath();
     mkdirSync(this.tmpDir, { recursive: true }); // a copied repository may lack the empty folder
     writeNewFileDurable(tempPath, bytes, 0o444);
     return { hash, size: bytes.length, tempPath };
@@ -184,17 +195,31 @@ export class Datastore {
     return { hashes, strays };
   }
 
-  /** Temp files whose writer is gone (dead pid or unparseable name) and that are older than `minAgeMs`. */
+  /**
+   * A new name in tmp/ for a file being staged (a put, a bundle's files):
+   * HOST.PID.HEX, so that verify on any host sharing the store can tell a
+   * live writer's file from a crash leftover.
+   */
+  newTempPath(): string {
+    return join(this.tmpDir, temporaryOwnerTag());
+  }
+
+  /**
+   * Temp files older than `minAgeMs` whose writer is gone (temporaryOwnerGone:
+   * another host's only after a day unmodified), or whose name says no writer.
+   */
   leftoverTemps(minAgeMs = 0, now = Date.now()): string[] {
     if (!existsSync(this.tmpDir)) return [];
     return readdirSync(this.tmpDir).filter((name) => {
-      const pid = Number(name.split('-')[0]);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) return false;
+      let modifiedMs: number;
       try {
-        return now - statSync(join(this.tmpDir, name)).mtimeMs >= minAgeMs;
+        modifiedMs = statSync(join(this.tmpDir, name)).mtimeMs;
       } catch {
-        return false;
+        return false; // placed or removed meanwhile
       }
+      if (now - modifiedMs < minAgeMs) return false;
+      const owner = tempOwner(name);
+      return owner === undefined || temporaryOwnerGone(owner, modifiedMs, now);
     });
   }
 

@@ -26,9 +26,33 @@ import { checkOutputPath, type OutputCheck } from './outputPath.js';
  */
 export const TEMP_HOST = hostname().replace(/[^A-Za-z0-9-]/g, '-') || 'host';
 
-/** A temporary name beside `path`, unique to this host, process and call: .NAME.HOST.PID.HEX.tmp. */
+/**
+ * What a temporary's name says of the process that made it, unique to this
+ * host, process and call: HOST.PID.HEX (48 random bits: thousands of a
+ * bundle's files are staged at once).
+ */
+export function temporaryOwnerTag(): string {
+  return `${TEMP_HOST}.${process.pid}.${randomBytes(6).toString('hex')}`;
+}
+
+/** A temporary name beside `path`: .NAME.HOST.PID.HEX.tmp. */
 export function temporaryPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${TEMP_HOST}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${temporaryOwnerTag()}.tmp`);
+}
+
+/** How long another host's temporary may go unmodified before its process is taken to be gone (its pid cannot be asked). */
+export const FOREIGN_TEMP_MAX_IDLE_MS = 24 * 3600 * 1000;
+
+/**
+ * Whether the process that made a temporary is gone, so that the temporary
+ * may be removed: this host's when its pid no longer runs (never this
+ * process's own); another host's (a file system shared by several hosts)
+ * only once unmodified for FOREIGN_TEMP_MAX_IDLE_MS, since its pid means
+ * nothing here.
+ */
+export function temporaryOwnerGone(owner: { host: string; pid: number }, modifiedMs: number, now = Date.now()): boolean {
+  if (owner.host === TEMP_HOST) return owner.pid !== process.pid && !processAlive(owner.pid);
+  return now - modifiedMs >= FOREIGN_TEMP_MAX_IDLE_MS;
 }
 
 /** Whether process `pid` runs on this host (EPERM: it runs, as another user). */

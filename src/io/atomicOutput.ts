@@ -10,7 +10,7 @@ import { closeSync, existsSync, mkdirSync, fsyncSync, openSync, readdirSync, ren
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errors } from '../errors.js';
-import { TEMP_HOST, processAlive, temporaryPathFor, writeError } from './atomicFile.js';
+import { TEMP_HOST, temporaryOwnerGone, temporaryPathFor, writeError } from './atomicFile.js';
 
 /** Temporary paths still being built, removed if the process exits first (e.g. Ctrl-C). */
 const pending = new Set<string>();
@@ -29,9 +29,6 @@ const TEMP = /^\.(.+)\.([A-Za-z0-9-]+)\.(\d+)\.[0-9a-f]+\.tmp$/;
 const TEMP_WITHOUT_HOST = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
 const tempBeside = temporaryPathFor;
 
-/** How long another host's temporary may go unmodified before its process is taken to be gone (its pid cannot be asked). */
-export const FOREIGN_TEMP_MAX_IDLE_MS = 24 * 3600 * 1000;
-
 /** Who made temporary `name` of `target`, or undefined when it is not one (the old names were made on this host). */
 function temporaryOwner(name: string, target: string): { host: string; pid: number } | undefined {
   const m = TEMP.exec(name);
@@ -41,11 +38,7 @@ function temporaryOwner(name: string, target: string): { host: string; pid: numb
   return undefined;
 }
 
-/**
- * Remove temporaries of `target` left by processes that no longer run: this
- * host's when their pid is gone; another host's (a shared file system) only
- * once unmodified for FOREIGN_TEMP_MAX_IDLE_MS, since its pid means nothing here.
- */
+/** Remove temporaries of `target` left by processes that no longer run (temporaryOwnerGone). */
 export function removeStaleTemporaries(target: string, now = Date.now()): void {
   const folder = dirname(target);
   let names: string[];
@@ -58,8 +51,7 @@ export function removeStaleTemporaries(target: string, now = Date.now()): void {
     const owner = temporaryOwner(name, basename(target));
     const path = join(folder, name);
     if (owner === undefined) continue;
-    const gone = owner.host === TEMP_HOST ? owner.pid !== process.pid && !processAlive(owner.pid) : now - modifiedMs(path) >= FOREIGN_TEMP_MAX_IDLE_MS;
-    if (gone) rmSync(path, { recursive: true, force: true });
+    if (temporaryOwnerGone(owner, modifiedMs(path), now)) rmSync(path, { recursive: true, force: true });
   }
 }
 
