@@ -15,6 +15,9 @@ import { basename, join } from 'node:path';
 import { FOREIGN_TEMP_MAX_IDLE_MS, TEMP_HOST, temporaryPathFor } from '../src/io/atomicFile.js';
 import { removeStaleTemporaries } from '../src/io/atomicOutput.js';
 import { Datastore } from '../src/butler/datastore.js';
+import { Repository } from '../src/butler/repository.js';
+import { exportBundle } from '../src/butler/bundle.js';
+import { wcsHeaderText } from './butler-fixtures.js';
 import { tempDir } from './helpers.js';
 
 /** A pid that ran here and has exited. */
@@ -80,6 +83,26 @@ test('the datastore\'s leftover temporaries (what verify removes): older than th
     assert.deepEqual(store.leftoverTemps(0, now).sort(), [names.mineDead, names.mineDeadYoung, names.oldFormatDead, names.foreignIdle, names.noWriter].sort());
     store.place(staged);
     assert.equal(readdirSync(store.tmpDir).includes(names.mineLive), false, 'placing moved the staged file out of tmp/');
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a folder bundle export builds under the one temporary name: a killed export\'s folder is removed by the next export to the same place, which writes the bundle whole', async () => {
+  const tmp = tempDir();
+  try {
+    const repo = Repository.init(join(tmp.path, 'repo'));
+    const run = repo.begin({ stage: 'a' });
+    repo.put(run.id, 'wcs', 'visit=1', new TextEncoder().encode(wcsHeaderText(1)));
+    repo.commit(run.id);
+    const out = join(tmp.path, 'bundle');
+    const killed = join(tmp.path, `.bundle.${TEMP_HOST}.${deadPid()}.0badc0de0bad.tmp`);
+    mkdirSync(join(killed, 'files'), { recursive: true });
+    writeFileSync(join(killed, 'files', 'half'), 'x');
+    await exportBundle(repo, out);
+    repo.close();
+    assert.deepEqual(readdirSync(tmp.path).sort(), ['bundle', 'repo']);
+    assert.ok(readdirSync(join(out, 'files')).length === 1 && readdirSync(out).includes('manifest.json'));
   } finally {
     tmp.cleanup();
   }

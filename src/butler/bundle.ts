@@ -17,10 +17,11 @@
  * a refused import leaves nothing in store/.
  */
 import { closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { SkycalError, errors } from '../errors.js';
-import { AtomicFileWriter, fsyncDir, writeNewFileDurable } from '../io/atomicFile.js';
+import { AtomicFileWriter, fsyncDir, temporaryPathFor, writeNewFileDurable } from '../io/atomicFile.js';
+import { removeStaleTemporaries } from '../io/atomicOutput.js';
 import { checkOutputPath } from '../io/outputPath.js';
 import { canonicalDataId, dataIdMatches, parseDataId, parseWhere, type DataIdInput } from './dataId.js';
 import { canonicalJson, sha256Hex } from './hash.js';
@@ -116,7 +117,9 @@ export async function exportBundle(
         throw e;
       }
     } else {
-      const temp = join(dirname(resolve(out)), `.${Date.now()}-${process.pid}-${randomBytes(3).toString('hex')}.partial`);
+      // Built aside under the one temporary name (a killed export's folder is removed by the next export to `out`).
+      removeStaleTemporaries(resolve(out));
+      const temp = temporaryPathFor(resolve(out));
       try {
         mkdirSync(join(temp, 'files'), { recursive: true });
         for (const f of manifest.files) copyDurable(repo.store.pathOf(f.sha256), join(temp, f.path));
