@@ -30,12 +30,12 @@ function whereOption(text: string | undefined): DataId | undefined {
   }
 }
 
-/** `REF`, `@STAGE` or `REF@STAGE` as a version spec. */
 /** The cores the job kept busy: this process's CPU seconds over its wall seconds. */
 function coresBusy(s: RecomputeSummary): string {
   return `${(s.cpuSeconds / s.seconds).toFixed(2)} cores busy`;
 }
 
+/** The points with a status bit set, by name, or that there were none. */
 function statusLine(s: RecomputeSummary): string {
   const bad = Object.entries(s.badByStatus).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
   return bad.length === 0 ? 'no bad points' : `bad points: ${bad.join(', ')}`;
