@@ -225,7 +225,6 @@ interface ReadBundle {
   files: Map<string, { tempPath: string; sha256: string; size: number }>;
 }
 
-
 function discardStaged(read: ReadBundle): void {
   for (const f of read.files.values()) rmSync(f.tempPath, { force: true });
 }
