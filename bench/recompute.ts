@@ -23,6 +23,10 @@
  * whole job into its own file (cold; their rows over the span of their
  * jobs). It is a reference, not a strict bound: the N processes also run N
  * main threads and warm up 2N isolates where one N-worker job runs one and N.
+ * Every skycal row also gives the cores it kept busy (the summary's
+ * cpuSeconds over seconds) and its CPU seconds per million rows; from them,
+ * the most N workers could gain over one on this machine with the CPU per
+ * row they needed, had they kept every core busy.
  * Runs are interleaved (skycal at every worker count, DuckDB, Python, then
  * again), so that a change in the machine's load hits every column alike;
  * each column is the median of its runs.
@@ -240,23 +244,28 @@ try {
 }
 
 const one = results.find((r) => r.path === 'skycal 1 worker, cold');
+/** CPU seconds per million rows (the medians' ratio). */
+const cpuPerMillionRows = (r: Row) => (r.coresBusy! / r.rowsPerSecond) * 1e6;
 const oneSteady = results.find((r) => r.path === 'skycal 1 worker, steady');
 const duck1 = results.find((r) => r.path.startsWith('DuckDB') && r.threads === 1);
 const report = { sources: perCcd * CCDS, cores, runs, loadavgAtEachRun: loads, loadavg: loadavg(), python, results };
 if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else {
   const ratio = (a: number, b: number | undefined) => (b === undefined ? '-' : (a / b).toFixed(2));
-  const lines = ['| path | threads | M rows/s (median) | / Python 1 thread | / DuckDB copy 1 thread | / skycal 1 worker (same state) | cores busy | output MB |', '|---|---|---|---|---|---|---|---|'];
+  const lines = ['| path | threads | M rows/s (median) | / Python 1 thread | / DuckDB copy 1 thread | / skycal 1 worker (same state) | cores busy | CPU s per M rows | output MB |', '|---|---|---|---|---|---|---|---|---|'];
   for (const r of results) {
     const base = r.path.endsWith('steady') ? oneSteady : one;
-    lines.push(`| ${r.path} | ${r.threads} | ${(r.rowsPerSecond / 1e6).toFixed(2)} | ${ratio(r.rowsPerSecond, python.rowsPerSecond)} | ${ratio(r.rowsPerSecond, duck1?.rowsPerSecond)} | ${r.path.startsWith('skycal') ? ratio(r.rowsPerSecond, base?.rowsPerSecond) : ratio(r.rowsPerSecond, one?.rowsPerSecond)} | ${r.coresBusy?.toFixed(2) ?? ''} | ${r.outputBytes ? (r.outputBytes / 1e6).toFixed(0) : ''} |`);
+    lines.push(`| ${r.path} | ${r.threads} | ${(r.rowsPerSecond / 1e6).toFixed(2)} | ${ratio(r.rowsPerSecond, python.rowsPerSecond)} | ${ratio(r.rowsPerSecond, duck1?.rowsPerSecond)} | ${r.path.startsWith('skycal') ? ratio(r.rowsPerSecond, base?.rowsPerSecond) : ratio(r.rowsPerSecond, one?.rowsPerSecond)} | ${r.coresBusy?.toFixed(2) ?? ''} | ${r.coresBusy === undefined ? '' : cpuPerMillionRows(r).toFixed(3)} | ${r.outputBytes ? (r.outputBytes / 1e6).toFixed(0) : ''} |`);
   }
-  if (python.rowsPerSecond !== undefined) lines.push(`| Python pipeline | 1 | ${(python.rowsPerSecond / 1e6).toFixed(2)} | 1.00 | ${ratio(python.rowsPerSecond, duck1?.rowsPerSecond)} | ${ratio(python.rowsPerSecond, one?.rowsPerSecond)} | | |`);
-  else lines.push(`| Python pipeline | 1 | skipped: ${python.skipped} | | | | | |`);
-  // More workers do at least the CPU work of one (the same rows; each isolate compiles its own code), so a job
-  // that keeps c cores busy with one worker finishes at most cores / c times sooner with more on this machine.
-  for (const r of [one, oneSteady]) {
-    if (r?.coresBusy !== undefined) lines.push(`${r.path} keeps ${r.coresBusy.toFixed(2)} cores busy: more workers can gain at most ${cores} / ${r.coresBusy.toFixed(2)} = ${(cores / r.coresBusy).toFixed(2)}x on these ${cores} cores.`);
+  if (python.rowsPerSecond !== undefined) lines.push(`| Python pipeline | 1 | ${(python.rowsPerSecond / 1e6).toFixed(2)} | 1.00 | ${ratio(python.rowsPerSecond, duck1?.rowsPerSecond)} | ${ratio(python.rowsPerSecond, one?.rowsPerSecond)} | | | |`);
+  else lines.push(`| Python pipeline | 1 | skipped: ${python.skipped} | | | | | | |`);
+  // N workers are S = (busy_N / busy_1) x (cpu_1 / cpu_N) times one worker (cpu: CPU seconds per row); with
+  // every core busy that is at most (cores / busy_1) x (cpu_1 / cpu_N): what the CPU per row they needed allows here.
+  for (const r of results) {
+    const base = r.path.endsWith('steady') ? oneSteady : one;
+    if (!r.path.startsWith('skycal') || r.threads < 2 || r.coresBusy === undefined || base?.coresBusy === undefined) continue;
+    const most = (cores / base.coresBusy) * (cpuPerMillionRows(base) / cpuPerMillionRows(r));
+    lines.push(`${r.path}: ${ratio(r.rowsPerSecond, base.rowsPerSecond)}x one worker; at most ${most.toFixed(2)}x on ${cores} cores with the CPU per row it needed (${cores} / ${base.coresBusy.toFixed(2)} cores busy with one x ${cpuPerMillionRows(base).toFixed(3)} / ${cpuPerMillionRows(r).toFixed(3)} CPU s per M rows)`);
   }
   process.stdout.write(`${lines.join('\n')}\n(${report.sources.toLocaleString('en-US')} sources, ${cores} cores, median of ${runs} interleaved runs, 1-minute load average at each run ${loads.map((l) => l.toFixed(2)).join(', ')}; now ${loadavg().map((l) => l.toFixed(2)).join(' ')})\n`);
 }
