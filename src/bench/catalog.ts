@@ -3,7 +3,9 @@
  * an N-row Parquet catalog written twice, with stored coord_ra/coord_dec and
  * with x, y only; then reading the stored coordinates is timed against
  * reading x, y and deriving the coordinates on the pool (DESIGN.md §5:
- * derived, never persisted, should cost about what reading costs).
+ * derived, never persisted, should cost about what reading costs), and
+ * beside them any other readers given (another engine reading the stored
+ * coordinates: what a faster reader does to the ratio).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,14 @@ export interface CatalogBenchResult {
   workers: number;
   readPersisted: { rowsPerSecond: number; medianMs: number };
   deriveOnTheFly: { rowsPerSecond: number; medianMs: number };
+  /** Each of `options.readers` (when given) reading the stored coord_ra, coord_dec, timed in the same alternation. */
+  otherReaders?: { name: string; rowsPerSecond: number; medianMs: number }[];
+}
+
+/** Another engine reading columns of a Parquet file (bench/pool.ts: DuckDB); resolves to the rows it read. */
+export interface CatalogReader {
+  readonly name: string;
+  read(path: string, columns: readonly string[]): Promise<number>;
 }
 
 const BATCH = 262_144;
@@ -42,7 +52,7 @@ async function drain(batches: AsyncIterable<RecordBatch>, column: string): Promi
   return rows;
 }
 
-export async function benchCatalog(wcs: KernelModelSource, n: number, options: { workers?: number; iterations?: number } = {}): Promise<CatalogBenchResult> {
+export async function benchCatalog(wcs: KernelModelSource, n: number, options: { workers?: number; iterations?: number; readers?: readonly CatalogReader[] } = {}): Promise<CatalogBenchResult> {
   const iterations = options.iterations ?? 3;
   const dir = await mkdtemp(join(tmpdir(), 'skycal-bench-'));
   const pool = new KernelPool(options.workers === undefined ? {} : { workers: options.workers });
@@ -56,6 +66,8 @@ export async function benchCatalog(wcs: KernelModelSource, n: number, options: {
 
     const persisted: number[] = [];
     const derived: number[] = [];
+    const readers = options.readers ?? [];
+    const others: number[][] = readers.map(() => []);
     for (let i = 0; i <= iterations; i++) {
       // Alternate the two, so that neither gets a warmer page cache or JIT; run 0 is a warm-up.
       let t0 = performance.now();
@@ -69,6 +81,13 @@ export async function benchCatalog(wcs: KernelModelSource, n: number, options: {
         persisted.push(readMs);
         derived.push(deriveMs);
       }
+      for (const [k, reader] of readers.entries()) {
+        t0 = performance.now();
+        const rows = await reader.read(stored, ['coord_ra', 'coord_dec']);
+        const ms = performance.now() - t0;
+        if (rows !== n) throw new Error(`bench catalog: ${reader.name} read ${rows} rows, expected ${n}`);
+        if (i > 0) others[k]!.push(ms);
+      }
     }
     const readMs = median(persisted), deriveMs = median(derived);
     return {
@@ -76,6 +95,7 @@ export async function benchCatalog(wcs: KernelModelSource, n: number, options: {
       workers: pool.workers,
       readPersisted: { rowsPerSecond: n / (readMs / 1000), medianMs: readMs },
       deriveOnTheFly: { rowsPerSecond: n / (deriveMs / 1000), medianMs: deriveMs },
+      ...(readers.length > 0 && { otherReaders: readers.map((r, k) => ({ name: r.name, rowsPerSecond: n / (median(others[k]!) / 1000), medianMs: median(others[k]!) })) }),
     };
   } finally {
     await pool.close();
