@@ -11,6 +11,7 @@ import { readCatalogBatches } from '../src/catalog/read.js';
 import { withSkyAndCalibration } from '../src/catalog/views.js';
 import { readParquetFooter, rowGroupSpans } from '../src/catalog/parquetStitch.js';
 import { recompute, openRecomputePool, META_RECOMPUTE, type RecomputePool } from '../src/recompute/recompute.js';
+import { TaskPool } from '../src/parallel/taskPool.js';
 import { DATASET_MANIFEST } from '../src/io/atomicOutput.js';
 import { buildRepo } from './recompute-repo.js';
 import { cliPath, repoRoot, runCli, tempDir } from './helpers.js';
@@ -271,4 +272,16 @@ test('recompute of a repository several times larger than the heap completes in 
   } finally {
     d.cleanup();
   }
+});
+
+test('openRecomputePool starts its workers at once, so that they boot while the caller goes on; a bare TaskPool starts at its first task', async () => {
+  const lazy = new TaskPool({ workers: 1, workerUrl: new URL('../src/recompute/worker.js', import.meta.url) });
+  assert.equal(lazy.threads, 0);
+  const pool = await openRecomputePool(2);
+  try {
+    assert.equal(pool.threads, 2);
+  } finally {
+    await pool.close();
+  }
+  assert.equal(pool.threads, 0);
 });

@@ -42,6 +42,22 @@ export class TaskPool<In, Out> {
     return this.piscina;
   }
 
+  /**
+   * Start the workers now: each loads the worker module as it starts, so a
+   * caller with other work to do first (the CLI loading the job's modules
+   * and planning) overlaps their boot with it. Otherwise they start at the
+   * first task.
+   */
+  start(): this {
+    this.ensure();
+    return this;
+  }
+
+  /** Worker threads running (0 before the first task or start(), and after close). */
+  get threads(): number {
+    return this.piscina?.threads.length ?? 0;
+  }
+
   async run(task: In): Promise<Out> {
     try {
       return (await this.ensure().run(task)) as Out;
