@@ -192,3 +192,32 @@ test('parquetWritable names the first column type it does not write (the recompu
   assert.match(parquetWritable(schema) ?? '', /column d: Arrow type Dictionary/);
   assert.throws(() => encodeParquetFile(new Table(schema)), /column d/);
 });
+
+test('integer statistics: each row group\'s min and max, as DuckDB reads them from the footer, are the exact extremes of its values, for signed and unsigned 32- and 64-bit columns over their whole range (property over columns, edge words included)', async () => {
+  // Words whose sign and top bits make signed and unsigned orders differ.
+  const edges64 = [0n, 1n, -1n, 2n ** 31n, -(2n ** 31n), 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), 2n ** 63n - 1n, -(2n ** 63n)];
+  const i64 = fc.oneof(fc.constantFrom(...edges64), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }));
+  const i32 = fc.oneof(fc.constantFrom(0, 1, -1, 2 ** 31 - 1, -(2 ** 31)), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }));
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.tuple(i64, i32), { minLength: 1, maxLength: 300 }), fc.integer({ min: 1, max: 120 }), async (rows, rowGroupRows) => {
+      const columns = {
+        i64: BigInt64Array.from(rows, ([v]) => v),
+        u64: BigUint64Array.from(rows, ([v]) => BigInt.asUintN(64, v)),
+        i32: Int32Array.from(rows, ([, v]) => v),
+        u32: Uint32Array.from(rows, ([, v]) => v >>> 0),
+      };
+      const table = new Table(Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, vectorFromArray(v)])));
+      const path = join(dir.path, `stats-${n++}.parquet`);
+      writeFileSync(path, encodeParquetFile(table, { rowGroupRows }));
+      const stats = (await duck.runAndReadAll(`SELECT path_in_schema, row_group_id, stats_min_value, stats_max_value FROM parquet_metadata('${path}')`)).getRowsJS();
+      assert.equal(stats.length, 4 * Math.ceil(rows.length / rowGroupRows));
+      for (const [column, group, min, max] of stats) {
+        const values = Array.from(columns[String(column) as keyof typeof columns] as Iterable<bigint | number>, BigInt).slice(Number(group) * rowGroupRows, (Number(group) + 1) * rowGroupRows);
+        const where = `${String(column)}, row group ${String(group)}`;
+        assert.equal(String(min), String(values.reduce((a, b) => (b < a ? b : a))), `${where}: min`);
+        assert.equal(String(max), String(values.reduce((a, b) => (b > a ? b : a))), `${where}: max`);
+      }
+    }),
+    { numRuns: 40 },
+  );
+});
