@@ -18,18 +18,15 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { sha256Hex } from './hash.js';
 import { errors } from '../errors.js';
-import { TEMP_HOST, fsyncDir, renameDurable, temporaryOwnerGone, temporaryOwnerTag, writeNewFileDurable } from '../io/atomicFile.js';
+import { TEMP_HOST, fsyncDir, renameDurable, temporaryOwnerGone, temporaryOwnerOf, temporaryOwnerTag, writeNewFileDurable } from '../io/atomicFile.js';
 
-// Names in tmp/: HOST.PID.HEX (temporaryOwnerTag); before 2026-12 PID-HEX, made on this host.
-const TEMP_NAME = /^([A-Za-z0-9-]+)\.(\d+)\.[0-9a-f]+$/;
+// Names in tmp/: a temporaryOwnerTag (HOST.PID.HEX); before 2026-12 PID-HEX, made on this host.
 const TEMP_NAME_WITHOUT_HOST = /^(\d+)-[0-9a-f]+$/;
 
 /** Who staged temp file `name`, or undefined when its name says no writer. */
 function tempOwner(name: string): { host: string; pid: number } | undefined {
-  const m = TEMP_NAME.exec(name);
-  if (m !== null) return { host: m[1]!, pid: Number(m[2]) };
   const old = TEMP_NAME_WITHOUT_HOST.exec(name);
-  return old === null ? undefined : { host: TEMP_HOST, pid: Number(old[1]) };
+  return temporaryOwnerOf(name) ?? (old === null ? undefined : { host: TEMP_HOST, pid: Number(old[1]) });
 }
 
 export interface StagedFile {

@@ -35,6 +35,12 @@ export function temporaryOwnerTag(): string {
   return `${TEMP_HOST}.${process.pid}.${randomBytes(6).toString('hex')}`;
 }
 
+/** The process a tag of temporaryOwnerTag names, or undefined when `tag` is not one. */
+export function temporaryOwnerOf(tag: string): { host: string; pid: number } | undefined {
+  const m = /^([A-Za-z0-9-]+)\.(\d+)\.[0-9a-f]+$/.exec(tag);
+  return m === null ? undefined : { host: m[1]!, pid: Number(m[2]) };
+}
+
 /** A temporary name beside `path`: .NAME.HOST.PID.HEX.tmp. */
 export function temporaryPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${temporaryOwnerTag()}.tmp`);

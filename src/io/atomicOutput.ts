@@ -10,7 +10,7 @@ import { closeSync, existsSync, mkdirSync, fsyncSync, openSync, readdirSync, ren
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errors } from '../errors.js';
-import { TEMP_HOST, temporaryOwnerGone, temporaryPathFor, writeError } from './atomicFile.js';
+import { TEMP_HOST, temporaryOwnerGone, temporaryOwnerOf, temporaryPathFor, writeError } from './atomicFile.js';
 
 /** Temporary paths still being built, removed if the process exits first (e.g. Ctrl-C). */
 const pending = new Set<string>();
@@ -24,18 +24,17 @@ function track(path: string): void {
   });
 }
 
-// The names temporaryPathFor gives: .NAME.HOST.PID.HEX.tmp (HOST without dots); before 2026-12: .NAME.PID.HEX.tmp.
-const TEMP = /^\.(.+)\.([A-Za-z0-9-]+)\.(\d+)\.[0-9a-f]+\.tmp$/;
-const TEMP_WITHOUT_HOST = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
+// The names temporaryPathFor gives: .NAME.TAG.tmp, TAG = HOST.PID.HEX; before 2026-12 TAG = PID.HEX, made on this host.
+const TAG_WITHOUT_HOST = /^(\d+)\.[0-9a-f]+$/;
 const tempBeside = temporaryPathFor;
 
-/** Who made temporary `name` of `target`, or undefined when it is not one (the old names were made on this host). */
+/** Who made temporary `name` of `target`, or undefined when it is not one. */
 function temporaryOwner(name: string, target: string): { host: string; pid: number } | undefined {
-  const m = TEMP.exec(name);
-  if (m !== null && m[1] === target) return { host: m[2]!, pid: Number(m[3]) };
-  const old = TEMP_WITHOUT_HOST.exec(name);
-  if (old !== null && old[1] === target) return { host: TEMP_HOST, pid: Number(old[2]) };
-  return undefined;
+  const prefix = `.${target}.`;
+  if (!name.startsWith(prefix) || !name.endsWith('.tmp')) return undefined;
+  const tag = name.slice(prefix.length, -'.tmp'.length);
+  const old = TAG_WITHOUT_HOST.exec(tag);
+  return temporaryOwnerOf(tag) ?? (old === null ? undefined : { host: TEMP_HOST, pid: Number(old[1]) });
 }
 
 /** Remove temporaries of `target` left by processes that no longer run (temporaryOwnerGone). */
