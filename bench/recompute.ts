@@ -115,12 +115,21 @@ try {
   const ref = join(dir, 'ref.parquet');
   await recompute(repo, { out: ref, skipInvalid: true });
   const cli = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
-  /** `skycal recompute` as a user runs it: a new process, every isolate cold. */
-  const recomputeInFreshProcess = (out: string, workers: number) => {
-    const p = spawnSync(process.execPath, [cli, 'recompute', demo.repository, '--out', out, '--workers', String(workers), '--skip-invalid', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    if (p.status !== 0) throw new Error(`skycal recompute --workers ${workers} failed: ${p.stderr.trim()}`);
-    return JSON.parse(p.stdout) as { rows: number; rowsPerSecond: number; seconds: number; cpuSeconds: number };
-  };
+  type CliSummary = { rows: number; rowsPerSecond: number; seconds: number; cpuSeconds: number };
+  /** `skycal recompute` as a user runs it: a new process, every isolate cold; its summary, and when it exited (ms after `t0`). */
+  const recomputeInFreshProcess = (out: string, workers: number, t0 = performance.now()) =>
+    new Promise<CliSummary & { exitedMs: number }>((resolve, reject) => {
+      const p = spawn(process.execPath, [cli, 'recompute', demo.repository, '--out', out, '--workers', String(workers), '--skip-invalid', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d));
+      p.stderr.on('data', (d: Buffer) => (stderr += d));
+      p.on('error', reject);
+      p.on('close', (code) => {
+        if (code !== 0) reject(new Error(`skycal recompute --workers ${workers} failed: ${stderr.trim()}`));
+        else resolve({ ...(JSON.parse(stdout) as CliSummary), exitedMs: performance.now() - t0 });
+      });
+    });
   /**
    * N independent `skycal recompute --workers 1` processes started at once,
    * each doing the whole job into its own file, sharing nothing (no pool, no
@@ -129,25 +138,11 @@ try {
    */
   const independentProcesses = async (n: number) => {
     const t0 = performance.now();
-    const ends = await Promise.all(Array.from({ length: n }, (_, i) => new Promise<{ start: number; end: number; rows: number; cpuSeconds: number }>((resolve, reject) => {
-      const out = join(dir, `independent-${i}.parquet`);
-      const p = spawn(process.execPath, [cli, 'recompute', demo.repository, '--out', out, '--workers', '1', '--skip-invalid', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d: Buffer) => (stdout += d));
-      p.stderr.on('data', (d: Buffer) => (stderr += d));
-      p.on('error', reject);
-      p.on('close', (code) => {
-        const end = performance.now() - t0;
-        rmSync(out, { force: true });
-        if (code !== 0) return reject(new Error(`independent skycal recompute ${i} failed: ${stderr.trim()}`));
-        const s = JSON.parse(stdout) as { rows: number; seconds: number; cpuSeconds: number };
-        resolve({ start: end - s.seconds * 1000, end, rows: s.rows, cpuSeconds: s.cpuSeconds });
-      });
-    })));
-    const span = (Math.max(...ends.map((e) => e.end)) - Math.min(...ends.map((e) => e.start))) / 1000;
-    const rows = ends.reduce((a, e) => a + e.rows, 0);
-    return { rows, rowsPerSecond: rows / span, seconds: span, cpuSeconds: ends.reduce((a, e) => a + e.cpuSeconds, 0) };
+    const outs = Array.from({ length: n }, (_, i) => join(dir, `independent-${i}.parquet`));
+    const done = await Promise.all(outs.map((out) => recomputeInFreshProcess(out, 1, t0).finally(() => rmSync(out, { force: true }))));
+    const span = (Math.max(...done.map((e) => e.exitedMs)) - Math.min(...done.map((e) => e.exitedMs - e.seconds * 1000))) / 1000;
+    const rows = done.reduce((a, e) => a + e.rows, 0);
+    return { rows, rowsPerSecond: rows / span, seconds: span, cpuSeconds: done.reduce((a, e) => a + e.cpuSeconds, 0) };
   };
   /** The same job through one pool kept across runs, after one warm-up pass: compiled code everywhere. */
   const pools = new Map<number, RecomputePool | undefined>();
@@ -194,7 +189,7 @@ try {
         const out = values.partitioned ? join(dir, `out-${workers}/`) : join(dir, `out-${workers}.parquet`);
         const name = workers === 0 ? 'skycal in-thread' : `skycal ${workers} worker${workers > 1 ? 's' : ''}`;
         for (const state of ['cold', 'steady'] as const) {
-          const s = state === 'cold' ? recomputeInFreshProcess(out, workers) : await recomputeSteady(out, workers);
+          const s = state === 'cold' ? await recomputeInFreshProcess(out, workers) : await recomputeSteady(out, workers);
           put({ path: `${name}, ${state}`, threads: Math.max(1, workers), rows: s.rows, outputBytes: values.partitioned ? 0 : statSync(out).size }, s.rowsPerSecond, s);
           rmSync(out, { recursive: true });
           log(`  run ${r + 1}: skycal ${workers} workers, ${state}: ${Math.round(s.rowsPerSecond).toLocaleString('en-US')} rows/s`);
@@ -244,9 +239,9 @@ try {
 }
 
 const one = results.find((r) => r.path === 'skycal 1 worker, cold');
+const oneSteady = results.find((r) => r.path === 'skycal 1 worker, steady');
 /** CPU seconds per million rows (the medians' ratio). */
 const cpuPerMillionRows = (r: Row) => (r.coresBusy! / r.rowsPerSecond) * 1e6;
-const oneSteady = results.find((r) => r.path === 'skycal 1 worker, steady');
 const duck1 = results.find((r) => r.path.startsWith('DuckDB') && r.threads === 1);
 const report = { sources: perCcd * CCDS, cores, runs, loadavgAtEachRun: loads, loadavg: loadavg(), python, results };
 if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

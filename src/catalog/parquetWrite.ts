@@ -242,8 +242,8 @@ function minMaxOf(w: Int32Array, leaf: Leaf, indices: readonly number[]): { lo: 
  * The indices of the smallest and largest value of a PLAIN column (the
  * first of equals), in one pass over the words. Unsigned words compare as
  * signed ones with their top bit flipped, so one loop serves both; the
- * current extremes stay in locals (the comparison per value with reloads of
- * both extremes' words cost ~17 ns per 64-bit value).
+ * current extremes stay in locals (a comparison function reloading both
+ * extremes' words per value took 10 ns per 64-bit value, this 3.5-4).
  */
 function plainMinMax(w: Int32Array, leaf: Leaf, count: number): { lo: number; hi: number } {
   const flip = leaf.signed ? 0 : TOP_BIT;
