@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { KernelPool } from '../src/parallel/pool.js';
+import { TaskPool } from '../src/parallel/taskPool.js';
 import { sharedFloat64, sharedUint8 } from '../src/parallel/shared.js';
 import { runColumnKernel } from '../native-free-kernels/columnKernels.js';
 import { STATUS_NONFINITE_INPUT } from '../native-free-kernels/status.js';
@@ -90,6 +91,21 @@ test('a worker that fails to load surfaces as a clear error', async () => {
   const j = job(sharedOf([1, 2]), sharedOf([3, 4]));
   await assert.rejects(broken.run(j, 2), (e: Error & { code?: string }) => e.code === 'IO' && /worker pool: .*broken worker for tests/.test(e.message));
   await broken.close();
+});
+
+test('a started pool whose workers failed to load before its first task rejects that task (it hung, and the process exited 0 mid-job)', async () => {
+  const broken = new TaskPool({ workers: 1, workerUrl: pathToFileURL(join(repoRoot, 'test', 'fixtures', 'broken-worker.mjs')) }).start();
+  // Long enough for the worker to fail while no task is queued (it fails within ~50 ms).
+  for (let i = 0; i < 200 && broken.threads > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 100));
+  // A timer keeps the loop alive, so a hang fails the test instead of ending the file early.
+  const hang = setTimeout(() => assert.fail('the task neither ran nor was rejected'), 10_000);
+  try {
+    await assert.rejects(broken.run({}), (e: Error & { code?: string }) => e.code === 'IO' && /worker pool: .*broken worker for tests/.test(e.message));
+  } finally {
+    clearTimeout(hang);
+    await broken.close();
+  }
 });
 
 test('a worker that throws surfaces as a clear error', async () => {

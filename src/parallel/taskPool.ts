@@ -59,6 +59,10 @@ export class TaskPool<In, Out> {
   }
 
   async run(task: In): Promise<Out> {
+    // A worker that failed to start (its module did not load, it ran out of memory while booting) is not
+    // replaced, and piscina queues later tasks forever: with nothing else pending the process would exit 0
+    // mid-job. Such a failure ends the pool.
+    if (this.failure !== undefined) throw errors.io('worker pool', this.failure);
     try {
       return (await this.ensure().run(task)) as Out;
     } catch (e) {
