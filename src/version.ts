@@ -1,5 +1,15 @@
-/** The package's own name and version, read once from package.json (dist/src/version.js -> ../../package.json). */
+/**
+ * The package's root folder and its own name and version, decided here
+ * only. This module sits one folder below dist/ in both builds (dist/src/ as
+ * tsc writes it, dist/bundle/ as the bundler writes its chunks), so
+ * `../../` is the package root in either: modules elsewhere ask here instead
+ * of counting folders from their own import.meta.url.
+ */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The package root (the folder of package.json), with no trailing separator. */
+export const packageRoot: string = fileURLToPath(new URL('../..', import.meta.url)).replace(/[\\/]$/, '');
 
 let cached: { name: string; version: string } | undefined;
 

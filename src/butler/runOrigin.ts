@@ -4,9 +4,9 @@
  * one failure marker written for an expected output that was never produced.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import type { Registry } from './registry.js';
+import { packageVersion } from '../version.js';
 
 /** Run ids: `r-` and 12 hex digits (ref names may never take this shape). */
 export function newRunId(): string {
@@ -15,18 +15,10 @@ export function newRunId(): string {
 
 export const RUN_ID = /^r-[0-9a-f]{12}$/;
 
-let version: string | undefined;
-
 /** `skycal 0.1.0`: the software running now, which is what writes the run. */
 export function softwareVersion(): string {
-  if (version !== undefined) return version;
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
-    version = `${pkg.name} ${pkg.version}`;
-  } catch {
-    version = 'skycal unknown';
-  }
-  return version;
+  const { name, version } = packageVersion();
+  return `${name} ${version}`;
 }
 
 function currentUser(): string {

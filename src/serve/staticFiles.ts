@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../version.js';
 
 export interface StaticFile {
   readonly bytes: Buffer;
@@ -24,9 +24,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.png': 'image/png',
 };
 
-/** dist/src/serve -> the package root (dist/..). */
-const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const DIST = join(PACKAGE_ROOT, 'dist');
+const DIST = join(packageRoot, 'dist');
 
 function hyparquetSrc(): string {
   // The package's own entry (src/index.js): its folder holds the browser build's modules.
@@ -56,7 +54,7 @@ function listFiles(dir: string, extensions: readonly string[], depth = 1, skip: 
  * importing is served as soon as the build compiles it for the browser.
  */
 function browserSafeModules(): { folder: string; files: string[] }[] {
-  const config = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'web', 'tsconfig.json'), 'utf8')) as { include: string[]; exclude?: string[] };
+  const config = JSON.parse(readFileSync(join(packageRoot, 'web', 'tsconfig.json'), 'utf8')) as { include: string[]; exclude?: string[] };
   const excluded = new Set((config.exclude ?? []).map((p) => p.replace(/^\.\.\//, '').replace(/\.ts$/, '.js')));
   const out: { folder: string; files: string[] }[] = [];
   for (const pattern of config.include) {
@@ -81,8 +79,8 @@ export function staticTable(): Map<string, StaticFile> {
   const mount = (prefix: string, dir: string, files: readonly string[]) => {
     for (const f of files) add(`${prefix}/${f}`, join(dir, f));
   };
-  add('/', join(PACKAGE_ROOT, 'web', 'index.html'));
-  add('/app/style.css', join(PACKAGE_ROOT, 'web', 'style.css'));
+  add('/', join(packageRoot, 'web', 'index.html'));
+  add('/app/style.css', join(packageRoot, 'web', 'style.css'));
   mount('/app/web', join(DIST, 'web'), listFiles(join(DIST, 'web'), ['.js']));
   // The browser-safe modules are what web/tsconfig.json compiles without Node's types: one list, read from there.
   for (const { folder, files } of browserSafeModules()) mount(`/app/${folder}`, join(DIST, folder), files);
