@@ -10,14 +10,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Repository } from '../src/butler/repository.js';
 import { verifyRepository } from '../src/butler/maintenance.js';
-import { tempDir } from './helpers.js';
+import { childScript, tempDir } from './helpers.js';
 import { backends } from './butler-fixtures.js';
 import { skipWithoutPostgres } from './postgres.js';
 
-const child = fileURLToPath(new URL('./butler-commit-race-child.js', import.meta.url));
+const child = childScript('butler-commit-race-child');
 /**
  * Commits per process: the issue's 50 with SKYCAL_COMMIT_RACE_N=50 (a soak: on a loaded 2-core machine
  * 16 x 50 on PostgreSQL takes over a minute, since nearly every commit loses its tip and merges, and a

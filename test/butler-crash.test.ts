@@ -2,13 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Repository } from '../src/butler/repository.js';
 import { verifyRepository } from '../src/butler/maintenance.js';
-import { tempDir } from './helpers.js';
+import { childScript, tempDir } from './helpers.js';
 import { DATASETS_PER_RUN } from './butler-crash-child.js';
 
-const child = fileURLToPath(new URL('./butler-crash-child.js', import.meta.url));
+const child = childScript('butler-crash-child');
 
 /** Start the child, let it work for `ms` after it is ready, then SIGKILL it. */
 function runAndKill(root: string, ms: number): Promise<void> {

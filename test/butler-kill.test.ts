@@ -11,14 +11,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Repository } from '../src/butler/repository.js';
 import { exportBundle, importBundle } from '../src/butler/bundle.js';
 import { collectGarbage, verifyRepository } from '../src/butler/maintenance.js';
-import { tempDir } from './helpers.js';
+import { childScript, tempDir } from './helpers.js';
 import { KILL_DATASETS, commitKillRun, killCatalog, killDataId, type KillCommand } from './butler-kill-child.js';
 
-const child = fileURLToPath(new URL('./butler-kill-child.js', import.meta.url));
+const child = childScript('butler-kill-child');
 const POINTS = Number(process.env['SKYCAL_KILL_POINTS'] ?? 54);
 const COMMANDS: KillCommand[] = ['put', 'commit', 'import', 'gc', 'verify', 'recover'];
 

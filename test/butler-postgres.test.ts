@@ -10,16 +10,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Repository } from '../src/butler/repository.js';
 import { verifyRepository } from '../src/butler/maintenance.js';
-import { errorCodeOf, tempDir } from './helpers.js';
+import { childScript, errorCodeOf, tempDir } from './helpers.js';
 import { photoCalibJson } from './butler-fixtures.js';
 import { fails, ok } from './repoCli.js';
 import { adminSql, freshDatabaseUrl, postgresBin, skipWithoutPostgres, startCluster, type Cluster } from './postgres.js';
 import { POSTGRES_CHILD_DATASETS } from './butler-postgres-child.js';
 
-const child = fileURLToPath(new URL('./butler-postgres-child.js', import.meta.url));
+const child = childScript('butler-postgres-child');
 const enc = (s: string) => new TextEncoder().encode(s);
 
 test('init --registry: the URL is kept in registry.json; a password in it is USAGE and nothing is written; a database holding a registry is CONFLICT', async (t) => {

@@ -10,15 +10,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Repository } from '../src/butler/repository.js';
 import { exportBundle } from '../src/butler/bundle.js';
 import { verifyRepository } from '../src/butler/maintenance.js';
 import { sha256Hex } from '../src/butler/hash.js';
-import { tempDir } from './helpers.js';
+import { childScript, tempDir } from './helpers.js';
 import { poolCatalog } from './butler-race-child.js';
 
-const child = fileURLToPath(new URL('./butler-race-child.js', import.meta.url));
+const child = childScript('butler-race-child');
 const PROCESSES = 4;
 const RACE_MS = Number(process.env['SKYCAL_RACE_MS'] ?? 3000);
 

@@ -13,8 +13,10 @@ export const repoRoot = resolve(here, '..', '..');
 /** The real test data vendored into the project (test/data/, provenance in its README.md). */
 export const testData = join(repoRoot, 'test', 'data');
 export const wcsHeaderDir = join(testData, 'wcs-headers');
-/** The compiled CLI entry point. */
-export const cliPath = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+/** The `skycal` bin as package.json names it: the bundled CLI (scripts/bundle.mjs). */
+export const cliPath = join(repoRoot, 'dist', 'bundle', 'skycal.js');
+/** A test's child process script, bundled like the bin (scripts/bundle.mjs): `name` without `.js`. */
+export const childScript = (name: string): string => join(repoRoot, 'dist', 'test-bundle', `${name}.js`);
 
 /** A fresh temporary folder, removed by the returned cleanup function. */
 export function tempDir(prefix = 'skycal-test-'): { path: string; cleanup: () => void } {

@@ -116,7 +116,7 @@ test('a worker that throws surfaces as a clear error', async () => {
 });
 
 test('the worker module imports only the native-free kernels', () => {
-  const text = readFileSync(join(repoRoot, 'src', 'parallel', 'worker.ts'), 'utf8');
+  const text = readFileSync(join(repoRoot, 'src', 'parallel', 'kernelWorker.ts'), 'utf8');
   const specifiers = [...text.matchAll(/^\s*import\b[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
   assert.ok(specifiers.length > 0);
   assert.deepEqual(specifiers.filter((s) => !s.startsWith('../../native-free-kernels/')), []);

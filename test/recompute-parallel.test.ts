@@ -275,7 +275,7 @@ test('recompute of a repository several times larger than the heap completes in 
 });
 
 test('openRecomputePool starts its workers at once, so that they boot while the caller goes on; a bare TaskPool starts at its first task', async () => {
-  const lazy = new TaskPool({ workers: 1, workerUrl: new URL('../src/recompute/worker.js', import.meta.url) });
+  const lazy = new TaskPool({ workers: 1, workerUrl: new URL('../src/recompute/recomputeWorker.js', import.meta.url) });
   assert.equal(lazy.threads, 0);
   const pool = await openRecomputePool(2);
   try {

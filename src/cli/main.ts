@@ -149,9 +149,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   }
 }
 
-// Run when executed as the bin (not when imported by tests).
+// Run when executed as the bin (not when imported by tests): dist/bundle/skycal.js (package.json's bin, also
+// as a node_modules/.bin/skycal link) or the unbundled dist/src/cli/main.js.
 const invokedAs = process.argv[1] ?? '';
-if (/[\\/]cli[\\/]main\.js$/.test(invokedAs) || /[\\/]skycal$/.test(invokedAs)) {
+if (/[\\/]cli[\\/]main\.js$/.test(invokedAs) || /[\\/]skycal(\.js)?$/.test(invokedAs)) {
   exitQuietlyOnBrokenPipe(process.stdout);
   main(process.argv.slice(2)).then(
     (code) => {

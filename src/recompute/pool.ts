@@ -16,5 +16,5 @@ export type RecomputePool = TaskPool<RecomputeJob, JobResult>;
  * instantiated: 0.3-0.6 s) while the caller goes on.
  */
 export async function openRecomputePool(workers: number): Promise<RecomputePool> {
-  return new TaskPool<RecomputeJob, JobResult>({ workers, workerUrl: new URL('./worker.js', import.meta.url), workerData: { parquetWasm: await compiledParquetWasm() } }).start();
+  return new TaskPool<RecomputeJob, JobResult>({ workers, workerUrl: new URL('./recomputeWorker.js', import.meta.url), workerData: { parquetWasm: await compiledParquetWasm() } }).start();
 }
