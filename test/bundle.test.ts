@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Float64, Table, makeData, makeVector, tableToIPC } from 'apache-arrow';
 import { readCatalogBatches } from '../src/catalog/read.js';
 import { SkycalError } from '../src/errors.js';
-import { packageVersion } from '../src/version.js';
+import { packageVersion } from '../src/packageFiles.js';
 import { buildRepo } from './recompute-repo.js';
 import { cliPath, repoRoot, runCli, tempDir, wcsHeaderDir } from './helpers.js';
 

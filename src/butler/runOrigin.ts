@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { Registry } from './registry.js';
-import { packageVersion } from '../version.js';
+import { packageVersion } from '../packageFiles.js';
 
 /** Run ids: `r-` and 12 hex digits (ref names may never take this shape). */
 export function newRunId(): string {

@@ -11,7 +11,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SkycalError, errors, type ErrorCode } from '../errors.js';
-import { packageVersion } from '../version.js';
+import { packageVersion } from '../packageFiles.js';
 import type { CliContext, CliIo, Command, OptionSpec, ParsedValues } from './command.js';
 import { commands, groups, type CommandEntry } from './commands.js';
 import { COMMON_OPTIONS, commandHelp, groupHelp, mainHelp, usageLine } from './help.js';

@@ -12,6 +12,7 @@ import { runColumnKernel, COLUMN_KERNELS, type ColumnJob } from '../../native-fr
 import { errors } from '../errors.js';
 import { isShared } from './shared.js';
 import { TaskPool } from './taskPool.js';
+import { bundledWorker } from '../packageFiles.js';
 import type { ChunkTask } from './kernelWorker.js';
 
 export interface PoolOptions {
@@ -66,7 +67,7 @@ export class KernelPool {
     this.workers = workers;
     this.minRowsForWorkers = options.minRowsForWorkers ?? 50_000;
     this.chunkRows = options.chunkRows;
-    this.workerUrl = options.workerUrl ?? new URL('./kernelWorker.js', import.meta.url);
+    this.workerUrl = options.workerUrl ?? bundledWorker('kernelWorker');
   }
 
   /** Threads start on first use and stay (minThreads = maxThreads, one chunk per worker at a time) until close(). */

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
-import { packageRoot } from '../version.js';
+import { packageRoot } from '../packageFiles.js';
 
 export interface StaticFile {
   readonly bytes: Buffer;

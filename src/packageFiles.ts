@@ -1,6 +1,6 @@
 /**
- * The package's root folder and its own name and version, decided here
- * only. This module sits one folder below dist/ in both builds (dist/src/ as
+ * The package's own files, decided here only: its root folder, its name and
+ * version, and the bundled worker entries. This module sits one folder below dist/ in both builds (dist/src/ as
  * tsc writes it, dist/bundle/ as the bundler writes its chunks), so
  * `../../` is the package root in either: modules elsewhere ask here instead
  * of counting folders from their own import.meta.url.
@@ -23,4 +23,15 @@ export function packageVersion(): { name: string; version: string } {
     }
   }
   return cached;
+}
+
+/**
+ * A worker entry as scripts/bundle.mjs writes it (dist/bundle/NAME.js). The
+ * library's pools and the bundled bin's start the same file: a worker only
+ * ever gets transferred bytes and a compiled WebAssembly.Module, never an
+ * Arrow object, so its own copy of Arrow is safe, and it boots in about half
+ * the time of the tsc-built module graph (README, "Build").
+ */
+export function bundledWorker(name: 'recomputeWorker' | 'kernelWorker'): URL {
+  return new URL(`../bundle/${name}.js`, import.meta.url);
 }
