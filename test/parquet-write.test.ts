@@ -193,13 +193,15 @@ test('parquetWritable names the first column type it does not write (the recompu
   assert.throws(() => encodeParquetFile(new Table(schema)), /column d/);
 });
 
-test('integer statistics: each row group\'s min and max, as DuckDB reads them from the footer, are the exact extremes of its values, for signed and unsigned 32- and 64-bit columns over their whole range (property over columns, edge words included)', async () => {
+test('integer statistics: each row group\'s min and max, as DuckDB reads them from the footer, are the exact extremes of its values, for signed and unsigned 32- and 64-bit columns over their whole range, PLAIN and dictionary-encoded (property over columns of runs, edge words included)', async () => {
   // Words whose sign and top bits make signed and unsigned orders differ.
   const edges64 = [0n, 1n, -1n, 2n ** 31n, -(2n ** 31n), 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), 2n ** 63n - 1n, -(2n ** 63n)];
   const i64 = fc.oneof(fc.constantFrom(...edges64), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }));
   const i32 = fc.oneof(fc.constantFrom(0, 1, -1, 2 ** 31 - 1, -(2 ** 31)), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }));
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.tuple(i64, i32), { minLength: 1, maxLength: 300 }), fc.integer({ min: 1, max: 120 }), async (rows, rowGroupRows) => {
+    // Runs of 1-40 equal values: a row group with few runs is dictionary-encoded (min/max over its entries), one with many is PLAIN.
+    fc.asyncProperty(fc.array(fc.tuple(i64, i32, fc.integer({ min: 1, max: 40 })), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 120 }), async (runs, rowGroupRows) => {
+      const rows = runs.flatMap(([a, b, length]) => Array.from({ length }, () => [a, b] as const));
       const columns = {
         i64: BigInt64Array.from(rows, ([v]) => v),
         u64: BigUint64Array.from(rows, ([v]) => BigInt.asUintN(64, v)),

@@ -204,14 +204,14 @@ interface Encoded {
 const DICTIONARY_RUN_SHARE = 1 / 16;
 
 /**
- * An integer's order key: signed or unsigned, on (hi, lo) words for 64 bits.
+ * An integer's identity (the dictionary's key): the word, or the (hi, lo)
+ * pair for 64 bits. Not its order, which is decided below (TOP_BIT).
  * encodeInts' helpers are top-level functions, not closures made per call:
  * V8 then compiles each once per worker instead of again after every deopt.
  */
-function intKey(w: Int32Array, words: number, signed: boolean, i: number): number | bigint {
-  if (words === 1) return signed ? w[i]! : w[i]! >>> 0;
-  const hi = signed ? w[2 * i + 1]! : w[2 * i + 1]! >>> 0;
-  return (BigInt(hi) << 32n) | BigInt(w[2 * i]! >>> 0);
+function intKey(w: Int32Array, words: number, i: number): number | bigint {
+  if (words === 1) return w[i]!;
+  return (BigInt(w[2 * i + 1]!) << 32n) | BigInt(w[2 * i]! >>> 0);
 }
 
 /** Where each run of equal values starts, until there are more than `limit` runs. */
@@ -228,14 +228,34 @@ function intRunStarts(w: Int32Array, words: number, count: number, limit: number
 /** The indices of the smallest and largest of a few values (the dictionary entries; the first of equals). */
 function minMaxOf(w: Int32Array, leaf: Leaf, indices: readonly number[]): { lo: number; hi: number } {
   const words = leaf.width / 4;
+  const flip = orderFlip(leaf);
   let lo = indices[0]!;
   let hi = lo;
   for (const i of indices) {
-    const k = intKey(w, words, leaf.signed, i);
-    if (k < intKey(w, words, leaf.signed, lo)) lo = i;
-    if (k > intKey(w, words, leaf.signed, hi)) hi = i;
+    if (intCompare(w, words, flip, i, lo) < 0) lo = i;
+    if (intCompare(w, words, flip, i, hi) > 0) hi = i;
   }
   return { lo, hi };
+}
+
+/**
+ * The order of integer values, decided here for both encodings: words
+ * compare as signed int32s after `^ flip`, where flip is TOP_BIT for an
+ * unsigned column (so that unsigned order becomes signed order) and 0 for a
+ * signed one; a 64-bit value compares its high word so, then its low word,
+ * which is always unsigned. minMax32 and minMax64 inline the same rule in
+ * their loops.
+ */
+const TOP_BIT = -0x80000000;
+
+function orderFlip(leaf: Leaf): number {
+  return leaf.signed ? 0 : TOP_BIT;
+}
+
+/** Negative, zero or positive as value a sorts before, with or after value b. */
+function intCompare(w: Int32Array, words: number, flip: number, a: number, b: number): number {
+  if (words === 1) return (w[a]! ^ flip) - (w[b]! ^ flip);
+  return (w[2 * a + 1]! ^ flip) - (w[2 * b + 1]! ^ flip) || (w[2 * a]! ^ TOP_BIT) - (w[2 * b]! ^ TOP_BIT);
 }
 
 /**
@@ -246,11 +266,9 @@ function minMaxOf(w: Int32Array, leaf: Leaf, indices: readonly number[]): { lo: 
  * extremes' words per value took 10 ns per 64-bit value, this 3.5-4).
  */
 function plainMinMax(w: Int32Array, leaf: Leaf, count: number): { lo: number; hi: number } {
-  const flip = leaf.signed ? 0 : TOP_BIT;
+  const flip = orderFlip(leaf);
   return leaf.width === 4 ? minMax32(w, flip, count) : minMax64(w, flip, count);
 }
-
-const TOP_BIT = -0x80000000;
 
 function minMax32(w: Int32Array, flip: number, count: number): { lo: number; hi: number } {
   let lo = 0;
@@ -309,7 +327,7 @@ function encodeInts(plain: Uint8Array, leaf: Leaf, count: number): Encoded {
     const entries: number[] = [];
     const runIndex = new Array<number>(starts.length);
     for (let r = 0; r < starts.length; r++) {
-      const k = intKey(w, words, leaf.signed, starts[r]!);
+      const k = intKey(w, words, starts[r]!);
       let d = index.get(k);
       if (d === undefined) {
         d = entries.length;
