@@ -91,15 +91,15 @@ test('pix2sky and recompute through the bundled bin and its bundled workers writ
     const wcs = join(wcsHeaderDir, 'astropy_sip_pc_cdelt_sip3.hdr');
     const viaBin = join(d.path, 'bin.parquet');
     const inProcess = join(d.path, 'lib.parquet');
-    const r = bin(['pix2sky', '--wcs', wcs, '--in', input, '--out', viaBin, '--workers', '2']);
+    const r = bin(['pix2sky', '--wcs', wcs, '--in', input, '--out', viaBin, '--workers', '1']);
     assert.equal(r.status, 0, r.stderr);
-    const l = await runCli(['pix2sky', '--wcs', wcs, '--in', input, '--out', inProcess, '--workers', '2']);
+    const l = await runCli(['pix2sky', '--wcs', wcs, '--in', input, '--out', inProcess, '--workers', '1']);
     assert.equal(l.code, 0, l.stderr);
     assert.ok(readFileSync(viaBin).equals(readFileSync(inProcess)), 'pix2sky: the two Parquet files differ');
 
     const repo = join(d.path, 'repo');
     buildRepo(repo, { rows: [900, 500, 700], detectorsPerVisit: 2, rowGroupRows: 300, seed: 9 });
-    const recomputed = (out: string) => ['recompute', repo, '--out', join(d.path, out), '--workers', '2'];
+    const recomputed = (out: string) => ['recompute', repo, '--out', join(d.path, out), '--workers', '1'];
     const rb = bin(recomputed('bin-recompute.parquet'));
     assert.equal(rb.status, 0, rb.stderr);
     const rl = await runCli(recomputed('lib-recompute.parquet'));
