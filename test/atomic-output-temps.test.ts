@@ -13,12 +13,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { FOREIGN_TEMP_MAX_IDLE_MS, TEMP_HOST, temporaryPathFor } from '../src/io/atomicFile.js';
-import { removeStaleTemporaries } from '../src/io/atomicOutput.js';
+import { AtomicFolder, removeStaleTemporaries } from '../src/io/atomicOutput.js';
 import { Datastore } from '../src/butler/datastore.js';
 import { Repository } from '../src/butler/repository.js';
 import { exportBundle } from '../src/butler/bundle.js';
 import { wcsHeaderText } from './butler-fixtures.js';
-import { tempDir } from './helpers.js';
+import { errorCodeOf, tempDir } from './helpers.js';
 
 /** A pid that ran here and has exited. */
 function deadPid(): number {
@@ -103,6 +103,27 @@ test('a folder bundle export builds under the one temporary name: a killed expor
     repo.close();
     assert.deepEqual(readdirSync(tmp.path).sort(), ['bundle', 'repo']);
     assert.ok(readdirSync(join(out, 'files')).length === 1 && readdirSync(out).includes('manifest.json'));
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a folder made by AtomicFolder.createNew (a bundle export) replaces nothing: CONFLICT when the target exists at the start, or appears before commit, and the other folder is left as it was', () => {
+  const tmp = tempDir();
+  try {
+    const target = join(tmp.path, 'bundle');
+    mkdirSync(target);
+    assert.equal(errorCodeOf(() => AtomicFolder.createNew(target)), 'CONFLICT');
+    assert.deepEqual(readdirSync(tmp.path), ['bundle']);
+
+    const late = join(tmp.path, 'late');
+    const folder = AtomicFolder.createNew(late);
+    writeFileSync(join(folder.path, 'manifest.json'), '{}');
+    mkdirSync(late); // another process's export, empty so far: a plain rename would replace it
+    assert.equal(errorCodeOf(() => folder.commit()), 'CONFLICT');
+    folder.abort();
+    assert.deepEqual(readdirSync(late), []);
+    assert.deepEqual(readdirSync(tmp.path).sort(), ['bundle', 'late']);
   } finally {
     tmp.cleanup();
   }

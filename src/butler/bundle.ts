@@ -16,12 +16,12 @@
  * registry transaction that adds the runs and refs, after every check passed;
  * a refused import leaves nothing in store/.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { SkycalError, errors } from '../errors.js';
-import { AtomicFileWriter, fsyncDir, temporaryPathFor, writeNewFileDurable } from '../io/atomicFile.js';
-import { removeStaleTemporaries } from '../io/atomicOutput.js';
+import { AtomicFileWriter, writeNewFileDurable } from '../io/atomicFile.js';
+import { AtomicFolder } from '../io/atomicOutput.js';
 import { checkOutputPath } from '../io/outputPath.js';
 import { canonicalDataId, dataIdMatches, parseDataId, parseWhere, type DataIdInput } from './dataId.js';
 import { canonicalJson, sha256Hex } from './hash.js';
@@ -117,19 +117,15 @@ export async function exportBundle(
         throw e;
       }
     } else {
-      // Built aside under the one temporary name (a killed export's folder is removed by the next export to `out`).
-      removeStaleTemporaries(resolve(out));
-      const temp = temporaryPathFor(resolve(out));
+      // Built aside like every folder output: whole or not at all, removed on Ctrl-C, a killed export's temporary removed by the next.
+      const folder = AtomicFolder.createNew(resolve(out));
       try {
-        mkdirSync(join(temp, 'files'), { recursive: true });
-        for (const f of manifest.files) copyDurable(repo.store.pathOf(f.sha256), join(temp, f.path));
-        writeNewFileDurable(join(temp, 'manifest.json'), manifestBytes);
-        fsyncDir(join(temp, 'files'));
-        fsyncDir(temp);
-        renameSync(temp, out); // the bundle appears whole or not at all
-        fsyncDir(dirname(resolve(out)));
+        mkdirSync(join(folder.path, 'files'));
+        for (const f of manifest.files) copyDurable(repo.store.pathOf(f.sha256), join(folder.path, f.path));
+        writeNewFileDurable(join(folder.path, 'manifest.json'), manifestBytes);
+        folder.commit();
       } catch (e) {
-        rmSync(temp, { recursive: true, force: true });
+        folder.abort();
         throw e;
       }
     }

@@ -207,12 +207,14 @@ export const DATASET_MANIFEST = '_skycal_dataset.json';
 /**
  * A folder built whole, renamed to `target` on commit. An existing target
  * is replaced only when it is an earlier dataset (it holds the manifest)
- * or empty, so that a typo never deletes someone's folder.
+ * or empty, so that a typo never deletes someone's folder; a folder made by
+ * createNew (a bundle export) replaces nothing.
  */
 export class AtomicFolder {
   private constructor(
     readonly target: string,
     readonly path: string,
+    private readonly replaces: boolean,
   ) {}
 
   /** Fails (USAGE) when `target` exists and is not a dataset or an empty folder. */
@@ -227,6 +229,16 @@ export class AtomicFolder {
 
   static create(target: string): AtomicFolder {
     AtomicFolder.checkTarget(target);
+    return AtomicFolder.begin(target, true);
+  }
+
+  /** A folder for a target that must not exist, now or at commit (CONFLICT then). */
+  static createNew(target: string): AtomicFolder {
+    if (existsSync(target)) throw errors.conflict(`${target} already exists`);
+    return AtomicFolder.begin(target, false);
+  }
+
+  private static begin(target: string, replaces: boolean): AtomicFolder {
     removeStaleTemporaries(target);
     const path = tempBeside(target);
     track(path);
@@ -236,7 +248,7 @@ export class AtomicFolder {
       pending.delete(path);
       throw errors.io(target, e);
     }
-    return new AtomicFolder(target, path);
+    return new AtomicFolder(target, path, replaces);
   }
 
   /** Write a small file (the manifest) durably. */
@@ -258,6 +270,8 @@ export class AtomicFolder {
 
   /** fsync every folder (the parts fsynced themselves), then rename into place. */
   commit(): void {
+    // Checked again here: another process may have made the target meanwhile, and a rename replaces an empty folder.
+    if (!this.replaces && existsSync(this.target)) throw errors.conflict(`${this.target} already exists`);
     try {
       this.commitTree();
     } catch (e) {
