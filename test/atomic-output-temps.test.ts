@@ -10,9 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { FOREIGN_TEMP_MAX_IDLE_MS, TEMP_HOST, temporaryPathFor } from '../src/io/atomicFile.js';
+import { FOREIGN_TEMP_MAX_IDLE_MS, TEMP_HOST, oldEnough, temporaryPathFor } from '../src/io/atomicFile.js';
 import { AtomicFolder, removeStaleTemporaries } from '../src/io/atomicOutput.js';
 import { Datastore } from '../src/butler/datastore.js';
 import { Repository } from '../src/butler/repository.js';
@@ -124,6 +124,26 @@ test('a folder made by AtomicFolder.createNew (a bundle export) replaces nothing
     folder.abort();
     assert.deepEqual(readdirSync(late), []);
     assert.deepEqual(readdirSync(tmp.path).sort(), ['bundle', 'late']);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a minimum age of 0 takes a leftover modified within the current millisecond (its mtime has a fraction Date.now() lacks; verify --min-age 0 left such files, and this file\'s datastore test failed once under load)', () => {
+  const tmp = tempDir();
+  try {
+    const store = new Datastore(tmp.path);
+    store.init();
+    const name = `${TEMP_HOST}.${deadPid()}.0badc0de0bad`;
+    writeFileSync(join(store.tmpDir, name), 'x');
+    const now = Date.now();
+    utimesSync(join(store.tmpDir, name), (now + 0.5) / 1000, (now + 0.5) / 1000); // 0.5 ms after `now`
+    assert.ok(statSync(join(store.tmpDir, name)).mtimeMs > now, 'the file system keeps sub-millisecond mtimes');
+    assert.deepEqual(store.leftoverTemps(0, now), [name]);
+    assert.deepEqual(store.leftoverTemps(1, now), []);
+    assert.equal(oldEnough(now + 0.5, 0, now), true);
+    assert.equal(oldEnough(now - 999, 1000, now), false);
+    assert.equal(oldEnough(now - 1000, 1000, now), true);
   } finally {
     tmp.cleanup();
   }

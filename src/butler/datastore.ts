@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { sha256Hex } from './hash.js';
 import { errors } from '../errors.js';
-import { TEMP_HOST, fsyncDir, renameDurable, temporaryOwnerGone, temporaryOwnerOf, temporaryOwnerTag, writeNewFileDurable } from '../io/atomicFile.js';
+import { TEMP_HOST, fsyncDir, oldEnough, renameDurable, temporaryOwnerGone, temporaryOwnerOf, temporaryOwnerTag, writeNewFileDurable } from '../io/atomicFile.js';
 
 // Names in tmp/: a temporaryOwnerTag (HOST.PID.HEX); before 2026-12 PID-HEX, made on this host.
 const TEMP_NAME_WITHOUT_HOST = /^(\d+)-[0-9a-f]+$/;
@@ -214,7 +214,7 @@ export class Datastore {
       } catch {
         return false; // placed or removed meanwhile
       }
-      if (now - modifiedMs < minAgeMs) return false;
+      if (!oldEnough(modifiedMs, minAgeMs, now)) return false;
       const owner = tempOwner(name);
       return owner === undefined || temporaryOwnerGone(owner, modifiedMs, now);
     });

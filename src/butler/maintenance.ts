@@ -18,6 +18,7 @@
  * all (an empty or replaced registry must not empty the store).
  */
 import { SkycalError, errors } from '../errors.js';
+import { oldEnough } from '../io/atomicFile.js';
 import type { Repository } from './repository.js';
 import { iso } from './repository.js';
 
@@ -84,9 +85,8 @@ export function verifyRepository(repo: Repository, options: VerifyOptions = {}):
     const nothingNamed = reg.referencedHashes().size === 0;
     const removable: string[] = [];
     for (const h of unreferencedFiles) {
-      const age = now - (repo.store.mtimeOf(h) ?? now);
       if (nothingNamed) kept.push({ path: `store/${h.slice(0, 2)}/${h}`, why: 'the registry names no file at all; nothing is removed' });
-      else if (age < minAge) kept.push({ path: `store/${h.slice(0, 2)}/${h}`, why: `younger than ${Math.round(minAge / 1000)} s` });
+      else if (!oldEnough(repo.store.mtimeOf(h) ?? now, minAge, now)) kept.push({ path: `store/${h.slice(0, 2)}/${h}`, why: `younger than ${Math.round(minAge / 1000)} s` });
       else removable.push(h);
     }
     const tempFiles = repo.store.leftoverTemps(minAge, now);

@@ -50,6 +50,16 @@ export function temporaryPathFor(path: string): string {
 export const FOREIGN_TEMP_MAX_IDLE_MS = 24 * 3600 * 1000;
 
 /**
+ * Whether a file last modified at `modifiedMs` is at least `minAgeMs` old at
+ * `now`. A minimum age of 0 takes every file: mtimes carry fractions of a
+ * millisecond and Date.now() does not, so a file written in the current
+ * millisecond looks younger than 0 ms.
+ */
+export function oldEnough(modifiedMs: number, minAgeMs: number, now = Date.now()): boolean {
+  return minAgeMs <= 0 || now - modifiedMs >= minAgeMs;
+}
+
+/**
  * Whether the process that made a temporary is gone, so that the temporary
  * may be removed: this host's when its pid no longer runs (never this
  * process's own); another host's (a file system shared by several hosts)
