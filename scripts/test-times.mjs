@@ -1,6 +1,6 @@
 // A node --test reporter that says where the suite's time goes: seconds per
 // test file (its top-level tests summed, slowest first) and every failure.
-//   npm run build && node --test --test-concurrency=3 --test-reporter=./scripts/test-times.mjs dist/test/*.test.js
+//   npm run build && node --test --test-concurrency=2 --test-reporter=./scripts/test-times.mjs dist/test/*.test.js
 // Under concurrency the sums exceed the wall time: tests share the cores.
 export default async function* testTimes(source) {
   const files = new Map();
