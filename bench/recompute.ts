@@ -46,7 +46,7 @@
 import { parseArgs } from 'node:util';
 import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -114,7 +114,8 @@ try {
   // The reference output, for DuckDB's copy; the jobs of the Python pipeline.
   const ref = join(dir, 'ref.parquet');
   await recompute(repo, { out: ref, skipInvalid: true });
-  const cli = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
+  // The bin as users start it: package.json's (the bundled CLI).
+  const cli = join(projectRoot, (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { bin: { skycal: string } }).bin.skycal);
   type CliSummary = { rows: number; rowsPerSecond: number; seconds: number; cpuSeconds: number };
   /** `skycal recompute` as a user runs it: a new process, every isolate cold; its summary, and when it exited (ms after `t0`). */
   const recomputeInFreshProcess = (out: string, workers: number, t0 = performance.now()) =>
