@@ -1,11 +1,13 @@
 /**
  * The package's own files, decided here only: its root folder, its name and
- * version, and the bundled worker entries. This module sits one folder below dist/ in both builds (dist/src/ as
- * tsc writes it, dist/bundle/ as the bundler writes its chunks), so
- * `../../` is the package root in either: modules elsewhere ask here instead
- * of counting folders from their own import.meta.url.
+ * version, and the bundled worker entries. This module sits one folder below
+ * dist/ in both builds (dist/src/ as tsc writes it, dist/bundle/ as
+ * scripts/bundle.mjs writes its chunks), so `../..` is the package root in
+ * either: modules elsewhere ask here instead of counting folders from their
+ * own import.meta.url.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The package root (the folder of package.json), with no trailing separator. */
@@ -16,7 +18,7 @@ let cached: { name: string; version: string } | undefined;
 export function packageVersion(): { name: string; version: string } {
   if (cached === undefined) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+      const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { name: string; version: string };
       cached = { name: pkg.name, version: pkg.version };
     } catch {
       cached = { name: 'skycal', version: 'unknown' };
